@@ -1,0 +1,13 @@
+/**
+ * The registry: one import per command group (src/cli/<group>.ts exports its CommandSpec list).
+ * Group modules must not import database drivers at top level (they are loaded lazily by
+ * src/db/index.ts), so `--help` stays fast.
+ */
+import type { CommandSpec } from './spec.js';
+
+export async function loadCommandSpecs(): Promise<CommandSpec[]> {
+  const groups = await Promise.all([
+    import('./verify.js').then((m) => m.commands),
+  ]);
+  return groups.flat();
+}

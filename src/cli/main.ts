@@ -1,0 +1,114 @@
+/**
+ * Commander wiring only: builds the command tree from the option table (src/cli/spec.ts),
+ * creates the Output, runs the command and maps errors to exit codes (docs/exit-codes.md).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { ExitCode, MigrateError, redactSecrets } from '../errors.js';
+import { loadCommandSpecs } from './commands.js';
+import { Output } from './output.js';
+import { GROUP_SUMMARIES, type CommandContext, type CommandSpec, type GlobalOptions } from './spec.js';
+
+export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function increase(_: string, previous: number): number {
+  return previous + 1;
+}
+
+export function buildProgram(specs: CommandSpec[], onRun: (spec: CommandSpec, args: string[], opts: Record<string, any>, global: GlobalOptions) => Promise<void>): Command {
+  const program = new Command('linotp-migrate')
+    .description('Take a LinOTP 2 installation to LinOTP 3: config, backup/restore, database upgrade, encoding repair, local admins, verification and rehearsal.')
+    .version(`linotp-migrate ${VERSION}`, '--version', 'print the version')
+    .option('--json', 'print the result as one JSON document on stdout (everything else goes to stderr)')
+    .option('-v, --verbose', 'more detail; stack traces on errors (repeatable)', increase, 0)
+    .option('-q, --quiet', 'print only errors (and the --json document)')
+    .option('--yes', 'answer yes to confirmations (for scripts; without it a needed confirmation fails when stdin is not a terminal)')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  const groups = new Map<string, Command>();
+  for (const spec of specs) {
+    let parent = program;
+    if (spec.path.length === 2) {
+      const [groupName] = spec.path;
+      let group = groups.get(groupName);
+      if (!group) {
+        group = program.command(groupName).description(GROUP_SUMMARIES[groupName] ?? '').exitOverride();
+        groups.set(groupName, group);
+      }
+      parent = group;
+    }
+    const name = spec.path[spec.path.length - 1];
+    const cmd = parent.command(name).summary(spec.summary).description(spec.description ?? spec.summary).exitOverride();
+    for (const a of spec.arguments ?? []) {
+      const inner = a.name + (a.variadic ? '...' : '');
+      cmd.argument(a.required ? `<${inner}>` : `[${inner}]`, a.description);
+    }
+    for (const o of spec.options) {
+      const opt = new Option(o.flags, o.description + (o.env ? ` (env ${o.env})` : ''));
+      if (o.choices) opt.choices(o.choices);
+      if (o.repeatable) opt.argParser(collect);
+      if (o.default !== undefined) opt.default(o.default);
+      cmd.addOption(opt);
+    }
+    if (spec.examples?.length) {
+      cmd.addHelpText('after', '\nExamples:\n' + spec.examples.map((e) => `  $ ${e}`).join('\n'));
+    }
+    cmd.action(async (...actionArgs: unknown[]) => {
+      const command = actionArgs[actionArgs.length - 1] as Command;
+      const g = command.optsWithGlobals();
+      const global: GlobalOptions = {
+        json: Boolean(g.json),
+        verbose: Number(g.verbose ?? 0),
+        quiet: Boolean(g.quiet),
+        yes: Boolean(g.yes),
+        color: g.color !== false && !process.env.NO_COLOR,
+      };
+      await onRun(spec, command.args, command.opts(), global);
+    });
+  }
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const specs = await loadCommandSpecs();
+  let global: GlobalOptions = { json: argv.includes('--json'), verbose: argv.filter((a) => a === '-v' || a === '--verbose').length, quiet: false, yes: false, color: true };
+  let out = new Output({ ...global, color: !process.env.NO_COLOR && !argv.includes('--no-color') });
+  let exitCode: number = ExitCode.Ok;
+  const program = buildProgram(specs, async (spec, args, opts, g) => {
+    global = g;
+    out = new Output(g);
+    const ctx: CommandContext = { out, global: g, env: process.env, cwd: process.cwd(), stdin: process.stdin };
+    const code = await spec.run(ctx, args, opts);
+    exitCode = typeof code === 'number' ? code : ExitCode.Ok;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    exitCode = reportError(err, out, global.verbose);
+  }
+  process.exitCode = exitCode;
+}
+
+/** Maps any thrown value to an exit code after printing one clear line (stack only with -v). */
+export function reportError(err: unknown, out: Output, verbose: number): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return ExitCode.Ok;
+    // commander already printed its message; usage errors exit 2 as with click.
+    return ExitCode.Usage;
+  }
+  if (err instanceof MigrateError) {
+    out.error(err.message, err.hint);
+    if (verbose > 0 && err.stack) out.stderr.write(redactSecrets(err.stack) + '\n');
+    return err.exitCode;
+  }
+  const e = err as Error;
+  out.error(`unexpected failure: ${e?.message ?? String(err)}`, verbose > 0 ? undefined : 'run again with -v for details');
+  if (verbose > 0 && e?.stack) out.stderr.write(redactSecrets(e.stack) + '\n');
+  return ExitCode.Failed;
+}

@@ -1,0 +1,92 @@
+/**
+ * The one small interface every engine adapter implements (src/db/mysql.ts, postgres.ts, sqlite.ts).
+ * Commands and domain code use only this; they never branch on the engine. Where SQL differs
+ * between engines, the adapter's `dialect` supplies the fragment.
+ */
+
+export type Engine = 'mysql' | 'postgres' | 'sqlite';
+
+/** A parsed SQLAlchemy-style database URL (src/db/url.ts). */
+export interface DbUrl {
+  engine: Engine;
+  /** The scheme as written, e.g. `mysql+pymysql`, `postgresql+psycopg2`, `sqlite`. */
+  scheme: string;
+  user?: string;
+  password?: string;
+  host?: string;
+  port?: number;
+  /** Database name; for SQLite the file path (absolute or relative to cwd), or `:memory:`. */
+  database: string;
+  /** Query parameters (`charset`, `unix_socket`, `sslmode` …), decoded. */
+  params: Record<string, string>;
+}
+
+/** Values that travel as query parameters and come back in rows. */
+export type SqlValue = string | number | bigint | boolean | null | Buffer | Date;
+export type Row = Record<string, SqlValue>;
+
+export interface ColumnInfo {
+  name: string;
+  /** The engine's type name as reported by introspection, lower case (e.g. `varchar`, `int`, `character varying`). */
+  dataType: string;
+  nullable: boolean;
+  /** Declared character length for text columns, when known. */
+  maxLength?: number;
+  /** MySQL only: the column's character set (e.g. `latin1`, `utf8mb3`, `utf8mb4`). */
+  charset?: string;
+}
+
+export interface IndexInfo {
+  name: string;
+  columns: string[];
+  unique: boolean;
+}
+
+export interface Dialect {
+  /** Quote an identifier (`Config` → `` `Config` `` / `"Config"`). */
+  quoteIdent(name: string): string;
+  /** SQL expression giving the raw stored bytes of a text column (MySQL: CAST(x AS BINARY)). */
+  rawBytes(columnExpr: string): string;
+}
+
+export interface StreamOptions {
+  /** Rows per yielded batch (default 1000). Memory stays bounded by this. */
+  batchSize?: number;
+}
+
+export interface Db {
+  readonly engine: Engine;
+  readonly url: DbUrl;
+  readonly dialect: Dialect;
+
+  /** Runs one statement with `?` placeholders (the adapter translates them) and returns its rows (empty for DML/DDL). */
+  query<T extends Row = Row>(sql: string, params?: SqlValue[]): Promise<T[]>;
+  /** Runs one statement and returns the number of affected rows. */
+  execute(sql: string, params?: SqlValue[]): Promise<number>;
+  /** Streams the rows of a SELECT in batches with bounded memory (server-side cursor / streaming protocol). */
+  stream(sql: string, params?: SqlValue[], opts?: StreamOptions): AsyncIterable<Row[]>;
+  /** Inserts many rows efficiently (multi-row INSERTs in chunks). Returns the number inserted. */
+  insertMany(table: string, columns: string[], rows: SqlValue[][]): Promise<number>;
+  /**
+   * Runs `fn` in a transaction on one connection; commits when it resolves, rolls back when it throws.
+   * The `tx` handle must be used for the statements that belong to the transaction.
+   * (MySQL DDL commits implicitly — callers design for that.)
+   */
+  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  /**
+   * Holds a named lock against concurrent runs of this tool on the same database while `fn` runs
+   * (MySQL GET_LOCK, PostgreSQL advisory lock, SQLite BEGIN IMMEDIATE). Fails fast with a
+   * DatabaseError naming the lock when another run holds it.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+
+  /** Base table names in the database (or schema `public`), as stored (case preserved). */
+  listTables(): Promise<string[]>;
+  listColumns(table: string): Promise<ColumnInfo[]>;
+  listIndexes(table: string): Promise<IndexInfo[]>;
+  /** MySQL: table → default charset of the table (`latin1`, `utf8mb3`, `utf8mb4` …). Other engines: `{}`. */
+  tableCharsets(): Promise<Record<string, string>>;
+  /** e.g. `10.11.6-MariaDB-0+deb12u1`, `15.14`, `3.46.1`. */
+  serverVersion(): Promise<string>;
+  close(): Promise<void>;
+}

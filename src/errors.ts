@@ -1,0 +1,78 @@
+/**
+ * Typed errors. Every error a command can raise on purpose carries the exit code the
+ * process ends with and, where there is one, the fix to suggest. The CLI prints
+ * `error: <message>` (+ `hint: <hint>`) on one or two lines; stack traces only with -v.
+ * Exit codes are documented in docs/exit-codes.md.
+ */
+export const ExitCode = {
+  /** Everything passed / done. */
+  Ok: 0,
+  /** The operation failed; nothing was changed. */
+  Failed: 1,
+  /** Bad usage: unknown option, missing argument, invalid value. */
+  Usage: 2,
+  /** The operation ran but its checks found problems (verify, rehearse, api-check --fail-on). */
+  ChecksFailed: 3,
+} as const;
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+export class MigrateError extends Error {
+  readonly exitCode: ExitCodeValue;
+  readonly hint?: string;
+  constructor(message: string, opts: { exitCode?: ExitCodeValue; hint?: string; cause?: unknown } = {}) {
+    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = new.target.name;
+    this.exitCode = opts.exitCode ?? ExitCode.Failed;
+    this.hint = opts.hint;
+  }
+}
+
+/** Bad command line or option value (exit 2). */
+export class UsageError extends MigrateError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: ExitCode.Usage, hint });
+  }
+}
+
+/** Bad input file (ini, cfg, dump, key …) — nothing was changed (exit 1). */
+export class InputError extends MigrateError {
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super(message, { exitCode: ExitCode.Failed, hint, cause });
+  }
+}
+
+/** A database could not be reached or refused an operation (exit 1). */
+export class DatabaseError extends MigrateError {
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super(message, { exitCode: ExitCode.Failed, hint, cause });
+  }
+}
+
+/** A wrong, missing or malformed encKey (exit 1). */
+export class KeyError extends MigrateError {
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super(message, { exitCode: ExitCode.Failed, hint, cause });
+  }
+}
+
+/** The user declined a confirmation, or one was needed without a TTY (exit 1, nothing changed). */
+export class AbortedError extends MigrateError {
+  constructor(message = 'aborted: nothing was changed', hint?: string) {
+    super(message, { exitCode: ExitCode.Failed, hint });
+  }
+}
+
+/** Checks ran and found problems (exit 3). The result document is still printed. */
+export class ChecksFailedError extends MigrateError {
+  constructor(message: string, hint?: string) {
+    super(message, { exitCode: ExitCode.ChecksFailed, hint });
+  }
+}
+
+/**
+ * Removes credentials from any text before it is shown: `scheme://user:password@` → `scheme://user:***@`.
+ * Used on every error message that may quote a URL or a driver message.
+ */
+export function redactSecrets(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)([^@\s]*)@/gi, '$1***@');
+}
