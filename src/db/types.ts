@@ -54,6 +54,15 @@ export interface StreamOptions {
   batchSize?: number;
 }
 
+export interface TransactionOptions {
+  /**
+   * A read-only transaction that sees one consistent snapshot of all tables from its start
+   * (backups): MySQL START TRANSACTION WITH CONSISTENT SNAPSHOT, PostgreSQL REPEATABLE READ
+   * READ ONLY, SQLite a deferred read transaction.
+   */
+  snapshot?: boolean;
+}
+
 export interface Db {
   readonly engine: Engine;
   readonly url: DbUrl;
@@ -63,7 +72,11 @@ export interface Db {
   query<T extends Row = Row>(sql: string, params?: SqlValue[]): Promise<T[]>;
   /** Runs one statement and returns the number of affected rows. */
   execute(sql: string, params?: SqlValue[]): Promise<number>;
-  /** Streams the rows of a SELECT in batches with bounded memory (server-side cursor / streaming protocol). */
+  /**
+   * Streams the rows of a SELECT in batches with bounded memory (server-side cursor / streaming protocol).
+   * While a stream is being consumed, run other statements on a different Db or transaction, not on
+   * the one streaming (on MySQL and SQLite its connection is busy with the stream).
+   */
   stream(sql: string, params?: SqlValue[], opts?: StreamOptions): AsyncIterable<Row[]>;
   /** Inserts many rows efficiently (multi-row INSERTs in chunks). Returns the number inserted. */
   insertMany(table: string, columns: string[], rows: SqlValue[][]): Promise<number>;
@@ -72,7 +85,7 @@ export interface Db {
    * The `tx` handle must be used for the statements that belong to the transaction.
    * (MySQL DDL commits implicitly — callers design for that.)
    */
-  transaction<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Db) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   /**
    * Holds a named lock against concurrent runs of this tool on the same database while `fn` runs
    * (MySQL GET_LOCK, PostgreSQL advisory lock, SQLite BEGIN IMMEDIATE). Fails fast with a

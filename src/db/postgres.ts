@@ -1,0 +1,283 @@
+/**
+ * PostgreSQL adapter (pg). `?` placeholders become `$n` outside literals, identifiers and comments.
+ * Date/time values come back as the strings the server sends — the type parsers are set on this
+ * adapter's pool only, never globally on the pg module. int8 comes back as a number when safe,
+ * else as a string; bytea as a Buffer.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import pg from 'pg';
+import type { PoolClient, PoolConfig } from 'pg';
+import { chunkRows, connectError, lockHeldError, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
+import type { ColumnInfo, Db, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
+
+/** PostgreSQL allows at most 65535 bind parameters per statement. */
+const MAX_PARAMS = 65535;
+const SOCKET_DIRS = ['/var/run/postgresql', '/run/postgresql', '/tmp'];
+
+// date, time, timetz, timestamp, timestamptz, interval and their arrays: keep the server's text.
+const TEXT_OIDS = new Set([1082, 1083, 1266, 1114, 1184, 1186, 1182, 1183, 1270, 1115, 1185, 1187]);
+const INT8 = 20;
+
+const types = {
+  getTypeParser(oid: number, format?: string): any {
+    if (TEXT_OIDS.has(oid)) return (v: string) => v;
+    if (oid === INT8) return (v: string) => normalizeBigInt(BigInt(v));
+    return (pg.types.getTypeParser as any)(oid, format);
+  },
+};
+
+export const dialect: Dialect = {
+  quoteIdent: (name) => '"' + name.replace(/"/g, '""') + '"',
+  rawBytes: (col) => `convert_to(${col}, 'UTF8')`,
+};
+
+export function toPgSql(sql: string, count: number): string {
+  return substitutePlaceholders(sql, 'postgres', count, (i) => `$${i + 1}`);
+}
+
+function toParam(v: SqlValue): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  return v;
+}
+
+function poolConfig(url: DbUrl, opts: OpenOptions): PoolConfig {
+  const c: PoolConfig = {
+    user: url.user,
+    password: url.password,
+    database: url.database || undefined,
+    port: url.port ?? (url.params.port ? Number(url.params.port) : 5432),
+    max: opts.poolSize ?? 8,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+    idleTimeoutMillis: 10_000,
+    application_name: 'linotp-migrate',
+    types,
+  };
+  // libpq (psycopg2) uses the unix socket when no host is given; `?host=/dir` names a socket directory.
+  const host = url.host ?? url.params.host;
+  if (host) c.host = host;
+  else c.host = SOCKET_DIRS.find((d) => existsSync(`${d}/.s.PGSQL.${c.port}`)) ?? 'localhost';
+  const mode = url.params.sslmode;
+  if (mode && mode !== 'disable' && mode !== 'allow' && mode !== 'prefer') {
+    const verify = mode === 'verify-ca' || mode === 'verify-full';
+    c.ssl = {
+      rejectUnauthorized: verify,
+      ca: url.params.sslrootcert ? readFileSync(url.params.sslrootcert, 'utf8') : undefined,
+      cert: url.params.sslcert ? readFileSync(url.params.sslcert, 'utf8') : undefined,
+      key: url.params.sslkey ? readFileSync(url.params.sslkey, 'utf8') : undefined,
+      checkServerIdentity: mode === 'verify-full' ? undefined : () => undefined,
+    };
+  }
+  return c;
+}
+
+let cursorSeq = 0;
+
+export class PostgresDb implements Db {
+  readonly engine = 'postgres' as const;
+  readonly dialect = dialect;
+
+  constructor(
+    readonly url: DbUrl,
+    private readonly pool: pg.Pool,
+    private readonly client?: PoolClient,
+  ) {}
+
+  private get runner(): pg.Pool | PoolClient {
+    return this.client ?? this.pool;
+  }
+
+  async query<T extends Row = Row>(sql: string, params: SqlValue[] = []): Promise<T[]> {
+    const text = toPgSql(sql, params.length);
+    try {
+      const res = await this.runner.query(text, params.map(toParam));
+      return (res.rows ?? []) as T[];
+    } catch (err) {
+      throw statementError(err, sql, this.url);
+    }
+  }
+
+  async execute(sql: string, params: SqlValue[] = []): Promise<number> {
+    const text = toPgSql(sql, params.length);
+    try {
+      const res = await this.runner.query(text, params.map(toParam));
+      return res.rowCount ?? 0;
+    } catch (err) {
+      throw statementError(err, sql, this.url);
+    }
+  }
+
+  /** A server-side cursor, fetched `batchSize` rows at a time (in its own transaction unless bound to one). */
+  async *stream(sql: string, params: SqlValue[] = [], opts: StreamOptions = {}): AsyncIterable<Row[]> {
+    const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 1000));
+    const text = toPgSql(sql, params.length);
+    const client = this.client ?? (await this.pool.connect());
+    const own = !this.client;
+    const name = `lm_cursor_${++cursorSeq}`;
+    let ok = false;
+    try {
+      if (own) await client.query('BEGIN READ ONLY');
+      await client.query(`DECLARE ${name} NO SCROLL CURSOR FOR ${text}`, params.map(toParam));
+      for (;;) {
+        const res = await client.query(`FETCH ${batchSize} FROM ${name}`);
+        if (res.rows.length === 0) break;
+        yield res.rows as Row[];
+        if (res.rows.length < batchSize) break;
+      }
+      await client.query(`CLOSE ${name}`);
+      if (own) await client.query('COMMIT');
+      ok = true;
+    } catch (err) {
+      throw statementError(err, sql, this.url);
+    } finally {
+      if (!ok) {
+        // Error or early stop: the cursor (and our own transaction) must go.
+        try {
+          if (own) await client.query('ROLLBACK');
+          else await client.query(`CLOSE ${name}`).catch(() => undefined);
+        } catch {
+          /* the client is released as broken below */
+        }
+      }
+      if (own) client.release();
+    }
+  }
+
+  async insertMany(table: string, columns: string[], rows: SqlValue[][]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const head = `INSERT INTO ${dialect.quoteIdent(table)} (${columns.map(dialect.quoteIdent).join(', ')}) VALUES `;
+    let total = 0;
+    for (const chunk of chunkRows(rows, columns.length, { maxParams: MAX_PARAMS, maxBytes: 16 * 1024 * 1024, maxRows: 5000 })) {
+      let n = 0;
+      const values = chunk.map((r) => '(' + r.map(() => `$${++n}`).join(',') + ')').join(',');
+      try {
+        const res = await this.runner.query(head + values, chunk.flat().map(toParam));
+        total += res.rowCount ?? 0;
+      } catch (err) {
+        throw statementError(err, head, this.url);
+      }
+    }
+    return total;
+  }
+
+  async transaction<T>(fn: (tx: Db) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    if (this.client) return fn(this);
+    const client = await this.pool.connect();
+    const tx = new PostgresDb(this.url, this.pool, client);
+    let broken: Error | undefined;
+    try {
+      await client.query(opts.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+      const result = await fn(tx);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (e) {
+        broken = e as Error;
+      }
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const key = `linotp-migrate:${name}`;
+    const client = this.client ?? (await this.pool.connect());
+    try {
+      const res = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS got', [key]);
+      if (!res.rows[0].got) {
+        const who = await client.query(
+          `SELECT a.pid, a.usename, a.application_name, a.client_addr, a.backend_start
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+            WHERE l.locktype = 'advisory' AND l.granted AND l.objid = (hashtext($1)::bigint & 4294967295)::oid
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) LIMIT 1`,
+          [key],
+        );
+        const h = who.rows[0];
+        const holder = h
+          ? `backend pid ${h.pid} of ${h.usename}${h.application_name ? ` (${h.application_name})` : ''}${h.client_addr ? ` from ${h.client_addr}` : ''}, since ${h.backend_start}`
+          : 'held by another session';
+        throw lockHeldError(name, this.url, holder);
+      }
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
+      }
+    } finally {
+      if (!this.client) client.release();
+    }
+  }
+
+  async listTables(): Promise<string[]> {
+    const rows = await this.query<{ n: string }>(
+      "SELECT table_name AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
+    );
+    return rows.map((r) => r.n);
+  }
+
+  async listColumns(table: string): Promise<ColumnInfo[]> {
+    const rows = await this.query<any>(
+      `SELECT column_name AS name, data_type AS type, is_nullable AS nullable, character_maximum_length AS len
+         FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position`,
+      [table],
+    );
+    return rows.map((r) => {
+      const c: ColumnInfo = { name: r.name, dataType: String(r.type).toLowerCase(), nullable: r.nullable === 'YES' };
+      if (r.len !== null && r.len !== undefined) c.maxLength = Number(r.len);
+      return c;
+    });
+  }
+
+  /** Indexes and unique constraints, columns in index order (the primary key is not listed). */
+  async listIndexes(table: string): Promise<IndexInfo[]> {
+    const rows = await this.query<any>(
+      `SELECT i.relname AS name, ix.indisunique AS uniq, a.attname AS col, k.ord
+         FROM pg_index ix
+         JOIN pg_class t ON t.oid = ix.indrelid
+         JOIN pg_namespace ns ON ns.oid = t.relnamespace
+         JOIN pg_class i ON i.oid = ix.indexrelid
+         CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord)
+         JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
+        WHERE ns.nspname = 'public' AND t.relname = ? AND NOT ix.indisprimary
+        ORDER BY i.relname, k.ord`,
+      [table],
+    );
+    const byName = new Map<string, IndexInfo>();
+    for (const r of rows) {
+      let ix = byName.get(r.name);
+      if (!ix) byName.set(r.name, (ix = { name: r.name, columns: [], unique: Boolean(r.uniq) }));
+      ix.columns.push(r.col);
+    }
+    return [...byName.values()];
+  }
+
+  async tableCharsets(): Promise<Record<string, string>> {
+    return {};
+  }
+
+  async serverVersion(): Promise<string> {
+    const rows = await this.query<{ v: string }>('SHOW server_version');
+    return String(Object.values(rows[0])[0]).split(' ')[0];
+  }
+
+  async close(): Promise<void> {
+    if (this.client) return;
+    await this.pool.end();
+  }
+}
+
+export async function open(url: DbUrl, opts: OpenOptions = {}): Promise<Db> {
+  const pool = new pg.Pool(poolConfig(url, opts));
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  try {
+    const c = await pool.connect();
+    c.release();
+  } catch (err) {
+    await pool.end().catch(() => undefined);
+    throw connectError(url, err);
+  }
+  return new PostgresDb(url, pool);
+}
