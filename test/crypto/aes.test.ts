@@ -1,0 +1,67 @@
+import { describe, it, expect } from 'vitest';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
+import { DecryptError, MalformedValueError, decryptValue, encryptValue } from '../../src/crypto/aes.js';
+import { KeyError } from '../../src/errors.js';
+
+const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+const iv = Buffer.alloc(16, 0xa0);
+
+function rawPlain(cipher: Buffer): Buffer {
+  const d = createDecipheriv('aes-256-cbc', key, iv).setAutoPadding(false);
+  return Buffer.concat([d.update(cipher), d.final()]);
+}
+
+describe('paddings', () => {
+  it('legacy: hex, 01 02, zeros to a multiple of 16', () => {
+    const p = rawPlain(encryptValue(key, iv, Buffer.from('1234'), 'legacy'));
+    expect(p.toString('latin1')).toBe('31323334\x01\x02' + '\0'.repeat(6));
+    // 14 hex chars + 01 02 = exactly one block: no zeros
+    expect(rawPlain(encryptValue(key, iv, Buffer.from('1234567'), 'legacy')).length).toBe(16);
+  });
+
+  it('pkcs7: a full extra block when the hex fills a block', () => {
+    const p = rawPlain(encryptValue(key, iv, Buffer.from('12345678'), 'pkcs7'));
+    expect(p.length).toBe(32);
+    expect(p.subarray(16).equals(Buffer.alloc(16, 16))).toBe(true);
+  });
+
+  it('round trips any data in both paddings and reports which one it found', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.constantFrom('legacy' as const, 'pkcs7' as const), (data, padding) => {
+        const c = encryptValue(key, iv, Buffer.from(data), padding);
+        const r = decryptValue(key, iv, c);
+        return r.padding === padding && r.plain.equals(Buffer.from(data));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('accepts an upper-case hex payload', () => {
+    const body = Buffer.from('ABCD\x01\x02' + '\0'.repeat(10), 'latin1');
+    const c = createCipheriv('aes-256-cbc', key, iv).setAutoPadding(false);
+    const cipher = Buffer.concat([c.update(body), c.final()]);
+    expect(decryptValue(key, iv, cipher)).toEqual({ plain: Buffer.from([0xab, 0xcd]), padding: 'legacy' });
+  });
+});
+
+describe('errors', () => {
+  it('wrong key → DecryptError (a KeyError)', () => {
+    const c = encryptValue(key, iv, Buffer.from('secret'), 'legacy');
+    let err: unknown;
+    try {
+      decryptValue(randomBytes(32), iv, c);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DecryptError);
+    expect(err).toBeInstanceOf(KeyError);
+  });
+
+  it('malformed sizes → MalformedValueError', () => {
+    expect(() => decryptValue(key, Buffer.alloc(8), Buffer.alloc(16))).toThrow(MalformedValueError);
+    expect(() => decryptValue(key, iv, Buffer.alloc(15))).toThrow(MalformedValueError);
+    expect(() => decryptValue(key, iv, Buffer.alloc(0))).toThrow(MalformedValueError);
+    expect(() => decryptValue(Buffer.alloc(16), iv, Buffer.alloc(16))).toThrow(RangeError);
+  });
+});
