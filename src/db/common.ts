@@ -154,14 +154,16 @@ export function connectError(url: DbUrl, err: unknown): DatabaseError {
   // Some drivers aggregate (AggregateError with empty message): use the first inner error.
   const inner = (err as { errors?: DriverErrorLike[] })?.errors?.[0];
   if (!detail && inner) detail = inner.message ?? inner.code ?? '';
-  const code = e.code ?? inner?.code;
+  let code = e.code ?? inner?.code;
+  if (!code && /timeout|timed out|terminated unexpectedly/i.test(detail)) code = 'ETIMEDOUT';
   return new DatabaseError(`cannot connect to ${describeDbUrl(url)}: ${cleanDriverMessage(detail, url)}`, connectHint(url, { ...e, code }), err);
 }
 
 /** One line, no secrets: driver messages sometimes span lines or quote the URL. */
 export function cleanDriverMessage(message: string, url?: DbUrl): string {
   let text = redactSecrets(String(message).split('\n')[0].trim());
-  if (url?.password) text = text.split(url.password).join('***');
+  // Drivers do not quote passwords, but be sure; very short ones would mangle ordinary words.
+  if (url?.password && url.password.length >= 4) text = text.split(url.password).join('***');
   return text;
 }
 

@@ -50,6 +50,8 @@ function poolConfig(url: DbUrl, opts: OpenOptions): PoolConfig {
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
     idleTimeoutMillis: 10_000,
     application_name: 'linotp-migrate',
+    // ISO date output whatever the server's default DateStyle, so timestamps read back as written.
+    options: '-c DateStyle=ISO,MDY',
     types,
   };
   // libpq (psycopg2) uses the unix socket when no host is given; `?host=/dir` names a socket directory.
