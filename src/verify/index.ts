@@ -1,0 +1,169 @@
+/**
+ * `verify`: read-only checks that a LinOTP 2.x/3.x database and an encKey belong together, and what
+ * state the database is in. Nothing is written; tokens and text columns are streamed in batches.
+ *
+ * A check fails (exit 3) when something is broken for LinOTP: a missing LinOTP table, an
+ * undecryptable value, an unusable model version, a missing 3.x admin realm. Things that need
+ * attention but work — mojibake still to repair, admins without a password — are warnings.
+ */
+import type { EncKey } from '../crypto/enckey.js';
+import { describeDbUrl } from '../db/url.js';
+import type { Db } from '../db/types.js';
+import { compareToModel } from '../schema/inspect.js';
+import { LINOTP_2_12, LINOTP_3_4, type SchemaModel, type TableDef } from '../schema/tables.js';
+import { detectModelVersion, TARGET_MODEL_VERSION, type ModelVersionInfo } from '../schema/version.js';
+import { checkAdminRealm, checkLocalAdmins } from './admins.js';
+import { scanEncoding } from './encoding.js';
+import { checkConfig, checkTokens, newTallies, type SecretTallies } from './secrets.js';
+import type { CheckResult, KeyStats, VerifyReport } from './types.js';
+
+export type { VerifyReport, CheckResult } from './types.js';
+
+export interface VerifyOptions {
+  /** Skip the mojibake scan (it reads every text column, including the audit trail). */
+  skipEncoding?: boolean;
+}
+
+/** Which releases accept the stored model version, in words. */
+function acceptance(m: ModelVersionInfo): string {
+  switch (m.state) {
+    case 'known':
+    case 'pre-2.10':
+      return m.current
+        ? `${m.releases}: LinOTP 3.2.3 … 3.4 start on it`
+        : `${m.releases}: LinOTP 3.4 refuses to start until ${m.remainingSteps.length} migration step(s) run (${m.remainingSteps.join(', ')})`;
+    case 'untouched':
+      return `${m.releases}: LinOTP 3.4 only stamps ${TARGET_MODEL_VERSION}`;
+    default:
+      return m.releases;
+  }
+}
+
+function modelCheck(m: ModelVersionInfo): CheckResult {
+  const base = { id: 'model-version', title: 'database model version' };
+  const stored = m.stored ?? '(none)';
+  if (m.state === 'no-linotp') return { ...base, status: 'fail', summary: 'not a LinOTP database: there is no Config table', hint: 'check the database URI' };
+  if (m.state === 'newer' || m.state === 'unknown') return { ...base, status: 'fail', summary: `${stored}: ${m.notes.join('; ')}`, hint: 'restore a backup of the LinOTP 2 database or use the matching LinOTP release' };
+  return { ...base, status: 'pass', summary: `${stored} — ${acceptance(m)}` };
+}
+
+function keyStats(t: SecretTallies, key: EncKey | undefined): KeyStats {
+  const tallies = [t.seeds, t.pins, t.ocra, t.config];
+  const checked = tallies.reduce((n, x) => n + x.checked, 0);
+  const failed = tallies.reduce((n, x) => n + x.failed, 0);
+  let verdict: KeyStats['verdict'] = 'matches';
+  if (!key) verdict = 'not-given';
+  else if (checked === 0) verdict = 'nothing-to-check';
+  else if (failed === checked) verdict = 'wrong-key';
+  else if (failed > 0) verdict = 'partial';
+  return { verdict, checked, failed, paddings: t.paddings };
+}
+
+function keyChecks(t: SecretTallies, stats: KeyStats, key: EncKey | undefined): CheckResult[] {
+  if (!key) {
+    return [{ id: 'enc-key', title: 'encKey', status: 'skip', summary: 'no encKey given: seeds, PINs and Config secrets were not checked', hint: 'give it with --enc-key, LINOTP_SECRET_FILE or --ini (linotpSecretFile)' }];
+  }
+  const wrong = stats.verdict === 'wrong-key';
+  const keyHint = wrong ? `this encKey (${key.source}) does not belong to this database; use the encKey of the installation that wrote it` : 'these values were written with another encKey or are damaged';
+  const out: CheckResult[] = [];
+  if (wrong) {
+    out.push({
+      id: 'enc-key',
+      title: 'encKey',
+      status: 'fail',
+      summary: `wrong encKey: none of the ${stats.checked} encrypted values decrypts (${stats.failed} failed)`,
+      checked: stats.checked,
+      failed: stats.failed,
+      hint: keyHint,
+    });
+  }
+  out.push(
+    t.seeds.result(
+      { id: 'token-seeds', title: 'token seeds decrypt' },
+      { pass: `all ${t.seeds.checked} encrypted seeds decrypt`, fail: `${t.seeds.failed} of ${t.seeds.checked} token seeds do not decrypt`, none: 'no encrypted token seeds' },
+      keyHint,
+    ),
+    t.pins.result(
+      { id: 'token-pins', title: 'encrypted PINs decrypt' },
+      { pass: `all ${t.pins.checked} encrypted PINs decrypt (@@ OTP PINs, user and SO PINs)`, fail: `${t.pins.failed} of ${t.pins.checked} encrypted PINs do not decrypt`, none: 'no encrypted PINs' },
+      keyHint,
+    ),
+    t.ocra.result(
+      { id: 'ocra-secrets', title: 'ocra2 sharedSecrets decrypt' },
+      { pass: `all ${t.ocra.checked} ocra sharedSecrets decrypt`, fail: `${t.ocra.failed} of ${t.ocra.checked} ocra sharedSecrets do not decrypt`, none: 'no ocra sharedSecrets' },
+      keyHint,
+    ),
+    t.config.result(
+      { id: 'config-secrets', title: 'encrypted Config values decrypt' },
+      { pass: `all ${t.config.checked} encrypted Config values decrypt`, fail: `${t.config.failed} of ${t.config.checked} encrypted Config values do not decrypt`, none: 'no encrypted Config values' },
+      keyHint,
+    ),
+  );
+  return out;
+}
+
+export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const model = await detectModelVersion(db);
+  const is3 = model.stored !== null && /^[34]\./.test(model.stored);
+  const schema: SchemaModel = is3 ? LINOTP_3_4 : LINOTP_2_12;
+  const cmp = await compareToModel(db, schema, { requireAudit: false });
+  const checks: CheckResult[] = [modelCheck(model)];
+
+  const missingTables = cmp.missing;
+  checks.push(
+    missingTables.length
+      ? { id: 'tables', title: 'LinOTP tables', status: 'fail', summary: `${missingTables.length} LinOTP ${schema.name} table(s) missing`, failed: missingTables.length, items: missingTables, hint: 'is this the LinOTP database? `linotp-migrate init database` creates missing tables' }
+      : { id: 'tables', title: 'LinOTP tables', status: 'pass', summary: `${Object.keys(cmp.present).length} LinOTP ${schema.name} tables present${cmp.present.audit ? '' : ' (no audit table: audit may live elsewhere)'}` },
+  );
+
+  const t = newTallies();
+  if (cmp.present.Token) await checkTokens(db, cmp.present.Token, key, t);
+  if (cmp.present.Config) await checkConfig(db, cmp.present.Config, key, t);
+  const stats = keyStats(t, key);
+  checks.push(...keyChecks(t, stats, key));
+  if (t.chunks.failed > 0) {
+    checks.push(t.chunks.result({ id: 'config-chunks', title: 'chunked Config values complete' }, { pass: '', fail: `${t.chunks.failed} chunked Config value(s) are incomplete` }, 'LinOTP silently reads such values with parts missing; restore them from a backup'));
+  }
+
+  if (is3 && cmp.present.Config) {
+    checks.push(await checkAdminRealm(db, { config: cmp.present.Config, realm: cmp.present.Realm }));
+    checks.push(await checkLocalAdmins(db, cmp.present.imported_user));
+  }
+
+  let encoding: VerifyReport['encoding'] = { suspicious: 0, multiple: 0, byColumn: {}, samples: [], scanned: 0 };
+  if (!opts.skipEncoding) {
+    const tables: { def: TableDef; stored: string }[] = schema.tables.filter((d) => cmp.present[d.name]).map((d) => ({ def: d, stored: cmp.present[d.name] }));
+    encoding = await scanEncoding(db, tables);
+    const cols = Object.entries(encoding.byColumn)
+      .sort((a, b) => b[1] - a[1])
+      .map(([c, n]) => `${c}: ${n}`);
+    checks.push(
+      encoding.suspicious === 0
+        ? { id: 'encoding', title: 'text encoding', status: 'pass', summary: `no double-encoded text in ${encoding.scanned} non-empty text values`, checked: encoding.scanned, failed: 0 }
+        : {
+            id: 'encoding',
+            title: 'text encoding',
+            status: 'warn',
+            summary: `${encoding.suspicious} text value(s) look double-encoded (latin1/utf8 mojibake)${encoding.multiple ? `, ${encoding.multiple} of them more than twice` : ''}`,
+            checked: encoding.scanned,
+            failed: encoding.suspicious,
+            items: cols,
+            hint: 'repair them with `linotp-migrate admin fix-db-encoding` (try --dry-run first)',
+          },
+    );
+  } else {
+    checks.push({ id: 'encoding', title: 'text encoding', status: 'skip', summary: 'not scanned (--skip-encoding)' });
+  }
+
+  return {
+    ok: !checks.some((c) => c.status === 'fail'),
+    database: { url: describeDbUrl(db.url), engine: db.engine, server: await db.serverVersion() },
+    encKey: key ? { source: key.source, fingerprint: key.fingerprint() } : null,
+    model: { ...model, schema: schema.name },
+    tables: { present: Object.values(cmp.present), missing: cmp.missing, foreign: cmp.foreign },
+    tokens: { total: t.total, byType: t.byType },
+    key: stats,
+    encoding,
+    checks,
+  };
+}

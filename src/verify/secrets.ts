@@ -1,0 +1,125 @@
+/**
+ * The encKey checks: every encrypted value of the database must decrypt (linotp-schema.md §6):
+ * token seeds (not pw tokens, whose columns hold an unencrypted crypt hash, nor qr/push, which
+ * have none), `@@` OTP PINs, user and SO PINs, ocra/ocra2 sharedSecrets in TokenInfo, and every
+ * Config value of Type encrypted_data/password — chunked ones reassembled first.
+ * Tokens are streamed in batches, so memory does not grow with the token count.
+ */
+import { groupConfigRows, type ConfigRow } from '../crypto/chunks.js';
+import type { EncKey } from '../crypto/enckey.js';
+import { MalformedValueError, type Padding } from '../crypto/aes.js';
+import {
+  classifyOtpPin,
+  classifyTokenSeed,
+  decryptConfigValue,
+  decryptOcraSharedSecret,
+  decryptOtpPin,
+  decryptTokenSeed,
+  decryptUserPin,
+  isEncryptedConfigType,
+  type Decrypted,
+} from '../crypto/values.js';
+import type { Db, Row } from '../db/types.js';
+import { Tally } from './failures.js';
+
+export interface SecretTallies {
+  seeds: Tally;
+  pins: Tally;
+  ocra: Tally;
+  config: Tally;
+  chunks: Tally;
+  paddings: { legacy: number; pkcs7: number };
+  byType: Record<string, number>;
+  total: number;
+}
+
+export function newTallies(): SecretTallies {
+  return { seeds: new Tally(), pins: new Tally(), ocra: new Tally(), config: new Tally(), chunks: new Tally(), paddings: { legacy: 0, pkcs7: 0 }, byType: {}, total: 0 };
+}
+
+const str = (v: unknown): string => (v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+
+/** Runs one decryption; malformed input counts as a failure with the reason in the item name. */
+function tryDecrypt(t: SecretTallies, tally: Tally, item: string, fn: () => Decrypted<unknown> | undefined): void {
+  let r: Decrypted<unknown> | undefined;
+  try {
+    r = fn();
+  } catch (e) {
+    if (e instanceof MalformedValueError) {
+      tally.fail(`${item} (malformed: ${e.message})`);
+      return;
+    }
+    throw e;
+  }
+  if (r === undefined) return;
+  if (r.ok) {
+    tally.ok();
+    t.paddings[r.padding as Padding]++;
+  } else tally.fail(item);
+}
+
+/** Streams the Token table; `key` undefined only counts token types. */
+export async function checkTokens(db: Db, tokenTable: string, key: EncKey | undefined, t: SecretTallies): Promise<void> {
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  const present = new Set((await db.listColumns(tokenTable)).map((c) => c.name));
+  const wanted = [
+    'LinOtpTokenSerialnumber',
+    'LinOtpTokenType',
+    'LinOtpKeyEnc',
+    'LinOtpKeyIV',
+    'LinOtpPinHash',
+    'LinOtpTokenPinUser',
+    'LinOtpTokenPinUserIV',
+    'LinOtpTokenPinSO',
+    'LinOtpTokenPinSOIV',
+    'LinOtpTokenInfo',
+  ].filter((c) => present.has(c));
+  const sql = `SELECT ${wanted.map(q).join(', ')} FROM ${q(tokenTable)}`;
+  for await (const batch of db.stream(sql, [], { batchSize: 1000 })) {
+    for (const row of batch) checkTokenRow(row, key, t);
+  }
+}
+
+function checkTokenRow(row: Row, key: EncKey | undefined, t: SecretTallies): void {
+  const serial = str(row.LinOtpTokenSerialnumber);
+  const type = str(row.LinOtpTokenType) || '(none)';
+  t.total++;
+  t.byType[type] = (t.byType[type] ?? 0) + 1;
+  if (!key) return;
+
+  const keyEnc = str(row.LinOtpKeyEnc);
+  const keyIv = str(row.LinOtpKeyIV);
+  if (classifyTokenSeed({ keyEnc, keyIv, tokenType: type }) === 'encrypted') {
+    tryDecrypt(t, t.seeds, serial, () => decryptTokenSeed(key, keyEnc, keyIv));
+  }
+  const pinHash = str(row.LinOtpPinHash);
+  if (classifyOtpPin(pinHash) === 'encrypted') tryDecrypt(t, t.pins, `${serial} (OTP PIN)`, () => decryptOtpPin(key, pinHash));
+  for (const [col, ivCol, label] of [
+    ['LinOtpTokenPinUser', 'LinOtpTokenPinUserIV', 'user PIN'],
+    ['LinOtpTokenPinSO', 'LinOtpTokenPinSOIV', 'SO PIN'],
+  ] as const) {
+    const enc = str(row[col]);
+    if (enc) tryDecrypt(t, t.pins, `${serial} (${label})`, () => decryptUserPin(key, enc, str(row[ivCol])));
+  }
+  const info = str(row.LinOtpTokenInfo);
+  if (info.includes('sharedSecret')) tryDecrypt(t, t.ocra, serial, () => decryptOcraSharedSecret(key, info));
+}
+
+/** Config secrets (chunked ones reassembled) and the integrity of chunk chains. */
+export async function checkConfig(db: Db, configTable: string, key: EncKey | undefined, t: SecretTallies): Promise<void> {
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  const rows: ConfigRow[] = [];
+  // Config is small (hundreds to a few thousand rows); chunk reassembly needs all of it.
+  for await (const batch of db.stream(`SELECT ${q('Key')} AS k, ${q('Value')} AS v, ${q('Type')} AS t, ${q('Description')} AS d FROM ${q(configTable)}`)) {
+    for (const r of batch) rows.push({ key: str(r.k), value: r.v === null ? null : str(r.v), type: r.t === null ? null : str(r.t), description: r.d === null ? null : str(r.d) });
+  }
+  const { entries, problems } = groupConfigRows(rows);
+  for (const entry of entries) {
+    if (entry.rowKeys.length > 1) t.chunks.ok();
+    if (!key || !isEncryptedConfigType(entry.type) || !entry.value) continue;
+    const value = entry.value;
+    const label = entry.rowKeys.length > 1 ? `${entry.key} (${entry.rowKeys.length} chunks)` : entry.key;
+    tryDecrypt(t, t.config, label, () => decryptConfigValue(key, value));
+  }
+  for (const p of problems) t.chunks.fail(`${p.key}: ${p.detail}`);
+}
