@@ -83,6 +83,7 @@ function compareAll(texts: string[], strict = true, compareLines = true): void {
     return { file, here: '/etc/linotp2', strict };
   });
   const py = runPython<Dump[]>(PY_DUMP, cases);
+  if (process.env.INI_STATS) process.stderr.write(`python errors: ${py.filter((d) => 'error' in d).length} of ${py.length}\n`);
   cases.forEach((c, i) => {
     const ts = tsDump(c.file, c.here, c.strict);
     const expected = py[i];
