@@ -1,0 +1,278 @@
+/**
+ * `init database`, part 1: the plan. Reads the database (never writes) and lists what the upgrade
+ * to LinOTP 3.4's model (3.2.3.0) would do, with counts: tables to create, columns to add, tables
+ * to convert, values to re-encrypt, rows to delete, defaults to insert. The same function runs
+ * again under the lock right before applying, so the plan that is executed is always current.
+ *
+ * Flow = LinOTP 3.4 `init_db_tables`: [drop_all] → create_all → migration steps from the stored
+ * version → set_defaults. Differences from LinOTP are noted where they happen.
+ */
+import type { EncKey } from '../crypto/enckey.js';
+import type { Db, Engine } from '../db/types.js';
+import { describeDbUrl } from '../db/url.js';
+import { LINOTP_3_4, getTable, type TableDef } from '../schema/tables.js';
+import { describeModelVersion, readStoredVersion, STEP_SUMMARIES, TARGET_MODEL_VERSION, type MigrationStep, type ModelVersionInfo } from '../schema/version.js';
+import { allDefaultRows, DEFAULT_ADMIN_REALM_NAME, DEFAULT_ADMIN_RESOLVER_NAME } from './defaults.js';
+import { planMysqlUtf8, type Utf8Plan } from './mysql-utf8.js';
+import { runReencryption, totalCount, type ReencryptSummary } from './reencrypt.js';
+import { configKeyExists, countRows, Tables } from './sql.js';
+
+export interface UpgradeOptions {
+  /** Needed when values must be re-encrypted (3.1.0.0 or a padding repair). */
+  encKey?: EncKey;
+  adminResolverName?: string;
+  adminRealmName?: string;
+  /** Delete all audit rows (LinOTP 3.3+ only suggests it; 2.x signatures never verify in 3.x). */
+  truncateAudit?: boolean;
+  /** Drop LinOTP's tables first (`--erase-all-data`). */
+  eraseAllData?: boolean;
+  /** Create the audit table in this database (AUDIT_DATABASE_URI=SHARED, the default). */
+  createAudit?: boolean;
+  /** Leave values the key cannot decrypt untouched instead of refusing. */
+  skipUndecryptable?: boolean;
+}
+
+export type ActionId = 'erase' | 'create-tables' | MigrationStep | 'repair-padding' | 'truncate-audit' | 'defaults' | 'stamp';
+
+export interface PlannedAction {
+  id: ActionId;
+  title: string;
+  /** Machine-readable effect counts / names. */
+  effects: Record<string, number | string[]>;
+  notes: string[];
+  /** false for steps that only stamp the version. */
+  changesData: boolean;
+}
+
+export interface KeyCheck {
+  fingerprint: string;
+  legacy: number;
+  pkcs7: number;
+  failures: number;
+}
+
+export interface UpgradePlan {
+  database: string;
+  engine: Engine;
+  version: ModelVersionInfo;
+  target: string;
+  /** true when the database is treated as fresh (LinOTP's "untouched"): no migration step runs. */
+  fresh: boolean;
+  actions: PlannedAction[];
+  /** Nothing to do: already at 3.2.3.0 with everything LinOTP 3.4 expects. */
+  upToDate: boolean;
+  keyCheck?: KeyCheck;
+  /** Reasons apply refuses (wrong key, unknown version …); nothing is changed when any exist. */
+  blockers: string[];
+  warnings: string[];
+  /** Internals apply reuses (not rendered). */
+  internal: { utf8?: Utf8Plan; reencrypt?: ReencryptSummary; dropTables: string[]; createTables: string[] };
+}
+
+/** Tables LinOTP 3.4's `drop_all` removes: the metadata tables (admin_users only in cloud mode). */
+const ERASE_ORDER = ['TokenRealm', 'Token', 'Realm', 'Config', 'challenges', 'REPORTING', 'logging_config', 'imported_user', 'audit'];
+
+export function requiredTables(createAudit: boolean): TableDef[] {
+  return LINOTP_3_4.tables.filter((t) => t.presence === 'always' || (t.presence === 'audit' && createAudit));
+}
+
+function missingColumns(present: Set<string>, wanted: string[]): string[] {
+  return wanted.filter((c) => !present.has(c));
+}
+
+async function columnSet(db: Db, t: Tables, table: string): Promise<Set<string>> {
+  return new Set((await db.listColumns(t.stored(table))).map((c) => c.name));
+}
+
+async function indexSet(db: Db, t: Tables, table: string): Promise<Set<string>> {
+  return new Set((await db.listIndexes(t.stored(table))).map((i) => i.name.toLowerCase()));
+}
+
+/** Columns (with their `ix_` index, if any) the 2.x column steps add when missing. */
+export const COLUMN_STEPS: Partial<Record<MigrationStep, { table: string; columns: string[] }>> = {
+  '2.9.1.0': { table: 'challenges', columns: ['lchallenge', 'ptransid'] },
+  '2.10.1.0': { table: 'challenges', columns: ['bchallenge', 'bdata'] },
+  '2.12.0.0': { table: 'Token', columns: ['LinOtpCreationDate', 'LinOtpLastAuthSuccess', 'LinOtpLastAuthMatch'] },
+};
+
+export function stepIndexes(step: MigrationStep): string[] {
+  const cs = COLUMN_STEPS[step];
+  if (!cs) return [];
+  const def = getTable(LINOTP_3_4, cs.table);
+  return def.indexes.filter((i) => i.columns.some((c) => cs.columns.includes(c))).map((i) => i.name);
+}
+
+export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<UpgradePlan> {
+  const resolver = opts.adminResolverName ?? DEFAULT_ADMIN_RESOLVER_NAME;
+  const realm = (opts.adminRealmName ?? DEFAULT_ADMIN_REALM_NAME).toLowerCase();
+  let t = await Tables.load(db);
+  const stored = await readStoredVersion(db);
+  const plan: UpgradePlan = {
+    database: describeDbUrl(db.url),
+    engine: db.engine,
+    version: describeModelVersion(stored),
+    target: TARGET_MODEL_VERSION,
+    fresh: false,
+    actions: [],
+    upToDate: false,
+    blockers: [],
+    warnings: [],
+    internal: { dropTables: [], createTables: [] },
+  };
+  const v = plan.version;
+  if (!v.upgradable && v.state !== 'no-linotp' && !opts.eraseAllData) plan.blockers.push(v.notes[0] ?? `model version ${v.stored} cannot be upgraded`);
+
+  // -- erase: afterwards the database is planned as if it were empty.
+  if (opts.eraseAllData) {
+    const drop = ERASE_ORDER.filter((n) => t.has(n)).map((n) => t.stored(n));
+    plan.internal.dropTables = drop;
+    plan.actions.push({ id: 'erase', title: 'drop LinOTP tables (erase all data)', effects: { tablesToDrop: drop }, notes: [], changesData: drop.length > 0 });
+    t = new Tables(db, t.all().filter((n) => !drop.includes(n)));
+  }
+
+  // -- create_all
+  const create = requiredTables(opts.createAudit !== false).filter((d) => !t.has(d.name)).map((d) => d.name);
+  plan.internal.createTables = create;
+  if (create.length) {
+    plan.actions.push({
+      id: 'create-tables',
+      title: 'create missing tables with LinOTP 3.4 DDL',
+      effects: { tablesToCreate: create },
+      notes: db.engine === 'mysql' ? ['MySQL: new tables are InnoDB utf8mb4 (utf8mb4_unicode_ci, ROW_FORMAT=DYNAMIC)'] : [],
+      changesData: true,
+    });
+  }
+
+  // -- fresh or upgrade? LinOTP: no `linotp.Config` row = untouched. We also require an empty Token
+  // table, so a database with tokens is never stamped current without migrating them.
+  const tokens = opts.eraseAllData ? 0 : await countRows(db, t, 'Token');
+  plan.fresh = opts.eraseAllData === true || v.state === 'no-linotp' || (v.state === 'untouched' && tokens === 0);
+  if (!plan.fresh && v.state === 'untouched') plan.warnings.push(`no linotp.Config row but ${tokens} tokens: migrating anyway (LinOTP would only stamp the version)`);
+  const steps: MigrationStep[] = plan.fresh ? [] : v.state === 'untouched' ? describeModelVersion({ ...stored, touched: true }).remainingSteps : v.remainingSteps;
+
+  const needsKey = steps.includes('3.1.0.0');
+  if (opts.encKey && !plan.fresh) {
+    const sum = await runReencryption(db, t, opts.encKey, { write: false });
+    plan.internal.reencrypt = sum;
+    plan.keyCheck = { fingerprint: opts.encKey.fingerprint().slice(0, 16), legacy: totalCount(sum.legacy), pkcs7: totalCount(sum.pkcs7), failures: sum.failures.length };
+    if (sum.failures.length) {
+      const decrypted = totalCount(sum.legacy) + totalCount(sum.pkcs7);
+      const msg =
+        decrypted === 0
+          ? `the encKey ${opts.encKey.source} decrypts none of the ${sum.failures.length} encrypted values: it is not this database's key`
+          : `${sum.failures.length} of ${decrypted + sum.failures.length} encrypted values do not decrypt with the encKey (first: ${sum.failures[0].where} ${sum.failures[0].kind}: ${sum.failures[0].reason})`;
+      if (decrypted === 0 || !opts.skipUndecryptable) plan.blockers.push(msg);
+      else plan.warnings.push(`${msg}; they are left unchanged (--skip-undecryptable)`);
+    }
+    for (const p of sum.chunkProblems) plan.warnings.push(`config ${p.key}: ${p.detail}; left unchanged`);
+  } else if (needsKey) {
+    plan.blockers.push('step 3.1.0.0 re-encrypts token seeds and secrets: the encKey is needed');
+  } else if (!plan.fresh) {
+    plan.warnings.push('no encKey given: values LinOTP 3.1 left in the old padding (encrypted PINs, user PINs, chunked secrets) were not checked');
+  }
+
+  for (const step of steps) plan.actions.push(await planStep(db, t, step, plan, { resolver, realm, opts, create }));
+
+  if (!needsKey && plan.internal.reencrypt && totalCount(plan.internal.reencrypt.legacy) > 0) {
+    plan.actions.push({
+      id: 'repair-padding',
+      title: 're-encrypt values LinOTP 3.1 left in the LinOTP 2 padding',
+      effects: { ...plan.internal.reencrypt.legacy },
+      notes: ['LinOTP 3.4 cannot use these values (encrypted PINs never match, user PINs and chunked secrets fail to decrypt)'],
+      changesData: true,
+    });
+  }
+
+  if (opts.truncateAudit && t.has('audit') && !create.includes('audit')) {
+    const n = await countRows(db, t, 'audit');
+    plan.actions.push({ id: 'truncate-audit', title: 'delete all audit rows (--truncate-audit)', effects: { auditRowsToDelete: n }, notes: [], changesData: n > 0 });
+  }
+
+  // -- set_defaults (insert-if-missing)
+  const missing: string[] = [];
+  const configExists = t.has('Config') && !create.includes('Config');
+  for (const r of allDefaultRows(resolver, realm)) if (!configExists || !(await configKeyExists(db, t, r.key))) missing.push(r.key);
+  const realmMissing = !(t.has('Realm') && !create.includes('Realm')) || !(await realmExists(db, t, realm));
+  if (missing.length || realmMissing) {
+    plan.actions.push({
+      id: 'defaults',
+      title: 'insert LinOTP 3.4 default settings, admin resolver and admin realm where missing',
+      effects: { configRowsToInsert: missing.length, realmRowsToInsert: realmMissing ? 1 : 0 },
+      notes: [],
+      changesData: true,
+    });
+  }
+  if (plan.fresh && v.stored !== TARGET_MODEL_VERSION) {
+    plan.actions.push({ id: 'stamp', title: `stamp model version ${TARGET_MODEL_VERSION}`, effects: {}, notes: ['fresh database: no migration step runs (as in LinOTP)'], changesData: true });
+  }
+  plan.upToDate = plan.actions.length === 0 && v.current;
+  return plan;
+}
+
+export async function realmExists(db: Db, t: Tables, name: string): Promise<boolean> {
+  const rows = await db.query<{ n: string }>(`SELECT ${t.c('name')} AS n FROM ${t.t('Realm')} WHERE ${t.c('name')} = ?`, [name]);
+  return rows.some((r) => r.n === name);
+}
+
+interface StepCtx {
+  resolver: string;
+  realm: string;
+  opts: UpgradeOptions;
+  create: string[];
+}
+
+async function planStep(db: Db, t: Tables, step: MigrationStep, plan: UpgradePlan, ctx: StepCtx): Promise<PlannedAction> {
+  const a: PlannedAction = { id: step, title: `step ${step}: ${STEP_SUMMARIES[step]}`, effects: {}, notes: [], changesData: false };
+  const cs = COLUMN_STEPS[step];
+  if (cs) {
+    if (t.has(cs.table) && !ctx.create.includes(cs.table)) {
+      const cols = missingColumns(await columnSet(db, t, cs.table), cs.columns);
+      const ix = await indexSet(db, t, cs.table);
+      const idx = stepIndexes(step).filter((i) => !ix.has(i.toLowerCase()));
+      a.effects = { columnsToAdd: cols, indexesToCreate: idx };
+      a.changesData = cols.length + idx.length > 0;
+    }
+    return a;
+  }
+  switch (step) {
+    case '3.0.0.0': {
+      const audit = await countRows(db, t, 'audit');
+      a.effects.auditRows = audit;
+      if (audit > 0 && !ctx.opts.truncateAudit) a.notes.push(`${audit} audit rows are kept (LinOTP 3.3+ behaviour); their 2.x signatures do not verify in LinOTP 3 — use --truncate-audit to delete them`);
+      if (db.engine === 'mysql') {
+        const u = await planMysqlUtf8(db, t);
+        plan.internal.utf8 = u;
+        a.effects.tablesToConvert = u.convert.map((c) => c.table);
+        if (u.pending.length) a.effects.tablesToRepair = u.pending;
+        if (u.foreignLatin1.length) a.notes.push(`latin1 tables of other applications are not touched: ${u.foreignLatin1.join(', ')}`);
+        for (const c of u.convert.filter((x) => x.dynamic)) a.notes.push(`${c.table}: ROW_FORMAT=DYNAMIC is added (utf8mb4 keys exceed COMPACT's 767-byte limit)`);
+        if (u.suggest) a.notes.push('no LinOTP table is latin1: linotp.utf8_conversion=suggested is set (run `linotp-migrate admin fix-db-encoding`)');
+        plan.blockers.push(...u.blocked);
+        a.changesData = u.convert.length + u.pending.length > 0 || u.suggest;
+      }
+      return a;
+    }
+    case '3.1.0.0': {
+      const sum = plan.internal.reencrypt;
+      if (sum) {
+        a.effects = { ...sum.legacy, alreadyPkcs7: totalCount(sum.pkcs7), tokensScanned: sum.tokens };
+        a.changesData = totalCount(sum.legacy) > 0;
+      }
+      a.notes.push('beyond LinOTP: also @@ OTP PINs, user/SO PINs, ocra2 sharedSecret and chunked secrets');
+      return a;
+    }
+    case '3.2.0.0': {
+      // The same rows set_defaults ensures; counted there.
+      a.notes.push(`admin resolver ${ctx.resolver}, admin realm ${ctx.realm}`);
+      return a;
+    }
+    case '3.2.2.0': {
+      const n = ctx.create.includes('challenges') ? 0 : await countRows(db, t, 'challenges');
+      a.effects.challengesToDelete = n;
+      a.changesData = n > 0;
+      return a;
+    }
+    default:
+      return a;
+  }
+}
