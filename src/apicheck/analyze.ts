@@ -8,7 +8,7 @@ import { open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { InputError, UsageError } from '../errors.js';
-import { resolveTarget, prefixSegments } from './endpoint.js';
+import { TargetResolver, prefixSegments } from './endpoint.js';
 import { LineParser, type Layout, type LogFormat } from './parse.js';
 import type { ApiCheckReport, FileSummary, Finding, MalformedSample } from './report.js';
 import { classify, VERDICTS, type Classification, type Verdict } from './rules.js';
@@ -79,7 +79,7 @@ export async function analyzeAccessLogs(files: string[], opts: AnalyzeOptions = 
   const format = opts.format ?? 'auto';
   const topClients = opts.topClients ?? 3;
   const maxSamples = opts.maxSamples ?? 5;
-  const prefix = prefixSegments(opts.prefix);
+  const resolver = new TargetResolver(prefixSegments(opts.prefix));
 
   // Every file is checked before any is read, so a typo fails in a second, not after an hour.
   const meta = [];
@@ -87,7 +87,7 @@ export async function analyzeAccessLogs(files: string[], opts: AnalyzeOptions = 
   const bytesTotal = meta.reduce((n, m) => n + m.size, 0);
   let bytesRead = 0;
 
-  const groups = new Map<string, Group>();
+  const groups = new Map<string, Map<string, Group>>(); // endpoint → method → group
   const prefixes = new Map<string, number>();
   const samples: MalformedSample[] = [];
   const notApi = { noRequest: 0, invalidRequest: 0, staticFiles: 0, unknownPath: 0, outsidePrefix: 0 };
@@ -105,7 +105,8 @@ export async function analyzeAccessLogs(files: string[], opts: AnalyzeOptions = 
 
     const onLine = (line: string) => {
       fs.lines++;
-      if (line.length === 0 || line.trim() === '') {
+      const c0 = line.charCodeAt(0);
+      if (line.length === 0 || ((c0 === 32 || c0 === 9) && line.trim() === '')) {
         fs.blank++;
         return;
       }
@@ -125,7 +126,7 @@ export async function analyzeAccessLogs(files: string[], opts: AnalyzeOptions = 
         return;
       }
       fs.requests++;
-      const t = resolveTarget(p.target, prefix);
+      const t = resolver.resolve(p.target);
       if (t.kind !== 'api') {
         if (t.kind === 'static') notApi.staticFiles++;
         else notApi[t.kind]++;
@@ -133,11 +134,12 @@ export async function analyzeAccessLogs(files: string[], opts: AnalyzeOptions = 
       }
       fs.apiCalls++;
       prefixes.set(t.prefix, (prefixes.get(t.prefix) ?? 0) + 1);
-      const key = p.method + ' ' + t.endpoint;
-      let g = groups.get(key);
+      let byMethod = groups.get(t.endpoint);
+      if (!byMethod) groups.set(t.endpoint, (byMethod = new Map()));
+      let g = byMethod.get(p.method);
       if (!g) {
         g = { endpoint: t.endpoint, method: p.method, count: 0, clients: new Map(), first: p.time, last: p.time, statuses: new Map(), cls: classify(t.endpoint, p.method) };
-        groups.set(key, g);
+        byMethod.set(p.method, g);
       }
       g.count++;
       g.clients.set(p.client, (g.clients.get(p.client) ?? 0) + 1);
@@ -159,7 +161,7 @@ export async function analyzeAccessLogs(files: string[], opts: AnalyzeOptions = 
     });
   }
 
-  const findings = [...groups.values()].map((g) => toFinding(g, topClients));
+  const findings = [...groups.values()].flatMap((byMethod) => [...byMethod.values()]).map((g) => toFinding(g, topClients));
   findings.sort((a, b) => VERDICTS.indexOf(a.verdict) - VERDICTS.indexOf(b.verdict) || b.count - a.count
     || cmp(a.endpoint, b.endpoint) || cmp(a.method, b.method));
   const summary = Object.fromEntries(VERDICTS.map((v) => [v, { calls: 0, findings: 0 }])) as ApiCheckReport['summary'];
@@ -225,6 +227,8 @@ function readLines(path: string, gzip: boolean, onLine: (line: string) => void, 
       input = raw.pipe(gunzip);
     }
     const rl = createInterface({ input, crlfDelay: Infinity });
+    // readline re-emits its input's errors; they are handled above, on the stream itself.
+    rl.on('error', () => {});
     rl.on('line', onLine);
     rl.on('close', () => {
       if (!failed) resolve();

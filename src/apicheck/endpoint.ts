@@ -78,3 +78,25 @@ export function resolveTarget(target: string, prefix: string[] | null): Resolved
   if (first < 0) return { kind: 'unknownPath' };
   return { kind: 'api', endpoint: endpointAt(segs, first), prefix: first ? '/' + segs.slice(0, first).join('/') : '' };
 }
+
+/**
+ * resolveTarget with a cache keyed by the path without its query: the same few dozen endpoints make
+ * up almost every line, while their query strings are nearly all different.
+ */
+export class TargetResolver {
+  private readonly cache = new Map<string, ResolvedTarget>();
+  constructor(private readonly prefix: string[] | null) {}
+
+  resolve(target: string): ResolvedTarget {
+    let end = target.indexOf('?');
+    if (end < 0) end = target.length;
+    const path = end === target.length ? target : target.slice(0, end);
+    let r = this.cache.get(path);
+    if (r === undefined) {
+      r = resolveTarget(path, this.prefix);
+      if (this.cache.size >= 10_000) this.cache.clear();
+      this.cache.set(path, r);
+    }
+    return r;
+  }
+}

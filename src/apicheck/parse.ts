@@ -36,7 +36,14 @@ export interface LogMalformed {
 
 export type ParsedLine = LogRequest | LogNonRequest | LogMalformed;
 
-const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
+/** Month abbreviations keyed by their three character codes packed into one number (no string hashing per line). */
+const MONTHS = new Map<number, number>(
+  ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'].map((m, i) => [monthKey(m, 0), i]),
+);
+
+function monthKey(s: string, at: number): number {
+  return (s.charCodeAt(at) << 16) | (s.charCodeAt(at + 1) << 8) | s.charCodeAt(at + 2);
+}
 
 function num(s: string, from: number, len: number): number {
   let v = 0;
@@ -48,23 +55,37 @@ function num(s: string, from: number, len: number): number {
   return v;
 }
 
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm; Date.UTC is slower per line). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
 /** `10/Oct/2000:13:55:36 -0700` → epoch ms in UTC, or NaN. */
 export function parseLogTime(s: string): number {
-  if (s.length !== 26 || s[2] !== '/' || s[6] !== '/' || s[11] !== ':' || s[14] !== ':' || s[17] !== ':' || s[20] !== ' ') return NaN;
+  if (s.length !== 26 || s.charCodeAt(2) !== 47 || s.charCodeAt(6) !== 47 || s.charCodeAt(11) !== 58 || s.charCodeAt(14) !== 58
+    || s.charCodeAt(17) !== 58 || s.charCodeAt(20) !== 32) return NaN;
   const day = num(s, 0, 2);
-  const month = MONTHS[s.slice(3, 6)];
+  const month = MONTHS.get(monthKey(s, 3));
   const year = num(s, 7, 4);
   const hour = num(s, 12, 2);
   const minute = num(s, 15, 2);
   const second = num(s, 18, 2);
-  const sign = s[21] === '+' ? 1 : s[21] === '-' ? -1 : 0;
+  const sc = s.charCodeAt(21);
+  const sign = sc === 43 ? 1 : sc === 45 ? -1 : 0;
   const oh = num(s, 22, 2);
   const om = num(s, 24, 2);
-  if (month === undefined || !sign || !(day >= 1 && day <= 31) || !(hour <= 23) || !(minute <= 59) || !(second <= 60) || !(oh <= 23) || !(om <= 59) || Number.isNaN(year)) return NaN;
-  const local = Date.UTC(year, month, day, hour, minute, second);
-  // Date.UTC rolls 31/Feb over into March; such a line is malformed, not a date in March.
-  if (new Date(local).getUTCDate() !== day) return NaN;
-  return local - sign * (oh * 60 + om) * 60_000;
+  if (month === undefined || !sign || !(hour <= 23) || !(minute <= 59) || !(second <= 60) || !(oh <= 23) || !(om <= 59) || Number.isNaN(year)) return NaN;
+  // 31/Feb would roll over into March in Date.UTC; such a line is malformed, not a date in March.
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  if (!(day >= 1 && day <= (month === 1 && !leap ? 28 : DAYS_IN_MONTH[month]))) return NaN;
+  return ((daysFromCivil(year, month + 1, day) * 24 + hour) * 60 + minute - sign * (oh * 60 + om)) * 60_000 + second * 1000;
 }
 
 /** Undo the log's escaping: Apache writes `\"`, `\\` and `\xHH`; nginx writes `\xHH` only. */
@@ -92,7 +113,6 @@ function closingQuote(line: string, from: number): number {
 }
 
 const VHOST = /^[A-Za-z0-9._-]+:\d+$/;
-const METHOD = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 export class LineParser {
   private lastTimeText = '';
@@ -103,20 +123,25 @@ export class LineParser {
   parse(line: string): ParsedLine {
     const lb = line.indexOf(' [');
     if (lb <= 0) return { kind: 'malformed', reason: 'no [timestamp] field' };
-    const head = line.slice(0, lb).split(' ');
+    // "host ident user" before the timestamp, or "vhost:port host ident user" (vhost_combined).
+    const sp1 = line.indexOf(' ');
+    const sp2 = sp1 < lb ? line.indexOf(' ', sp1 + 1) : -1;
+    if (sp1 <= 0 || sp2 < 0 || sp2 >= lb) return { kind: 'malformed', reason: 'expected "host ident user" before the timestamp' };
     let client: string;
     let layout: Layout = 'common';
-    if (head.length === 3) client = head[0];
-    else if (head.length >= 4 && VHOST.test(head[0])) {
-      client = head[1];
+    const sp3 = line.indexOf(' ', sp2 + 1);
+    if (sp3 < lb && sp3 > 0 && VHOST.test(line.slice(0, sp1))) {
+      client = line.slice(sp1 + 1, sp2);
       layout = 'vhost_combined';
-    } else if (head.length > 3) client = head[0]; // a user name with spaces
-    else return { kind: 'malformed', reason: 'expected "host ident user" before the timestamp' };
+    } else {
+      client = line.slice(0, sp1); // more fields: a user name with spaces
+    }
     if (!client || client === '-') return { kind: 'malformed', reason: 'no client address' };
 
     const rb = line.indexOf(']', lb + 2);
     if (rb < 0) return { kind: 'malformed', reason: 'unterminated [timestamp]' };
     const timeText = line.slice(lb + 2, rb);
+    // Busy servers log many requests per second; a Map cache costs more than it saves here.
     let time: number;
     if (timeText === this.lastTimeText) time = this.lastTime;
     else {
@@ -129,7 +154,6 @@ export class LineParser {
     if (line.charCodeAt(rb + 1) !== 32 || line.charCodeAt(rb + 2) !== 34) return { kind: 'malformed', reason: 'no quoted request after the timestamp' };
     const rq = closingQuote(line, rb + 3);
     if (rq < 0) return { kind: 'malformed', reason: 'unterminated request field' };
-    const rawRequest = line.slice(rb + 3, rq);
 
     // ` <status> <bytes>` then nothing (common) or ` "referer" "agent"` (combined; extra fields tolerated).
     if (line.charCodeAt(rq + 1) !== 32) return { kind: 'malformed', reason: 'no status after the request' };
@@ -139,8 +163,7 @@ export class LineParser {
     if (Number.isNaN(status) || status < 100) return { kind: 'malformed', reason: 'invalid status code' };
     let s2 = line.indexOf(' ', s1 + 1);
     if (s2 < 0) s2 = line.length;
-    const bytes = line.slice(s1 + 1, s2);
-    if (bytes !== '-' && !/^\d+$/.test(bytes)) return { kind: 'malformed', reason: 'invalid byte count' };
+    if (!isByteCount(line, s1 + 1, s2)) return { kind: 'malformed', reason: 'invalid byte count' };
     if (s2 < line.length) {
       if (line.charCodeAt(s2 + 1) !== 34) return { kind: 'malformed', reason: 'unexpected text after the byte count' };
       if (layout === 'common') layout = 'combined';
@@ -149,18 +172,53 @@ export class LineParser {
     }
     if (this.format === 'nginx' && layout !== 'combined') return { kind: 'malformed', reason: `not nginx "combined" format (looks like ${layout})` };
 
-    const request = this.format === 'nginx' ? unescapeNginx(rawRequest) : unescapeLogString(rawRequest);
-    if (request === '-' || request === '') return { kind: 'noRequest', client, time, status, layout };
-    const sp = request.indexOf(' ');
-    if (sp <= 0) return { kind: 'invalidRequest', client, time, status, layout };
-    const method = request.slice(0, sp);
-    let end = request.length;
-    const lastSp = request.lastIndexOf(' ');
-    if (lastSp > sp && request.startsWith('HTTP/', lastSp + 1)) end = lastSp;
-    const target = request.slice(sp + 1, end);
-    if (!METHOD.test(method) || target === '' || target.includes(' ')) return { kind: 'invalidRequest', client, time, status, layout };
-    return { kind: 'request', client, time, method, target, status, layout };
+    // Escapes are rare (binary garbage, odd paths): only then is the request copied and unescaped.
+    const bs = line.indexOf('\\', rb + 3);
+    if (bs >= 0 && bs < rq) {
+      const request = this.format === 'nginx' ? unescapeNginx(line.slice(rb + 3, rq)) : unescapeLogString(line.slice(rb + 3, rq));
+      return splitRequest(request, 0, request.length, client, time, status, layout);
+    }
+    return splitRequest(line, rb + 3, rq, client, time, status, layout);
   }
+}
+
+/** `METHOD SP target [SP HTTP/x.y]` inside `s[from, to)`. */
+function splitRequest(s: string, from: number, to: number, client: string, time: number, status: number, layout: Layout): ParsedLine {
+  if (to === from || (to === from + 1 && s.charCodeAt(from) === 45)) return { kind: 'noRequest', client, time, status, layout };
+  const sp = s.indexOf(' ', from);
+  if (sp <= from || sp >= to || !isToken(s, from, sp)) return { kind: 'invalidRequest', client, time, status, layout };
+  let end = to;
+  const lastSp = s.lastIndexOf(' ', to - 1);
+  if (lastSp > sp && s.startsWith('HTTP/', lastSp + 1)) end = lastSp;
+  // A target never contains a space; one that does is not a request LinOTP could have served.
+  const inner = s.indexOf(' ', sp + 1);
+  if (end === sp + 1 || (inner >= 0 && inner < end)) return { kind: 'invalidRequest', client, time, status, layout };
+  return { kind: 'request', client, time, method: s.slice(from, sp), target: s.slice(sp + 1, end), status, layout };
+}
+
+/** A method name: a letter, then letters, digits, `-` or `_`. */
+function isToken(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) | 0x20; // lower-case letters
+    const letter = c >= 97 && c <= 122;
+    if (letter) continue;
+    if (i === from) return false;
+    const ch = s.charCodeAt(i);
+    if (!((ch >= 48 && ch <= 57) || ch === 45 || ch === 95)) return false;
+  }
+  return true;
+}
+
+
+/** `-` or digits between `from` and `to`. */
+function isByteCount(line: string, from: number, to: number): boolean {
+  if (to === from + 1 && line.charCodeAt(from) === 45) return true;
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const d = line.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return false;
+  }
+  return true;
 }
 
 function unescapeNginx(s: string): string {
