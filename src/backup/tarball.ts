@@ -1,0 +1,212 @@
+/**
+ * A small streaming tar(.gz) reader and writer. Our own rather than the `tar` package because a
+ * restore consumes each member asynchronously (parse → insert into a database) and must apply
+ * backpressure end to end, and because members must never touch the filesystem: a backup is read,
+ * not extracted, so `..` paths and links are rejected, never followed.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { createGunzip, createGzip } from 'node:zlib';
+import { InputError } from '../errors.js';
+
+export interface TarEntry {
+  name: string;
+  /** '0' regular file, '5' directory, '1'/'2' links … */
+  type: string;
+  size: number;
+  mtime: Date;
+  /** The member's bytes; must be consumed (or skipped with `skip()`) before the next entry. */
+  body: AsyncIterable<Buffer>;
+}
+
+/** Reads exactly-sized pieces from a chunked byte stream. */
+export class ByteReader {
+  private buf: Buffer = Buffer.alloc(0);
+  private done = false;
+  private readonly it: AsyncIterator<Buffer>;
+  constructor(source: AsyncIterable<Buffer>) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+  private async fill(n: number): Promise<boolean> {
+    while (this.buf.length < n && !this.done) {
+      const r = await this.it.next();
+      if (r.done) this.done = true;
+      else this.buf = this.buf.length ? Buffer.concat([this.buf, r.value]) : r.value;
+    }
+    return this.buf.length >= n;
+  }
+  /** Exactly n bytes, or fewer at the end of the stream. */
+  async read(n: number): Promise<Buffer> {
+    await this.fill(n);
+    const out = this.buf.subarray(0, n);
+    this.buf = this.buf.subarray(out.length);
+    return out;
+  }
+  /** Up to `n` bytes as they arrive (at least one unless the stream ended). */
+  async readSome(n: number): Promise<Buffer> {
+    if (this.buf.length === 0) await this.fill(1);
+    const out = this.buf.subarray(0, Math.min(n, this.buf.length));
+    this.buf = this.buf.subarray(out.length);
+    return out;
+  }
+}
+
+function octal(field: Buffer): number {
+  // GNU base-256 for huge sizes
+  if (field[0] & 0x80) {
+    let v = 0;
+    for (let i = 1; i < field.length; i++) v = v * 256 + field[i];
+    return v;
+  }
+  const s = field.toString('latin1').replace(/\0.*$/s, '').trim();
+  return s ? parseInt(s, 8) : 0;
+}
+
+function cstr(field: Buffer): string {
+  const z = field.indexOf(0);
+  return field.subarray(0, z < 0 ? field.length : z).toString('utf8');
+}
+
+function parsePax(data: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let i = 0;
+  while (i < data.length) {
+    const sp = data.indexOf(0x20, i);
+    if (sp < 0) break;
+    const len = parseInt(data.subarray(i, sp).toString('latin1'), 10);
+    if (!len) break;
+    const rec = data.subarray(sp + 1, i + len - 1).toString('utf8');
+    const eq = rec.indexOf('=');
+    if (eq > 0) out[rec.slice(0, eq)] = rec.slice(eq + 1);
+    i += len;
+  }
+  return out;
+}
+
+function corrupt(file: string, what: string): InputError {
+  return new InputError(`${file} is not a readable tar archive: ${what}`, 'the file may be truncated or damaged; check its size and copy it again');
+}
+
+/** Yields the entries of a tar or tar.gz file (gzip detected by its magic bytes). */
+export async function* readTar(file: string, gzip: boolean): AsyncGenerator<TarEntry> {
+  const raw = createReadStream(file);
+  const source = gzip ? raw.pipe(createGunzip()) : raw;
+  const errors: Error[] = [];
+  source.on('error', (e: Error) => errors.push(e));
+  const reader = new ByteReader(source as AsyncIterable<Buffer>);
+  let longName: string | undefined;
+  let pax: Record<string, string> = {};
+  try {
+    for (;;) {
+      const header = await reader.read(512);
+      if (header.length === 0) throw corrupt(file, 'it ends without the end-of-archive marker');
+      if (header.length < 512) throw corrupt(file, 'it ends inside a header');
+      if (header.every((b) => b === 0)) return;
+      let sum = 0;
+      for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 32 : header[i];
+      if (sum !== octal(header.subarray(148, 156))) throw corrupt(file, 'a header checksum is wrong');
+      const size = octal(header.subarray(124, 136));
+      const type = String.fromCharCode(header[156] || 48);
+      const prefix = header.subarray(257, 263).toString('latin1').startsWith('ustar') ? cstr(header.subarray(345, 500)) : '';
+      let name = (prefix ? prefix + '/' : '') + cstr(header.subarray(0, 100));
+      const padded = Math.ceil(size / 512) * 512;
+      if (type === 'x' || type === 'g' || type === 'L') {
+        const data = await reader.read(padded);
+        if (data.length < padded) throw corrupt(file, 'it ends inside a member');
+        if (type === 'x') pax = parsePax(data.subarray(0, size));
+        if (type === 'L') longName = cstr(data.subarray(0, size));
+        continue;
+      }
+      if (longName) name = longName;
+      if (pax.path) name = pax.path;
+      const realSize = pax.size ? Number(pax.size) : size;
+      longName = undefined;
+      pax = {};
+      let remaining = realSize;
+      const body = (async function* () {
+        while (remaining > 0) {
+          const chunk = await reader.readSome(Math.min(remaining, 1 << 20));
+          if (chunk.length === 0) throw corrupt(file, `it ends inside the member ${name}`);
+          remaining -= chunk.length;
+          yield chunk;
+        }
+      })();
+      const entry: TarEntry = { name, type, size: realSize, mtime: new Date(octal(header.subarray(136, 148)) * 1000), body };
+      yield entry;
+      // Whatever the consumer left unread is skipped, then the padding.
+      for await (const _ of body) void _;
+      while (remaining > 0) {
+        const chunk = await reader.readSome(Math.min(remaining, 1 << 20));
+        if (chunk.length === 0) throw corrupt(file, `it ends inside the member ${name}`);
+        remaining -= chunk.length;
+      }
+      const pad = Math.ceil(realSize / 512) * 512 - realSize;
+      if (pad && (await reader.read(pad)).length < pad) throw corrupt(file, 'it ends inside padding');
+    }
+  } catch (e) {
+    if (errors.length && !(e instanceof InputError)) throw corrupt(file, errors[0].message);
+    if (errors.length && e instanceof InputError) throw corrupt(file, errors[0].message.replace(/^.*?: /, ''));
+    throw e;
+  } finally {
+    raw.destroy();
+  }
+}
+
+/** Is this member name safe to treat as a plain file of the backup (no absolute path, no `..`)? */
+export function safeMemberName(name: string): boolean {
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) return false;
+  return !name.split('/').some((p) => p === '..');
+}
+
+function header(name: string, size: number, mtime: Date, mode = 0o600): Buffer {
+  const h = Buffer.alloc(512);
+  const nameBytes = Buffer.from(name, 'utf8');
+  if (nameBytes.length > 100) throw new Error(`tar member name too long: ${name}`);
+  nameBytes.copy(h, 0);
+  h.write(mode.toString(8).padStart(7, '0') + '\0', 100, 'latin1');
+  h.write('0000000\0', 108, 'latin1');
+  h.write('0000000\0', 116, 'latin1');
+  h.write(size.toString(8).padStart(11, '0') + '\0', 124, 'latin1');
+  h.write(Math.floor(mtime.getTime() / 1000).toString(8).padStart(11, '0') + '\0', 136, 'latin1');
+  h.write('        ', 148, 'latin1');
+  h[156] = 0x30;
+  h.write('ustar\0', 257, 'latin1');
+  h.write('00', 263, 'latin1');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+  return h;
+}
+
+export interface TarMemberSource {
+  name: string;
+  /** In-memory content, or a file to stream. */
+  data?: Buffer;
+  file?: string;
+  size: number;
+}
+
+/** Writes a tar.gz with the members in the given order, streaming file members. */
+export async function writeTarGz(out: string, members: TarMemberSource[], mtime = new Date()): Promise<void> {
+  const gz = createGzip({ level: 6 });
+  const ws = createWriteStream(out, { flags: 'wx', mode: 0o600 });
+  const done = new Promise<void>((resolve, reject) => {
+    ws.on('finish', resolve);
+    ws.on('error', reject);
+    gz.on('error', reject);
+  });
+  gz.pipe(ws);
+  const write = async (b: Buffer) => {
+    if (!gz.write(b)) await once(gz, 'drain');
+  };
+  for (const m of members) {
+    await write(header(m.name, m.size, mtime));
+    if (m.data) await write(m.data);
+    else if (m.file) for await (const chunk of createReadStream(m.file)) await write(chunk as Buffer);
+    const pad = (512 - (m.size % 512)) % 512;
+    if (pad) await write(Buffer.alloc(pad));
+  }
+  await write(Buffer.alloc(1024));
+  gz.end();
+  await done;
+}
