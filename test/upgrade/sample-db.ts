@@ -10,9 +10,31 @@ import { SAMPLE_AUDIT, SAMPLE_CONFIG, SAMPLE_REALMS, SAMPLE_TOKEN_REALMS, SAMPLE
 
 export const SAMPLE_TABLES = ['Config', 'Token', 'Realm', 'TokenRealm', 'challenges', 'ocra', 'REPORTING', 'logging_config', 'audit'];
 
+let latin1 = false;
+
+/**
+ * Python 2's MySQLdb sent UTF-8 bytes over a latin1 connection. mysql2 re-encodes strings for the
+ * session charset, so the emulation sends each string's UTF-8 bytes as a `_latin1 X'…'` literal.
+ */
+function latin1Literal(v: SqlValue): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'boolean') return v ? '1' : '0';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  return `_latin1 X'${Buffer.from(String(v), 'utf8').toString('hex')}'`;
+}
+
+async function insertRows(db: Db, table: string, cols: string[], rows: SqlValue[][]): Promise<void> {
+  if (!latin1) {
+    await db.insertMany(table, cols, rows);
+    return;
+  }
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  for (const r of rows) await db.execute(`INSERT INTO ${q(table)} (${cols.map(q).join(', ')}) VALUES (${r.map(latin1Literal).join(', ')})`);
+}
+
 async function insertObjects(db: Db, table: string, rows: RowObject[]): Promise<void> {
   const cols = Object.keys(rows[0]);
-  await db.insertMany(table, cols, rows.map((r) => cols.map((c) => r[c] as SqlValue)));
+  await insertRows(db, table, cols, rows.map((r) => cols.map((c) => r[c] as SqlValue)));
 }
 
 /**
@@ -23,9 +45,9 @@ export async function loadSample212(db: Db, opts: { latin1Connection?: boolean; 
   for (const name of SAMPLE_TABLES) {
     for (const s of createTableStatements(getTable(LINOTP_2_12, name), db.engine, { omitColumns: opts.omitColumns })) await db.execute(s);
   }
+  latin1 = opts.latin1Connection === true;
   await db.transaction(async (tx) => {
-    if (opts.latin1Connection) await tx.execute('SET NAMES latin1');
-    await tx.insertMany('Config', ['Key', 'Value', 'Type', 'Description'], SAMPLE_CONFIG);
+    await insertRows(tx, 'Config', ['Key', 'Value', 'Type', 'Description'], SAMPLE_CONFIG);
     const omit = new Set(opts.omitColumns ?? []);
     await insertObjects(tx, 'Token', SAMPLE_TOKENS.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !omit.has(k)))));
     await insertObjects(tx, 'Realm', SAMPLE_REALMS);
@@ -40,7 +62,6 @@ export async function loadSample212(db: Db, opts: { latin1Connection?: boolean; 
         false,
       ]);
     }
-    if (opts.latin1Connection) await tx.execute('SET NAMES utf8mb4');
   });
   if (db.engine === 'postgres') {
     // Explicit ids do not advance SERIAL sequences; a real LinOTP database (or a pg_dump restore) has them in step.
