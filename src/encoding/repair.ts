@@ -15,6 +15,13 @@ import { encodeMysqlLatin1 } from './mysql-latin1.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const ASCII = /^[\x00-\x7f]*$/;
+/**
+ * A "repair" that yields C1 control characters is not text anyone wrote; the value is then more
+ * likely correct text that happens to decode (`Â…` is correct French/Nordic text far more often
+ * than a double-encoded U+0085). Unassigned code points are not excluded: Node's Unicode tables
+ * lag behind new emoji.
+ */
+const IMPLAUSIBLE = /[\u0080-\u009f]/;
 
 export type Verdict =
   /** ASCII or correct text: nothing to do. */
@@ -39,7 +46,8 @@ export function undoDoubleEncoding(value: string): string | undefined {
   } catch {
     return undefined;
   }
-  return text === value ? undefined : text;
+  if (text === value || IMPLAUSIBLE.test(text)) return undefined;
+  return text;
 }
 
 /** Classifies one stored text value. */
