@@ -182,7 +182,9 @@ export function classify(endpoint: string, method: string): Classification {
   // Flask serves HEAD through the GET view and answers OPTIONS for every route.
   const effective = method === 'HEAD' ? 'GET' : method;
   if (method !== 'OPTIONS' && !allowed.includes(effective)) {
-    found.push(rule
+    // A rule's reason only explains the method it restricts (GET on POST-only); PUT & co. get the routing reason.
+    const restricted = rule && DEFAULT_ALLOWED.includes(effective) && rule.deprecated.length === 0;
+    found.push(restricted
       ? { verdict: 'rejected', reason: rule.reason, source: rule.source }
       : { verdict: 'rejected', reason: 'LinOTP 3 routes answer only GET and POST (plus HEAD and OPTIONS); other methods get 405', source: 'branch-v3.4 linotp/controllers/base.py' });
   } else if (rule && rule.deprecated.includes(effective)) {
