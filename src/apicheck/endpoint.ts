@@ -50,7 +50,8 @@ export function prefixSegments(prefix: string | undefined): string[] | null {
 }
 
 function endpointAt(segs: string[], i: number): string {
-  return i + 1 < segs.length ? `${segs[i]}/${segs[i + 1]}` : segs[i];
+  // A bare controller URL keeps its slash (`manage/`), so it reads as a path, not an action.
+  return i + 1 < segs.length ? `${segs[i]}/${segs[i + 1]}` : `${segs[i]}/`;
 }
 
 export function resolveTarget(target: string, prefix: string[] | null): ResolvedTarget {

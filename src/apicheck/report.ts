@@ -30,7 +30,7 @@ export interface ClientCount {
 }
 
 export interface Finding {
-  /** `controller/action` (just `controller` for a bare controller URL). */
+  /** `controller/action` (`controller/` for a bare controller URL). */
   endpoint: string;
   method: string;
   verdict: Verdict;

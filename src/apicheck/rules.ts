@@ -159,7 +159,7 @@ export interface Classification {
 
 const OK: Classification = { verdict: 'ok', reason: '', source: '' };
 
-/** The verdict for one call: `endpoint` is `controller/action` (action '' for the bare controller URL). */
+/** The verdict for one call: `endpoint` is `controller/action` (`controller/` or `controller` for the bare controller URL). */
 export function classify(endpoint: string, method: string): Classification {
   const slash = endpoint.indexOf('/');
   const controller = slash < 0 ? endpoint : endpoint.slice(0, slash);

@@ -61,8 +61,8 @@ export const CALLS: Call[] = [
   { method: 'POST', path: '/userservice/login', endpoint: 'userservice/login', verdict: 'ok' },
   { method: 'GET', path: '/userservice/enroll?type=hmac', endpoint: 'userservice/enroll', verdict: 'rejected' },
   { method: 'GET', path: '/ocra/checkstatus?transactionid=1', endpoint: 'ocra/checkstatus', verdict: 'rejected' },
-  { method: 'GET', path: '/validate', endpoint: 'validate', verdict: 'rejected' },
-  { method: 'GET', path: '/manage/', endpoint: 'manage', verdict: 'ok' },
+  { method: 'GET', path: '/validate', endpoint: 'validate/', verdict: 'rejected' },
+  { method: 'GET', path: '/manage/', endpoint: 'manage/', verdict: 'ok' },
   { method: 'GET', path: '/tools/setPassword', endpoint: 'tools/setPassword', verdict: 'rejected' },
   { method: 'GET', path: '/validate/check%3Fuser=x', endpoint: 'validate/check?user=x', verdict: 'ok' },
 ];
