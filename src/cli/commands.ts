@@ -9,6 +9,8 @@ export async function loadCommandSpecs(): Promise<CommandSpec[]> {
   const groups = await Promise.all([
     import('./verify.js').then((m) => m.commands),
     import('./api-check.js').then((m) => m.commands),
+    import('./init.js').then((m) => m.commands),
+    import('./local-admins.js').then((m) => m.commands),
   ]);
   return groups.flat();
 }

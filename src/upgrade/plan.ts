@@ -222,7 +222,7 @@ interface StepCtx {
 }
 
 async function planStep(db: Db, t: Tables, step: MigrationStep, plan: UpgradePlan, ctx: StepCtx): Promise<PlannedAction> {
-  const a: PlannedAction = { id: step, title: `step ${step}: ${STEP_SUMMARIES[step]}`, effects: {}, notes: [], changesData: false };
+  const a: PlannedAction = { id: step, title: STEP_SUMMARIES[step], effects: {}, notes: [], changesData: false };
   const cs = COLUMN_STEPS[step];
   if (cs) {
     if (t.has(cs.table) && !ctx.create.includes(cs.table)) {

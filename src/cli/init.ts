@@ -1,0 +1,178 @@
+/** `linotp-migrate init database` and `init enc-key` (issue 5): flags → src/upgrade → rendering. */
+import { existsSync } from 'node:fs';
+import type { ChalkInstance } from 'chalk';
+import type { EncKey } from '../crypto/enckey.js';
+import { ChecksFailedError, KeyError, UsageError } from '../errors.js';
+import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
+import type { PlannedAction, UpgradeOptions, UpgradePlan } from '../upgrade/plan.js';
+import type { UpgradeResult } from '../upgrade/apply.js';
+import { confirmOrAbort } from './prompt.js';
+import { installationOptions, planOptions } from './options.js';
+import { renderTable } from './output.js';
+import type { CommandContext, CommandSpec } from './spec.js';
+
+function installation(ctx: CommandContext, opts: Record<string, any>): Installation {
+  const inst = resolveInstallation({ databaseUri: opts.databaseUri, ini: opts.ini, encKey: opts.encKey }, ctx.env, ctx.cwd);
+  for (const w of inst.warnings) ctx.out.warn(w);
+  return inst;
+}
+
+function effectText(effects: PlannedAction['effects']): string {
+  return Object.entries(effects)
+    .filter(([, v]) => (Array.isArray(v) ? v.length > 0 : v !== 0))
+    .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join(', ') : v}`)
+    .join('; ');
+}
+
+function publicPlan(plan: UpgradePlan) {
+  const { internal: _internal, ...rest } = plan;
+  return rest;
+}
+
+export function renderPlan(plan: ReturnType<typeof publicPlan>, c: ChalkInstance): string {
+  const v = plan.version;
+  const lines = [
+    `database: ${plan.database}`,
+    `model version: ${v.stored ?? '(none)'} — ${v.releases}; target ${plan.target} (LinOTP 3.2.3 – 3.4.x)`,
+  ];
+  if (plan.keyCheck) lines.push(`encKey sha256 ${plan.keyCheck.fingerprint}…: ${plan.keyCheck.legacy} values in the LinOTP 2 padding, ${plan.keyCheck.pkcs7} in PKCS#7, ${plan.keyCheck.failures} undecryptable`);
+  if (plan.upToDate) lines.push(c.green(`already at ${plan.target}; nothing to do`));
+  else if (plan.actions.length) {
+    lines.push('', renderTable(['action', 'what', 'effect'], plan.actions.map((a) => [a.id, a.title, effectText(a.effects) || (a.changesData ? '' : 'no change')])));
+    for (const a of plan.actions) for (const n of a.notes) lines.push(c.dim(`  ${a.id}: ${n}`));
+  }
+  for (const w of plan.warnings) lines.push(c.yellow(`warning: ${w}`));
+  for (const b of plan.blockers) lines.push(c.red(`blocked: ${b}`));
+  return lines.join('\n');
+}
+
+function renderResult(doc: { plan: ReturnType<typeof publicPlan>; applied: UpgradeResult['applied']; version: string; upToDate: boolean }, c: ChalkInstance): string {
+  if (doc.upToDate) return c.green(`${doc.plan.database}: already at ${doc.plan.target}; nothing changed`);
+  const rows = doc.applied.map((a) => [a.id, a.title, effectText(a.result as PlannedAction['effects']) || '—']);
+  return [renderTable(['done', 'what', 'result'], rows), c.green(`${doc.plan.database}: model version ${doc.version} (LinOTP 3.2.3 – 3.4.x)`)].join('\n');
+}
+
+/** AUDIT_DATABASE_URI: SHARED (default) puts the audit table into this database; OFF or another URL does not. */
+function auditShared(inst: Installation, dbUri: string): boolean {
+  const a = String(inst.settings.get('AUDIT_DATABASE_URI') ?? 'SHARED');
+  return a === 'SHARED' || a === dbUri;
+}
+
+const initDatabase: CommandSpec = {
+  path: ['init', 'database'],
+  summary: "Upgrade a LinOTP 2.x/3.x database to LinOTP 3.4's model (3.2.3.0), or create a fresh one",
+  description:
+    'Creates missing tables with LinOTP 3.4 DDL, runs the migration steps from the stored linotp.sql_data_model_version to 3.2.3.0 ' +
+    '(2.9.1.0 … 3.2.3.0) and inserts the default settings, admin resolver and realm LinOTP 3.4 inserts. Step 3.1.0.0 re-encrypts ' +
+    'with the encKey — also the values LinOTP misses (@@ PINs, user/SO PINs, ocra2 sharedSecret, chunked secrets); every value is ' +
+    'checked to decrypt before anything changes. MySQL latin1 LinOTP tables become utf8mb4 with their text repaired. Audit rows are ' +
+    'kept unless --truncate-audit. Idempotent and resumable: each step is stamped when done; a lock prevents concurrent runs.',
+  options: [
+    ...installationOptions,
+    ...planOptions,
+    { flags: '--target <version>', description: 'LinOTP release whose model to reach', choices: ['3.4'], default: '3.4' },
+    { flags: '--erase-all-data', description: "drop LinOTP's tables first (asks for confirmation unless --yes)" },
+    { flags: '--truncate-audit', description: 'delete all audit rows (2.x signatures never verify in LinOTP 3)' },
+    { flags: '--skip-undecryptable', description: 'leave values the encKey cannot decrypt unchanged instead of refusing (at least one must decrypt)' },
+  ],
+  examples: [
+    'linotp-migrate init database --ini /etc/linotp2/linotp.ini --plan',
+    'linotp-migrate init database --database-uri mysql://linotp:pw@localhost/LINOTP --enc-key /etc/linotp2/encKey',
+  ],
+  async run(ctx, _args, opts) {
+    const inst = installation(ctx, opts);
+    const uri = requireDatabaseUri(inst);
+    let encKey: EncKey | undefined;
+    let keyError: unknown;
+    if (inst.encKeyPath) {
+      try {
+        const { loadEncKey } = await import('../crypto/enckey.js');
+        encKey = loadEncKey(inst.encKeyPath.value);
+      } catch (e) {
+        keyError = e;
+      }
+    }
+    const realm = String(inst.settings.get('ADMIN_REALM_NAME') ?? 'linotp_admins');
+    const resolver = String(inst.settings.get('ADMIN_RESOLVER_NAME') ?? 'LinOTP_local_admins');
+    const uopts: UpgradeOptions = {
+      encKey,
+      adminRealmName: realm,
+      adminResolverName: resolver,
+      truncateAudit: Boolean(opts.truncateAudit),
+      eraseAllData: Boolean(opts.eraseAllData),
+      createAudit: auditShared(inst, uri.value),
+      skipUndecryptable: Boolean(opts.skipUndecryptable),
+    };
+    const { openDatabase } = await import('../db/index.js');
+    const { planUpgrade } = await import('../upgrade/plan.js');
+    const { applyUpgrade } = await import('../upgrade/apply.js');
+    const db = await openDatabase(uri.value);
+    try {
+      const plan = await planUpgrade(db, uopts);
+      const keyNeeded = plan.blockers.some((b) => /encKey is needed/.test(b));
+      if (keyNeeded && keyError) throw keyError;
+      if (keyError) ctx.out.warn(`encKey not loaded: ${(keyError as Error).message}`);
+      if (opts.plan || opts.dryRun) {
+        ctx.out.result(publicPlan(plan), renderPlan);
+        if (plan.blockers.length) throw new ChecksFailedError(`the upgrade would be refused: ${plan.blockers[0]}`, 'see the plan above; nothing was changed');
+        return;
+      }
+      if (plan.blockers.length) {
+        if (keyNeeded) throw new KeyError(plan.blockers[0], 'give the encKey with --enc-key (or LINOTP_SECRET_FILE / --ini); nothing was changed');
+      }
+      if (uopts.eraseAllData) await confirmOrAbort(ctx, `Do you really want to erase the database ${plan.database}?`);
+      for (const w of plan.warnings) ctx.out.warn(w);
+      const result = await applyUpgrade(db, uopts, {
+        progress: (label, total) => ctx.out.progress(label, total),
+        onAction: (a) => ctx.out.debug(`${a.id}: ${a.title}`),
+      });
+      ctx.out.result({ plan: publicPlan(result.plan), applied: result.applied, version: result.version, upToDate: result.upToDate }, renderResult);
+    } finally {
+      await db.close();
+    }
+  },
+};
+
+const initEncKey: CommandSpec = {
+  path: ['init', 'enc-key'],
+  summary: 'Create an encKey (96 random bytes, mode 0400), or restore one from its paper form',
+  description:
+    'Writes the key atomically with mode 0400 to the encKey path (--enc-key, LINOTP_SECRET_FILE, SECRET_FILE, or the ini). An existing ' +
+    'different key is kept as <file>.<YYYY-mm-dd_HH-MM>; without --force you are asked first. --keys restores a key from 192 hex digits ' +
+    'or the --dump printout, validated (length, hex, checksums). --dump prints the paper form after writing.',
+  options: [
+    { flags: '--enc-key <file>', description: 'where to write the key (default: the installation encKey path)', env: 'LINOTP_SECRET_FILE' },
+    { flags: '--ini <file>', description: 'LinOTP 2 linotp.ini whose linotpSecretFile names the path' },
+    { flags: '-f, --force', description: 'replace an existing different key without asking (it is kept as a dated backup)' },
+    { flags: '--keys <hex>', description: 'restore this key instead of generating one: 192 hex digits (spaces allowed) or the --dump form' },
+    { flags: '--dump', description: 'print the paper backup (hex chunks with CRC32 and a checksum line) after writing' },
+  ],
+  examples: ['linotp-migrate init enc-key --enc-key /etc/linotp/encKey --dump', "linotp-migrate init enc-key --enc-key ./encKey --keys '0001…5e5f'"],
+  async run(ctx, _args, opts) {
+    const inst = installation(ctx, opts);
+    const path = requireEncKeyPath(inst).value;
+    const { initEncKey, paperForm } = await import('../upgrade/enc-key.js');
+    if (opts.keys !== undefined && String(opts.keys).trim() === '') throw new UsageError('--keys is empty', 'give the 192 hex digits of the key');
+    let force = Boolean(opts.force);
+    let out;
+    try {
+      out = initEncKey({ path, force, keys: opts.keys });
+    } catch (e) {
+      if (!(e instanceof KeyError) || force || !existsSync(path) || !/already holds/.test(e.message)) throw e;
+      await confirmOrAbort(ctx, `There is already an enc-key in ${path}. Overwriting it might have dire consequences. Overwrite it (the old key is kept as a backup)?`);
+      force = true;
+      out = initEncKey({ path, force, keys: opts.keys });
+    }
+    const { result, key } = out;
+    const dump = opts.dump ? paperForm(key, result.path, true) : opts.keys !== undefined ? paperForm(key, result.path, false) : undefined;
+    ctx.out.result({ ...result, ...(dump ? { dump } : {}) }, (d, c) => {
+      const lines: string[] = [];
+      if (d.backup) lines.push(`Moved existing enc-key to ${d.backup}`);
+      lines.push(d.action === 'unchanged' ? `${d.path} already holds this key (sha256 ${d.fingerprint}…); unchanged` : c.green(`Wrote enc-key to ${d.path} (sha256 ${d.fingerprint}…, mode 0400)`));
+      if (d.dump) lines.push('', d.dump);
+      return lines.join('\n');
+    });
+  },
+};
+
+export const commands: CommandSpec[] = [initDatabase, initEncKey];

@@ -1,0 +1,100 @@
+/** The `init database` / `init enc-key` commands end to end (spawns the built binary; npm test builds first). */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/index.js';
+import { SAMPLE_ENC_KEY } from '../../src/fixtures/sample.js';
+import { loadSample212 } from './sample-db.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = process.env.LMT_BIN ?? `${root}bin/linotp-migrate.js`;
+const dir = mkdtempSync(join(tmpdir(), 'lmt-init-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[]) {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('LINOTP_')) delete env[k];
+  return spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...env, LINOTP_CFG: '-/nonexistent' }, input: '' });
+}
+
+describe('init database (CLI, SQLite)', () => {
+  const file = join(dir, 'linotp.db');
+  const url = `sqlite:///${file}`;
+  const keyFile = join(dir, 'encKey');
+
+  it('--plan --json prints the plan and changes nothing', async () => {
+    const db = await openDatabase(url, { create: true });
+    await loadSample212(db);
+    await db.close();
+    writeFileSync(keyFile, SAMPLE_ENC_KEY, { mode: 0o400 });
+    const before = readFileSync(file);
+    const r = run(['init', 'database', '--database-uri', url, '--enc-key', keyFile, '--plan', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.actions.map((a: { id: string }) => a.id)).toEqual(['create-tables', '3.0.0.0', '3.1.0.0', '3.2.0.0', '3.2.2.0', '3.2.3.0', 'defaults']);
+    expect(plan.internal).toBeUndefined();
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses without the encKey (exit 1, one line, nothing changed)', () => {
+    const before = readFileSync(file);
+    const r = run(['init', 'database', '--database-uri', url]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^error: .*encKey is needed/m);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('upgrades, then reports "already at 3.2.3.0"', () => {
+    const r = run(['init', 'database', '--database-uri', url, '--enc-key', keyFile]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('model version 3.2.3.0');
+    const again = run(['init', 'database', '--database-uri', url, '--enc-key', keyFile, '--json']);
+    expect(again.status).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ upToDate: true, applied: [], version: '3.2.3.0' });
+  });
+});
+
+describe('init enc-key (CLI)', () => {
+  const keyPath = join(dir, 'new', 'encKey');
+
+  it('writes 96 bytes with mode 0400 and prints the paper form', () => {
+    rmSync(join(dir, 'new'), { recursive: true, force: true });
+    spawnSync('mkdir', ['-p', join(dir, 'new')]);
+    const r = run(['init', 'enc-key', '--enc-key', keyPath, '--dump']);
+    expect(r.status).toBe(0);
+    const st = statSync(keyPath);
+    expect(st.size).toBe(96);
+    expect(st.mode & 0o777).toBe(0o400);
+    const hex = readFileSync(keyPath).toString('hex');
+    expect(r.stdout).toContain(`${hex.slice(0, 16)} `);
+    expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^ {17}[0-9a-f]{8}$/);
+  });
+
+  it('keeps an existing key unless --force; with --force it moves it to a dated backup', () => {
+    const old = readFileSync(keyPath);
+    const newHex = SAMPLE_ENC_KEY.toString('hex');
+    const refused = run(['init', 'enc-key', '--enc-key', keyPath, '--keys', newHex]);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/--yes/);
+    expect(readFileSync(keyPath).equals(old)).toBe(true);
+    const r = run(['init', 'enc-key', '--enc-key', keyPath, '--keys', newHex.replace(/(.{16})/g, '$1 '), '--force']);
+    expect(r.status).toBe(0);
+    expect(readFileSync(keyPath).equals(SAMPLE_ENC_KEY)).toBe(true);
+    const backups = readdirSync(join(dir, 'new')).filter((f) => /^encKey\.\d{4}-\d\d-\d\d_\d\d-\d\d/.test(f));
+    expect(backups).toHaveLength(1);
+    expect(readFileSync(join(dir, 'new', backups[0])).equals(old)).toBe(true);
+  });
+
+  it('rejects a short or non-hex --keys value before touching anything', () => {
+    const r = run(['init', 'enc-key', '--enc-key', join(dir, 'new', 'other'), '--keys', 'abcd']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/4 hex digits/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
