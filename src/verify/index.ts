@@ -64,7 +64,8 @@ function keyChecks(t: SecretTallies, stats: KeyStats, key: EncKey | undefined): 
     return [{ id: 'enc-key', title: 'encKey', status: 'skip', summary: 'no encKey given: seeds, PINs and Config secrets were not checked', hint: 'give it with --enc-key, LINOTP_SECRET_FILE or --ini (linotpSecretFile)' }];
   }
   const wrong = stats.verdict === 'wrong-key';
-  const keyHint = wrong ? `this encKey (${key.source}) does not belong to this database; use the encKey of the installation that wrote it` : 'these values were written with another encKey or are damaged';
+  // With a wrong key the hint belongs to the encKey row only; the per-value rows just list names.
+  const keyHint = wrong ? undefined : 'these values were written with another encKey or are damaged';
   const out: CheckResult[] = [];
   if (wrong) {
     out.push({
@@ -74,7 +75,7 @@ function keyChecks(t: SecretTallies, stats: KeyStats, key: EncKey | undefined): 
       summary: `wrong encKey: none of the ${stats.checked} encrypted values decrypts (${stats.failed} failed)`,
       checked: stats.checked,
       failed: stats.failed,
-      hint: keyHint,
+      hint: `this encKey (${key.source}) does not belong to this database; use the encKey of the installation that wrote it`,
     });
   }
   out.push(

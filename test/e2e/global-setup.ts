@@ -1,0 +1,62 @@
+/**
+ * Makes sure dist/ is built from the current src/ before end-to-end tests spawn
+ * `node bin/linotp-migrate.js`. `npm test` builds first anyway; this covers `npx vitest run`.
+ * Usable as a vitest globalSetup (default export) or from a beforeAll (`ensureBuilt()`).
+ * A lock directory keeps parallel test files from running tsc at the same time.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'linotp-migrate.js');
+
+/** True when some src/**.ts is newer than its dist/**.js (or that is missing). */
+export function distIsStale(): boolean {
+  const src = join(ROOT, 'src');
+  const check = (dir: string): boolean => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) {
+        if (check(p)) return true;
+      } else if (e.name.endsWith('.ts')) {
+        const out = join(ROOT, 'dist', relative(src, p)).replace(/\.ts$/, '.js');
+        if (!existsSync(out) || statSync(out).mtimeMs < statSync(p).mtimeMs) return true;
+      }
+    }
+    return false;
+  };
+  return check(src);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function ensureBuilt(): Promise<void> {
+  if (!distIsStale()) return;
+  const lock = join(ROOT, 'dist.build-lock');
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (i > 600) throw new Error(`build lock ${lock} held for 2 minutes; remove it if no build runs`);
+      await sleep(200);
+    }
+  }
+  try {
+    if (!distIsStale()) return;
+    try {
+      execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'pipe' });
+    } catch (e) {
+      // tsc still emits on type errors elsewhere; fail only when nothing usable was written.
+      if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw e;
+    }
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+export default async function setup(): Promise<void> {
+  await ensureBuilt();
+}
