@@ -1,0 +1,164 @@
+/**
+ * The validation pass over a backup: parse the whole dump, count and checksum the rows of every
+ * table, compare with the manifest, find the model version, and keep a sample of encrypted values
+ * to test a key against. Nothing touches a database; `verify` is this plus the key check, and
+ * `restore` runs it to the end before it changes anything.
+ */
+import type { EncKey } from '../crypto/enckey.js';
+import { parseEncKey } from '../crypto/enckey.js';
+import { classifyTokenSeed, decryptConfigValue, decryptTokenSeed, isEncryptedConfigType } from '../crypto/values.js';
+import type { Engine, SqlValue } from '../db/types.js';
+import { InputError, KeyError } from '../errors.js';
+import { MODEL_VERSION_KEY } from '../schema/version.js';
+import { readDump, type ColumnSpec } from './dumpread.js';
+import { decryptKeyBytes } from './gpg.js';
+import type { BackupSource } from './source.js';
+import { RowHasher } from './sqltext.js';
+
+export interface TableInfo {
+  name: string;
+  columns: string[];
+  /** Column types as the dump declares them (when it has a CREATE TABLE). */
+  columnSpecs?: ColumnSpec[];
+  createSql?: string;
+  rows: number;
+  sha256: string;
+}
+
+export interface DumpInfo {
+  dialect: Engine;
+  tables: TableInfo[];
+  /** linotp.sql_data_model_version from the Config rows, null when absent. */
+  modelVersion: string | null;
+  /** Config has a linotp.Config row (LinOTP has used the database). */
+  touched: boolean;
+  isLinotp: boolean;
+  statements: number;
+  problems: string[];
+  /** Up to 50 encrypted values of each kind, to check a key against. */
+  samples: { seeds: { enc: string; iv: string }[]; config: string[] };
+}
+
+const SAMPLE = 50;
+
+export async function inspectDump(src: BackupSource, onBytes?: (bytes: number) => void): Promise<DumpInfo> {
+  const where = src.kind === 'dump' ? src.path : `${src.path}:${src.dumpName}`;
+  const tables = new Map<string, TableInfo & { hasher: RowHasher }>();
+  const info: DumpInfo = { dialect: src.dialect, tables: [], modelVersion: null, touched: false, isLinotp: false, statements: 0, problems: [], samples: { seeds: [], config: [] } };
+  const get = (name: string) => {
+    let t = tables.get(name);
+    if (!t) tables.set(name, (t = { name, columns: [], rows: 0, sha256: '', hasher: new RowHasher(src.dialect) }));
+    return t;
+  };
+  let bytes = 0;
+  const counted = (async function* () {
+    for await (const c of src.openDump()) {
+      bytes += c.length;
+      onBytes?.(bytes);
+      yield c;
+    }
+  })();
+  for await (const ev of readDump(counted, src.dialect, where)) {
+    info.statements++;
+    if (ev.type === 'create') {
+      const t = get(ev.table);
+      t.columns = ev.columns.map((c) => c.name);
+      t.columnSpecs = ev.columns;
+      t.createSql = ev.sql;
+    } else if (ev.type === 'rows') {
+      const t = get(ev.table);
+      const cols = ev.columns ?? t.columns;
+      if (!cols.length) throw new InputError(`${where} line ${ev.line}: rows for ${ev.table} come before its CREATE TABLE and name no columns`, 'the dump is not complete');
+      if (ev.columns && t.rows === 0 && !t.createSql) t.columns = ev.columns;
+      for (const row of ev.rows) {
+        if (row.length !== cols.length) {
+          throw new InputError(`${where} line ${ev.line}: a row of ${ev.table} has ${row.length} values for ${cols.length} columns`, 'the dump is damaged');
+        }
+        t.hasher.add(row);
+      }
+      t.rows += ev.rows.length;
+      sample(info, ev.table, cols, ev.rows);
+    }
+  }
+  for (const t of tables.values()) {
+    const { hasher, ...rest } = t;
+    info.tables.push({ ...rest, rows: hasher.rows, sha256: hasher.digest() });
+  }
+  const lower = new Set(info.tables.map((t) => t.name.toLowerCase()));
+  info.isLinotp = lower.has('config') && lower.has('token');
+  if (!info.isLinotp) info.problems.push('the dump has no LinOTP Config and Token tables: it is not a LinOTP database dump');
+  if (src.manifest) {
+    for (const m of src.manifest.tables) {
+      const t = info.tables.find((x) => x.name === m.name);
+      if (!t) info.problems.push(`table ${m.name} is in the manifest but not in the dump`);
+      else if (t.rows !== m.rows || t.sha256 !== m.sha256) info.problems.push(`table ${m.name}: ${t.rows} rows in the dump, checksum ${t.sha256 === m.sha256 ? 'ok' : 'differs'}; the manifest says ${m.rows} rows`);
+    }
+    for (const t of info.tables) if (!src.manifest.tables.some((m) => m.name === t.name)) info.problems.push(`table ${t.name} is in the dump but not in the manifest`);
+  }
+  if (bytes !== src.dumpBytes) info.problems.push(`the dump changed while it was read (${bytes} bytes now, ${src.dumpBytes} before)`);
+  return info;
+}
+
+function sample(info: DumpInfo, table: string, cols: string[], rows: SqlValue[][]): void {
+  const lc = table.toLowerCase();
+  if (lc === 'config') {
+    const k = cols.indexOf('Key');
+    const v = cols.indexOf('Value');
+    const ty = cols.indexOf('Type');
+    for (const r of rows) {
+      if (r[k] === MODEL_VERSION_KEY) info.modelVersion = r[v] === null ? '' : String(r[v]);
+      if (r[k] === 'linotp.Config') info.touched = true;
+      if (info.samples.config.length < SAMPLE && ty >= 0 && isEncryptedConfigType(r[ty] as string) && typeof r[v] === 'string' && r[v]) info.samples.config.push(r[v] as string);
+    }
+  } else if (lc === 'token') {
+    const e = cols.indexOf('LinOtpKeyEnc');
+    const iv = cols.indexOf('LinOtpKeyIV');
+    const ty = cols.indexOf('LinOtpTokenType');
+    for (const r of rows) {
+      if (info.samples.seeds.length >= SAMPLE) break;
+      const row = { keyEnc: r[e] as string | null, keyIv: r[iv] as string | null, tokenType: ty >= 0 ? (r[ty] as string | null) : null };
+      if (classifyTokenSeed(row) === 'encrypted' && row.keyIv) info.samples.seeds.push({ enc: row.keyEnc!, iv: row.keyIv });
+    }
+  }
+}
+
+export interface KeyCheck {
+  checked: number;
+  decrypted: number;
+  failed: number;
+  /** true: the key opens the sampled values (or there was nothing to check). */
+  ok: boolean;
+}
+
+/** Does `key` decrypt the sampled seeds and Config secrets of the dump? */
+export function checkKey(key: EncKey, info: DumpInfo): KeyCheck {
+  let checked = 0;
+  let decrypted = 0;
+  for (const s of info.samples.seeds) {
+    checked++;
+    try {
+      if (decryptTokenSeed(key, s.enc, s.iv).ok) decrypted++;
+    } catch {
+      /* malformed hex counts as a failure */
+    }
+  }
+  for (const v of info.samples.config) {
+    checked++;
+    try {
+      if (decryptConfigValue(key, v).ok) decrypted++;
+    } catch {
+      /* malformed */
+    }
+  }
+  // A wrong key fails practically every value; a right one opens nearly all (a few may be damaged).
+  return { checked, decrypted, failed: checked - decrypted, ok: checked === 0 || decrypted >= Math.ceil(checked * 0.9) };
+}
+
+/** The key inside the backup: decrypted with the passphrase (gpg) or read as is (raw encKey member). */
+export async function keyFromBackup(src: BackupSource, passphrase: string | undefined): Promise<EncKey> {
+  if (!src.key) throw new KeyError(`${src.path} contains no encKey`, 'give the key with --enc-key, or use a backup made with the key');
+  if (src.key.form === 'raw') return parseEncKey(src.key.data, `${src.path}:${src.key.name}`);
+  if (passphrase === undefined) throw new KeyError(`the passphrase for ${src.key.name} is needed`, 'give it with --passphrase-file or LINOTP_MIGRATE_PASSPHRASE');
+  const bytes = await decryptKeyBytes(src.key.data, passphrase, src.key.name);
+  return parseEncKey(bytes, `${src.key.name} (decrypted)`);
+}

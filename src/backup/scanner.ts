@@ -1,0 +1,295 @@
+/**
+ * Splits a SQL dump into statements at the byte level, without ever holding more than one statement:
+ * `;` ends a statement only outside string literals, quoted identifiers and comments, with each
+ * dialect's rules (MySQL backslash escapes and `#`/`-- ` comments, `/*!…*\/` executable comments;
+ * PostgreSQL E'' strings, nested block comments, $tag$ quoting, psql `\…` meta lines; SQLite [ident]).
+ * PostgreSQL COPY data is read line by line with `readCopyLine()` after the COPY statement.
+ * Bytes stay bytes: literals are decoded later, so binary data in a dump survives.
+ */
+import type { Engine } from '../db/types.js';
+import { InputError } from '../errors.js';
+
+export interface ScannedStatement {
+  kind: 'sql' | 'meta';
+  /** Statement bytes without the terminating `;` (meta: the whole line without the newline). */
+  bytes: Buffer;
+  /** 1-based line where the statement starts (for messages). */
+  line: number;
+}
+
+const enum S {
+  Normal,
+  Single,
+  Double,
+  Backtick,
+  Bracket,
+  LineComment,
+  BlockComment,
+  Dollar,
+}
+
+const SEMI = 0x3b, NL = 0x0a, QUOTE = 0x27, DQUOTE = 0x22, BACKTICK = 0x60, BSL = 0x5c, DASH = 0x2d, HASH = 0x23, SLASH = 0x2f, STAR = 0x2a, DOLLAR = 0x24, LBRACK = 0x5b, RBRACK = 0x5d, BANG = 0x21;
+
+function isSpace(b: number): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+}
+function isIdent(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b >= 0x80;
+}
+
+export class SqlScanner {
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+  private eof = false;
+  private readonly it: AsyncIterator<Buffer>;
+  line = 1;
+  /** Bytes consumed so far (for progress). */
+  consumed = 0;
+
+  constructor(
+    source: AsyncIterable<Buffer>,
+    readonly dialect: Engine,
+    private readonly where: string,
+  ) {
+    this.it = source[Symbol.asyncIterator]();
+  }
+
+  /** Loads more input, keeping bytes from `keepFrom` on. Returns false at end of input. */
+  private async more(keepFrom: number): Promise<boolean> {
+    if (this.eof) return false;
+    const r = await this.it.next();
+    if (r.done) {
+      this.eof = true;
+      return false;
+    }
+    this.consumed += r.value.length;
+    const rest = this.buf.subarray(keepFrom);
+    this.buf = rest.length ? Buffer.concat([rest, r.value]) : r.value;
+    this.pos -= keepFrom;
+    return true;
+  }
+
+  /** The next line (without `\n`), for COPY data; null at end of input. */
+  async readCopyLine(): Promise<Buffer | null> {
+    for (;;) {
+      const nl = this.buf.indexOf(NL, this.pos);
+      if (nl >= 0) {
+        let end = nl;
+        if (end > this.pos && this.buf[end - 1] === 0x0d) end--;
+        const out = this.buf.subarray(this.pos, end);
+        this.pos = nl + 1;
+        this.line++;
+        return out;
+      }
+      if (!(await this.more(this.pos))) {
+        if (this.pos < this.buf.length) {
+          const out = this.buf.subarray(this.pos);
+          this.pos = this.buf.length;
+          return out;
+        }
+        return null;
+      }
+    }
+  }
+
+  async next(): Promise<ScannedStatement | null> {
+    const d = this.dialect;
+    let state = S.Normal;
+    let depth = 0;
+    let dollarTag: Buffer | undefined;
+    let start = this.pos;
+    let hasContent = false;
+    let startLine = this.line;
+    let escapes = false; // backslash escapes inside the current string
+    for (;;) {
+      if (this.pos >= this.buf.length) {
+        if (!(await this.more(start))) {
+          start = Math.min(start, this.buf.length);
+          if (state !== S.Normal && state !== S.LineComment) {
+            throw new InputError(`${this.where} ends inside a ${state === S.BlockComment ? 'comment' : 'quoted string'} (statement starting at line ${startLine}): the dump is truncated`, 'make the dump again, or copy the complete file');
+          }
+          const rest = this.buf.subarray(start);
+          this.pos = this.buf.length;
+          if (hasContent) return { kind: 'sql', bytes: rest, line: startLine };
+          return null;
+        }
+        start = 0;
+      }
+      const b = this.buf[this.pos];
+      switch (state) {
+        case S.Normal: {
+          if (b === SEMI) {
+            const bytes = this.buf.subarray(start, this.pos);
+            this.pos++;
+            if (hasContent) return { kind: 'sql', bytes, line: startLine };
+            start = this.pos;
+            startLine = this.line;
+            continue;
+          }
+          if (b === NL) this.line++;
+          if (!hasContent && isSpace(b)) {
+            this.pos++;
+            start = this.pos;
+            startLine = this.line;
+            continue;
+          }
+          if (b === BSL && !hasContent && d === 'postgres') {
+            // psql meta-command (\restrict, \connect …): the rest of the line
+            let nl = this.buf.indexOf(NL, this.pos);
+            while (nl < 0 && (await this.more(start))) nl = this.buf.indexOf(NL, this.pos);
+            const end = nl < 0 ? this.buf.length : nl;
+            const bytes = this.buf.subarray(this.pos, end);
+            this.pos = nl < 0 ? end : end + 1;
+            const line = this.line;
+            this.line++;
+            return { kind: 'meta', bytes, line };
+          }
+          // two-byte lookahead for comment starts
+          if ((b === DASH || b === SLASH || b === DOLLAR) && this.pos + 2 >= this.buf.length && !this.eof) {
+            if (await this.more(start)) start = 0;
+            continue;
+          }
+          const n1 = this.buf[this.pos + 1];
+          if (b === DASH && n1 === DASH && (d !== 'mysql' || this.pos + 2 >= this.buf.length || isSpace(this.buf[this.pos + 2]))) {
+            state = S.LineComment;
+            this.pos += 2;
+            continue;
+          }
+          if (b === HASH && d === 'mysql') {
+            state = S.LineComment;
+            this.pos++;
+            continue;
+          }
+          if (b === SLASH && n1 === STAR) {
+            // MySQL /*!…*/ and /*M!…*/ hold SQL: scanned as statement text, not skipped.
+            const n2 = this.buf[this.pos + 2];
+            if (d === 'mysql' && (n2 === BANG || (n2 === 0x4d && this.buf[this.pos + 3] === BANG))) {
+              hasContent = true;
+              this.pos += 2;
+              continue;
+            }
+            state = S.BlockComment;
+            depth = 1;
+            this.pos += 2;
+            continue;
+          }
+          hasContent = true;
+          if (b === QUOTE) {
+            state = S.Single;
+            const p = this.buf[this.pos - 1];
+            const p2 = this.pos >= 2 ? this.buf[this.pos - 2] : 0x20;
+            escapes = d === 'mysql' || (d === 'postgres' && (p === 0x45 || p === 0x65) && !isIdent(p2));
+          } else if (b === DQUOTE) {
+            state = S.Double;
+            escapes = d === 'mysql';
+          } else if (b === BACKTICK && d !== 'postgres') state = S.Backtick;
+          else if (b === LBRACK && d === 'sqlite') state = S.Bracket;
+          else if (b === DOLLAR && d === 'postgres' && !isIdent(this.buf[this.pos - 1] ?? 0x20)) {
+            let end = this.pos + 1;
+            for (;;) {
+              while (end < this.buf.length && isIdent(this.buf[end]) && this.buf[end] < 0x80) end++;
+              if (end < this.buf.length || this.eof) break;
+              if (await this.more(start)) start = 0;
+              end = this.pos + 1;
+            }
+            if (this.buf[end] === DOLLAR && !(this.buf[this.pos + 1] >= 0x30 && this.buf[this.pos + 1] <= 0x39)) {
+              dollarTag = Buffer.from(this.buf.subarray(this.pos, end + 1));
+              state = S.Dollar;
+              this.pos = end + 1;
+              continue;
+            }
+          }
+          this.pos++;
+          continue;
+        }
+        case S.Single:
+        case S.Double:
+        case S.Backtick:
+        case S.Bracket: {
+          const close = state === S.Single ? QUOTE : state === S.Double ? DQUOTE : state === S.Backtick ? BACKTICK : RBRACK;
+          if (b === NL) this.line++;
+          if (escapes && b === BSL && state !== S.Backtick) {
+            if (this.pos + 1 >= this.buf.length && !this.eof) {
+              if (await this.more(start)) start = 0;
+              continue;
+            }
+            if (this.buf[this.pos + 1] === NL) this.line++;
+            this.pos += 2;
+            continue;
+          }
+          if (b === close) {
+            if (close !== RBRACK) {
+              if (this.pos + 1 >= this.buf.length && !this.eof) {
+                if (await this.more(start)) start = 0;
+                continue;
+              }
+              if (this.buf[this.pos + 1] === close) {
+                this.pos += 2;
+                continue;
+              }
+            }
+            state = S.Normal;
+          }
+          this.pos++;
+          continue;
+        }
+        case S.LineComment: {
+          const nl = this.buf.indexOf(NL, this.pos);
+          if (nl < 0) {
+            this.pos = this.buf.length;
+            continue;
+          }
+          this.pos = nl + 1;
+          this.line++;
+          state = S.Normal;
+          if (!hasContent) {
+            start = this.pos;
+            startLine = this.line;
+          }
+          continue;
+        }
+        case S.BlockComment: {
+          if (b === NL) this.line++;
+          if (this.pos + 1 >= this.buf.length && !this.eof) {
+            if (await this.more(start)) start = 0;
+            continue;
+          }
+          if (b === STAR && this.buf[this.pos + 1] === SLASH) {
+            depth--;
+            this.pos += 2;
+            if (depth === 0 || d !== 'postgres') {
+              state = S.Normal;
+              if (!hasContent) {
+                start = this.pos;
+                startLine = this.line;
+              }
+            }
+            continue;
+          }
+          if (d === 'postgres' && b === SLASH && this.buf[this.pos + 1] === STAR) {
+            depth++;
+            this.pos += 2;
+            continue;
+          }
+          this.pos++;
+          continue;
+        }
+        case S.Dollar: {
+          const i = this.buf.indexOf(dollarTag!, this.pos);
+          if (i < 0) {
+            // keep enough bytes for a tag split across chunks
+            const keep = Math.max(this.pos, this.buf.length - dollarTag!.length);
+            for (let k = this.pos; k < keep; k++) if (this.buf[k] === NL) this.line++;
+            this.pos = keep;
+            if (await this.more(start)) start = 0;
+            continue;
+          }
+          for (let k = this.pos; k < i; k++) if (this.buf[k] === NL) this.line++;
+          this.pos = i + dollarTag!.length;
+          state = S.Normal;
+          continue;
+        }
+      }
+    }
+  }
+}
