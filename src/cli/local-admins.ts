@@ -1,0 +1,245 @@
+/**
+ * `linotp-migrate local-admins list | add | modify | password | remove | enable`: LinOTP 3.4's
+ * `linotp local-admins` (same storage, options, messages and exit codes; linotp-cli.md §2.9),
+ * plus --json, name and password checks, and a check that the database is upgraded.
+ * Like LinOTP, the mutating subcommands print nothing on stdout; status lines go to stderr.
+ */
+import {
+  addAdmin,
+  ADMIN_FIELDS,
+  enableAdminResolver,
+  listAdmins,
+  modifyAdmin,
+  removeAdmin,
+  requireAdmin,
+  setAdminPassword,
+  type AdminFields,
+  type AdminNames,
+} from '../admins/store.js';
+import { compileTemplate } from '../admins/template.js';
+import { checkPassword, DEFAULT_MIN_LENGTH } from '../admins/policy.js';
+import type { Db } from '../db/types.js';
+import { UsageError } from '../errors.js';
+import { requireDatabaseUri, resolveInstallation } from '../settings/resolve.js';
+import { installationOptions } from './options.js';
+import { confirmOrAbort, readSecret } from './prompt.js';
+import type { CommandContext, CommandSpec, OptionSpec } from './spec.js';
+
+const DEFAULT_RESOLVER = 'LinOTP_local_admins';
+const DEFAULT_REALM = 'linotp_admins';
+
+const dbOptions: OptionSpec[] = [
+  ...installationOptions.filter((o) => !o.flags.startsWith('--enc-key')),
+  { flags: '--admin-resolver <name>', description: 'ADMIN_RESOLVER_NAME of the LinOTP 3 installation (default: from its settings, else LinOTP_local_admins)', env: 'LINOTP_ADMIN_RESOLVER_NAME' },
+  { flags: '--admin-realm <name>', description: 'ADMIN_REALM_NAME of the LinOTP 3 installation (default: from its settings, else linotp_admins)', env: 'LINOTP_ADMIN_REALM_NAME' },
+];
+
+const fieldOptions = (forModify: boolean): OptionSpec[] =>
+  ADMIN_FIELDS.map((f) => ({
+    flags: `--${f} <${f}>`,
+    description: {
+      phone: 'Phone number associated with the account',
+      mobile: 'Mobile number associated with the account',
+      email: 'Email address associated with the account',
+      surname: 'Surname of the account owner',
+      givenname: 'Given name of the account owner',
+    }[f] + (forModify ? ' (unchanged when not given; "" clears it)' : ''),
+    ...(forModify ? {} : { default: '' }),
+  }));
+
+const ACCOUNT = { name: 'account-name', description: 'the admin\'s login name (imported_user.userid and username)', required: true };
+
+async function withAdminDb<T>(ctx: CommandContext, opts: Record<string, any>, fn: (db: Db, names: AdminNames) => Promise<T>): Promise<T> {
+  const inst = resolveInstallation({ databaseUri: opts.databaseUri, ini: opts.ini }, ctx.env, ctx.cwd);
+  for (const w of inst.warnings) ctx.out.debug(w);
+  const uri = requireDatabaseUri(inst);
+  const setting = (n: string) => {
+    const v = inst.settings.get(n);
+    return typeof v === 'string' && v !== '' ? v : undefined;
+  };
+  const names: AdminNames = {
+    resolver: opts.adminResolver ?? setting('ADMIN_RESOLVER_NAME') ?? DEFAULT_RESOLVER,
+    realm: opts.adminRealm ?? setting('ADMIN_REALM_NAME') ?? DEFAULT_REALM,
+  };
+  ctx.out.debug(`database from ${uri.source}; admin resolver ${names.resolver}, admin realm ${names.realm.toLowerCase()}`);
+  const { openDatabase } = await import('../db/index.js');
+  const db = await openDatabase(uri.value);
+  try {
+    return await fn(db, names);
+  } finally {
+    await db.close();
+  }
+}
+
+const fieldsFrom = (opts: Record<string, any>): AdminFields =>
+  Object.fromEntries(ADMIN_FIELDS.filter((f) => opts[f] !== undefined).map((f) => [f, String(opts[f])]));
+
+/** One line from stdin (what Python's input() reads), without the line end. */
+async function readLine(stdin: NodeJS.ReadStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    const nl = b.indexOf(0x0a);
+    if (nl >= 0) {
+      chunks.push(b.subarray(0, nl));
+      break;
+    }
+    chunks.push(b);
+  }
+  stdin.pause();
+  const line = Buffer.concat(chunks).toString('utf8');
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+/**
+ * The new password: `--password VALUE` (visible in the process list: warned), `--password -`
+ * (one line from stdin; hidden prompt when stdin is a terminal), or a hidden prompt asked twice.
+ * Interactive entries that break the rules are asked again (3 attempts).
+ */
+async function obtainPassword(ctx: CommandContext, account: string, given: string | undefined, minLength: number): Promise<string> {
+  const check = (pw: string) => checkPassword(pw, { minLength, account });
+  const accept = (pw: string) => {
+    const r = check(pw);
+    if (r.error) throw new UsageError(`${r.error}; nothing was changed`, `choose a longer, less guessable password (minimum ${minLength} characters, --min-length)`);
+    for (const w of r.warnings) ctx.out.warn(`weak password: ${w}`);
+    return pw;
+  };
+  if (given !== undefined && given !== '-') {
+    ctx.out.warn('a password given on the command line can be seen in the process list and shell history; prefer the prompt or --password -');
+    return accept(given);
+  }
+  if (given === '-' && !ctx.stdin.isTTY) return accept(await readLine(ctx.stdin));
+  if (!ctx.stdin.isTTY) {
+    throw new UsageError('a password is needed but stdin is not a terminal', 'pipe it in with --password - (one line on stdin)');
+  }
+  for (let attempt = 1; ; attempt++) {
+    let pw: string;
+    try {
+      pw = await readSecret(ctx, { what: 'Password', confirm: given !== '-' });
+    } catch (e) {
+      // Like Click's confirmation prompt: entries that differ are asked again.
+      if (e instanceof UsageError && /differ/.test(e.message) && attempt < 3) {
+        ctx.out.warn('the two entries differ; try again');
+        continue;
+      }
+      throw e;
+    }
+    const r = check(pw);
+    if (!r.error || attempt === 3) return accept(pw);
+    ctx.out.warn(`${r.error}; try again`);
+  }
+}
+
+export const commands: CommandSpec[] = [
+  {
+    path: ['local-admins', 'list'],
+    summary: 'List local administrator accounts',
+    description:
+      'Prints one line per local admin (imported_user rows of the admin resolver) using TEMPLATE, Python str.format style as in LinOTP: ' +
+      'keys groupid, userid, username, phone, mobile, email, surname, givenname, password (the hash) and name ("givenname surname"). ' +
+      'Default {username}; --long: {username}:{name}:{email}:{phone}:{mobile}. With --json: the accounts without password hashes.',
+    options: [
+      { flags: '-f, --format <template>', description: 'Output format template' },
+      { flags: '-l, --long', description: 'Detailed output' },
+      ...dbOptions,
+    ],
+    examples: ['linotp-migrate local-admins list --long --ini /etc/linotp2/linotp.ini', "linotp-migrate local-admins list -f '{username} <{email}>'"],
+    async run(ctx, _args, opts) {
+      const template = compileTemplate(opts.format ?? (opts.long ? '{username}:{name}:{email}:{phone}:{mobile}' : '{username}'));
+      const admins = await withAdminDb(ctx, opts, (db, names) => listAdmins(db, names));
+      const rows = admins.map((a) => ({ ...a, name: `${a.givenname ?? 'None'} ${a.surname ?? 'None'}`.trim() }));
+      const lines = rows.map((r) => template.format(r));
+      ctx.out.result(
+        { admins: rows.map(({ password, groupid, ...rest }) => ({ ...rest, resolver: groupid, hasPassword: Boolean(password) && password !== '*' })) },
+        () => lines.join('\n'),
+      );
+    },
+  },
+  {
+    path: ['local-admins', 'add'],
+    summary: 'Add a local administrator account',
+    description:
+      'Adds an account with the password "*" (no login possible until `local-admins password` sets one). ' +
+      'Fails with "User NAME already exists" (exit 1) when the account exists. Names must not be empty or contain whitespace or control characters.',
+    arguments: [ACCOUNT],
+    options: [...fieldOptions(false), ...dbOptions],
+    examples: ['linotp-migrate local-admins add admin --givenname Ada --surname Admin --email ada@example.com'],
+    async run(ctx, [name], opts) {
+      const rec = await withAdminDb(ctx, opts, (db, names) => addAdmin(db, names, name, fieldsFrom(opts)));
+      ctx.out.info(`added local admin ${name}; set its password with: linotp-migrate local-admins password ${name}`);
+      ctx.out.result({ action: 'added', username: rec.username, resolver: rec.groupid }, () => '');
+    },
+  },
+  {
+    path: ['local-admins', 'modify'],
+    summary: 'Modify a local administrator account',
+    description: 'Changes only the fields given; without options nothing changes. The name and the password are changed elsewhere.',
+    arguments: [ACCOUNT],
+    options: [...fieldOptions(true), ...dbOptions],
+    examples: ['linotp-migrate local-admins modify admin --email admin@example.com --mobile ""'],
+    async run(ctx, [name], opts) {
+      const r = await withAdminDb(ctx, opts, (db, names) => modifyAdmin(db, names, name, fieldsFrom(opts)));
+      ctx.out.info(r.changed.length ? `changed ${r.changed.join(', ')} of ${name}` : `nothing changed for ${name}`);
+      ctx.out.result({ action: r.changed.length ? 'modified' : 'unchanged', username: name, changed: r.changed }, () => '');
+    },
+  },
+  {
+    path: ['local-admins', 'password'],
+    summary: 'Change password for a local administrator account',
+    description:
+      'Stores the password as sha512_crypt ($6$rounds=656000$…, what LinOTP 3 writes and verifies). Without --password it is asked twice ' +
+      'on the terminal (hidden). `--password -` reads one line from stdin (for scripts). `--password VALUE` works as in LinOTP but is unsafe: ' +
+      'the value is visible in the process list and shell history. Passwords shorter than --min-length are refused; weak ones are warned about.',
+    arguments: [ACCOUNT],
+    options: [
+      { flags: '--password <password>', description: 'the new password, or - to read one line from stdin (unsafe with a value: visible to other users)' },
+      { flags: '--min-length <n>', description: 'minimum number of characters', default: String(DEFAULT_MIN_LENGTH) },
+      ...dbOptions,
+    ],
+    examples: ['linotp-migrate local-admins password admin', 'printf "%s\\n" "$ADMIN_PW" | linotp-migrate local-admins password admin --password -'],
+    async run(ctx, [name], opts) {
+      const minLength = Number(opts.minLength);
+      if (!Number.isInteger(minLength) || minLength < 1) throw new UsageError(`--min-length must be a positive whole number, not ${JSON.stringify(opts.minLength)}`);
+      await withAdminDb(ctx, opts, async (db, names) => {
+        await requireAdmin(db, names, name);
+        const password = await obtainPassword(ctx, name, opts.password, minLength);
+        await setAdminPassword(db, names, name, password);
+      });
+      ctx.out.info(`password of ${name} set`);
+      ctx.out.result({ action: 'password-set', username: name, scheme: 'sha512_crypt', rounds: 656000 }, () => '');
+    },
+  },
+  {
+    path: ['local-admins', 'remove'],
+    summary: 'Remove a local administrator account',
+    description: 'Asks "Are you sure you want to remove the account?" unless --yes is given.',
+    arguments: [ACCOUNT],
+    options: [...dbOptions],
+    examples: ['linotp-migrate local-admins remove olduser --yes'],
+    async run(ctx, [name], opts) {
+      await withAdminDb(ctx, opts, async (db, names) => {
+        await requireAdmin(db, names, name);
+        await confirmOrAbort(ctx, 'Are you sure you want to remove the account?');
+        await removeAdmin(db, names, name);
+      });
+      ctx.out.info(`removed local admin ${name}`);
+      ctx.out.result({ action: 'removed', username: name }, () => '');
+    },
+  },
+  {
+    path: ['local-admins', 'enable'],
+    summary: '(Re-)Add local admin resolver to admin realm',
+    description:
+      'Puts the admin resolver first in the admin realm\'s resolver list (Config linotp.useridresolver.group.<realm>) when it is missing; ' +
+      'does nothing when it is there. Like LinOTP it does not create the Realm row; a missing one is reported.',
+    options: [...dbOptions],
+    async run(ctx, _args, opts) {
+      ctx.out.debug('Adding local admin resolver to admin realm');
+      const r = await withAdminDb(ctx, opts, (db, names) => enableAdminResolver(db, names));
+      if (r.realmRowMissing) ctx.out.warn(`the admin realm has no Realm row; run linotp-migrate init database to create it`);
+      ctx.out.info(r.action === 'added' ? `added the local admin resolver to ${r.key}` : `the local admin resolver is already in ${r.key}`);
+      ctx.out.debug('Done');
+      ctx.out.result(r, () => '');
+    },
+  },
+];
