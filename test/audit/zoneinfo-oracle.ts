@@ -23,3 +23,23 @@ export function pythonToUtc(zone: string, values: string[], fold: 0 | 1 = 0): st
   if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
   return run.stdout.split('\n');
 }
+
+const LOCAL_SCRIPT = `
+import sys, datetime, zoneinfo
+zone = zoneinfo.ZoneInfo(sys.argv[1])
+out = []
+for line in sys.stdin.read().split("\\n"):
+    if not line:
+        continue
+    us = int(line)
+    t = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc) + datetime.timedelta(microseconds=us)
+    out.append(t.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S.%f"))
+sys.stdout.write("\\n".join(out))
+`;
+
+/** What LinOTP 2's `datetime.now().strftime(...)` wrote at these instants (µs since the epoch) on a server in `zone`. */
+export function pythonLocalTimes(zone: string, epochMicros: number[]): string[] {
+  const run = spawnSync('python3', ['-c', LOCAL_SCRIPT, zone], { input: epochMicros.join('\n') + '\n', encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (run.status !== 0) throw new Error(`python3 failed: ${run.stderr}`);
+  return run.stdout.split('\n');
+}
