@@ -202,7 +202,7 @@ export function classify(endpoint: string, method: string): Classification {
 export function rulesMarkdown(): string {
   const esc = (s: string) => s.replace(/\|/g, '\\|');
   const lines = ['| Endpoint | LinOTP 3.4 accepts | Deprecated since 3.2 | Why | Source |', '|---|---|---|---|---|'];
-  const rows = [...ENDPOINT_RULES.values()].sort((a, b) => a.endpoint.localeCompare(b.endpoint, 'en'));
+  const rows = [...ENDPOINT_RULES.values()].sort((a, b) => (a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0));
   for (const r of rows) {
     lines.push(`| \`${r.endpoint}\` | ${r.allowed.join(', ')} | ${r.deprecated.join(', ') || '–'} | ${esc(r.reason)} | ${esc(r.source)} |`);
   }
