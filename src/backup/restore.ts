@@ -1,0 +1,399 @@
+/**
+ * `backup restore`: plan (pure reading: the whole backup was parsed and checked by inspectDump, the
+ * target is only looked at), then apply all or nothing:
+ * - PostgreSQL and SQLite: one transaction (DDL included), so an error, a kill or a full disk
+ *   leaves the target as it was;
+ * - MySQL/MariaDB, whose DDL commits implicitly: every table is built and filled as a shadow
+ *   `<name>__lm_new`, then all are swapped in with ONE `RENAME TABLE` (atomic), and the old ones
+ *   dropped. A run killed before the RENAME leaves only shadows, which the next run removes.
+ * Same-engine restores replay the dump's own DDL (exact); cross-engine restores create LinOTP's
+ * tables from the schema model for the dump's LinOTP version. Local administrators in the target
+ * (imported_user rows of the admin resolver) survive; every restored table is emptied and refilled.
+ */
+import { createHash } from 'node:crypto';
+import type { Db, Engine, SqlValue } from '../db/types.js';
+import { describeDbUrl } from '../db/url.js';
+import { InputError } from '../errors.js';
+import { createIndexSql, createTableSql } from '../schema/ddl.js';
+import type { TableDef } from '../schema/tables.js';
+import { describeModelVersion } from '../schema/version.js';
+import { ConversionError, convertValue, modelFor, tableDefFor } from './convert.js';
+import { SHADOW_RE } from './create.js';
+import { readDump, unquoteName, type DumpEvent } from './dumpread.js';
+import type { DumpInfo } from './inspect.js';
+import type { BackupSource } from './source.js';
+
+export const DEFAULT_ADMIN_RESOLVER = 'LinOTP_local_admins';
+export const LOCK_NAME = 'backup-restore';
+
+export interface PlannedTable {
+  /** Name in the dump. */
+  source: string;
+  /** Name in the target (the model's spelling for cross-engine restores). */
+  target: string;
+  rows: number;
+  ddl: 'dump' | 'model';
+  columns: string[];
+  /** Model columns the dump does not have (older LinOTP): left out of the created table. */
+  omitColumns: string[];
+  def?: TableDef;
+  /** The target already has this table (it is replaced). */
+  exists: boolean;
+}
+
+export interface RestorePlan {
+  target: string;
+  targetEngine: Engine;
+  dialect: Engine;
+  sameEngine: boolean;
+  modelVersion: string | null;
+  tables: PlannedTable[];
+  skipped: { table: string; rows: number; reason: string }[];
+  /** Target tables the backup does not contain: left as they are. */
+  untouched: string[];
+  adminResolver: string;
+  preservedAdmins: number;
+  /** Blocking problems: nothing is changed while there are any. */
+  problems: string[];
+}
+
+export interface RestoreOptions {
+  adminResolver?: string;
+  onTable?: (table: string, rows: number) => void;
+  onRows?: (table: string, rows: number) => void;
+  /** Called after each loaded batch (tests use it to interrupt a restore). */
+  afterBatch?: (table: string) => void | Promise<void>;
+}
+
+export interface RestoreResult {
+  tables: { name: string; rows: number }[];
+  preservedAdmins: number;
+  seconds: number;
+  rowsPerSecond: number;
+}
+
+function findCI(list: string[], name: string): string | undefined {
+  return list.find((t) => t === name) ?? list.find((t) => t.toLowerCase() === name.toLowerCase());
+}
+
+export async function planRestore(db: Db, src: BackupSource, info: DumpInfo, opts: RestoreOptions = {}): Promise<RestorePlan> {
+  const problems = [...info.problems];
+  const version = describeModelVersion({ configTable: info.isLinotp, stored: info.modelVersion, touched: info.touched });
+  if (info.isLinotp && (version.state === 'unknown' || version.state === 'newer')) problems.push(...version.notes);
+  const sameEngine = db.engine === src.dialect;
+  const model = modelFor(info.modelVersion);
+  const targetTables = (await db.listTables()).filter((t) => !SHADOW_RE.test(t));
+  const tables: PlannedTable[] = [];
+  const skipped: RestorePlan['skipped'] = [];
+  for (const t of info.tables) {
+    const def = tableDefFor(model, t.name);
+    if (sameEngine && t.createSql) {
+      tables.push({ source: t.name, target: t.name, rows: t.rows, ddl: 'dump', columns: t.columns, omitColumns: [], def, exists: Boolean(findCI(targetTables, t.name)) });
+      continue;
+    }
+    if (!def) {
+      skipped.push({ table: t.name, rows: t.rows, reason: sameEngine ? 'the dump has no CREATE TABLE for it' : 'not a LinOTP table (restored only into the same engine)' });
+      continue;
+    }
+    const known = new Set(def.columns.map((c) => c.name));
+    const extra = t.columns.filter((c) => !known.has(c));
+    if (extra.length) {
+      problems.push(`table ${t.name} has columns LinOTP's ${model.name} model does not know (${extra.join(', ')}); a cross-engine restore would lose them`);
+      continue;
+    }
+    const present = new Set(t.columns);
+    tables.push({
+      source: t.name,
+      target: def.name,
+      rows: t.rows,
+      ddl: 'model',
+      columns: t.columns,
+      omitColumns: def.columns.filter((c) => !present.has(c.name)).map((c) => c.name),
+      def,
+      exists: Boolean(findCI(targetTables, def.name)),
+    });
+  }
+  const planned = new Set(tables.map((t) => t.target.toLowerCase()));
+  const untouched = targetTables.filter((t) => !planned.has(t.toLowerCase()));
+  const adminResolver = opts.adminResolver ?? DEFAULT_ADMIN_RESOLVER;
+  let preservedAdmins = 0;
+  const iu = tables.find((t) => t.target.toLowerCase() === 'imported_user');
+  const targetIu = findCI(targetTables, 'imported_user');
+  if (iu && targetIu) {
+    const q = db.dialect.quoteIdent;
+    preservedAdmins = Number((await db.query(`SELECT COUNT(*) AS n FROM ${q(targetIu)} WHERE ${q('groupid')} = ?`, [adminResolver]))[0].n);
+  }
+  return {
+    target: describeDbUrl(db.url),
+    targetEngine: db.engine,
+    dialect: src.dialect,
+    sameEngine,
+    modelVersion: info.modelVersion,
+    tables,
+    skipped,
+    untouched,
+    adminResolver,
+    preservedAdmins,
+    problems,
+  };
+}
+
+/** The dump, read again for loading, with its SHA-256 checked against the validation pass before anything is committed. */
+function checkedDump(src: BackupSource): { stream: AsyncIterable<Buffer>; verify(): void } {
+  const h = createHash('sha256');
+  return {
+    stream: (async function* () {
+      for await (const c of src.openDump()) {
+        h.update(c);
+        yield c;
+      }
+    })(),
+    verify() {
+      if (h.digest('hex') !== src.dumpSha256) throw new InputError(`${src.path} changed while it was being restored`, 'nothing was changed; run the restore again on a file that is not being written');
+    },
+  };
+}
+
+interface LoadContext {
+  db: Db;
+  plan: RestorePlan;
+  opts: RestoreOptions;
+  /** Name the rows of a planned table go into (a shadow name on MySQL). */
+  into(t: PlannedTable): string;
+  /** Creates the table (or its shadow). */
+  create(t: PlannedTable, ev?: Extract<DumpEvent, { type: 'create' }>): Promise<void>;
+  /** Same-engine DDL from the dump that belongs after the rows (indexes, constraints, sequences). */
+  ddl(t: PlannedTable | undefined, ev: Extract<DumpEvent, { type: 'ddl' }>): Promise<void>;
+  preserved: { columns: string[]; rows: SqlValue[][]; keys: Set<string> };
+}
+
+const adminKey = (groupid: unknown, userid: unknown) => `${String(groupid)}\u0000${String(userid)}`;
+
+async function readPreservedAdmins(db: Db, plan: RestorePlan): Promise<LoadContext['preserved']> {
+  const empty = { columns: [], rows: [], keys: new Set<string>() };
+  if (!plan.preservedAdmins) return empty;
+  const target = findCI(await db.listTables(), 'imported_user');
+  if (!target) return empty;
+  const q = db.dialect.quoteIdent;
+  const rows = await db.query(`SELECT * FROM ${q(target)} WHERE ${q('groupid')} = ?`, [plan.adminResolver]);
+  const columns = rows.length ? Object.keys(rows[0]) : [];
+  return { columns, rows: rows.map((r) => columns.map((c) => r[c])), keys: new Set(rows.map((r) => adminKey(r.groupid, r.userid))) };
+}
+
+/** Walks the dump's events and loads the planned tables through `ctx`. */
+async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, number>> {
+  const byName = new Map(ctx.plan.tables.map((t) => [t.source, t]));
+  const created = new Set<string>();
+  const loaded = new Map<string, number>();
+  const dump = checkedDump(src);
+  const where = `${src.path}${src.kind === 'dump' ? '' : ':' + src.dumpName}`;
+  for await (const ev of readDump(dump.stream, src.dialect, where)) {
+    if (ev.type === 'create') {
+      const t = byName.get(ev.table);
+      if (!t || created.has(t.source)) continue;
+      created.add(t.source);
+      ctx.opts.onTable?.(t.target, t.rows);
+      await ctx.create(t, ev);
+    } else if (ev.type === 'rows') {
+      const t = byName.get(ev.table);
+      if (!t) continue;
+      if (!created.has(t.source)) {
+        created.add(t.source);
+        ctx.opts.onTable?.(t.target, t.rows);
+        await ctx.create(t);
+      }
+      const columns = ev.columns ?? t.columns;
+      let rows = ev.rows;
+      if (t.target.toLowerCase() === 'imported_user' && ctx.preserved.keys.size) {
+        const g = columns.indexOf('groupid');
+        const u = columns.indexOf('userid');
+        rows = rows.filter((r) => !ctx.preserved.keys.has(adminKey(r[g], r[u])));
+      }
+      if (t.ddl === 'model') {
+        const types = columns.map((c) => t.def!.columns.find((x) => x.name === c)!.type);
+        try {
+          rows = rows.map((r) => r.map((v, i) => convertValue(v, types[i])));
+        } catch (e) {
+          if (e instanceof ConversionError) throw new InputError(`${where} line ${ev.line}: a value of ${t.source} cannot be converted: ${e.message}`);
+          throw e;
+        }
+      }
+      if (rows.length) await ctx.db.insertMany(ctx.into(t), columns, rows);
+      loaded.set(t.target, (loaded.get(t.target) ?? 0) + rows.length);
+      ctx.opts.onRows?.(t.target, ev.rows.length);
+      await ctx.opts.afterBatch?.(t.target);
+    } else if (ev.type === 'ddl' && ctx.plan.sameEngine) {
+      const t = ev.table ? byName.get(ev.table) : undefined;
+      if (ev.table && (!t || t.ddl !== 'dump')) continue;
+      await ctx.ddl(t, ev);
+    }
+  }
+  dump.verify();
+  // Tables with neither CREATE nor rows in the dump cannot occur (planned tables come from the dump).
+  if (ctx.preserved.rows.length) {
+    const iu = ctx.plan.tables.find((t) => t.target.toLowerCase() === 'imported_user');
+    if (iu) {
+      const cols = ctx.preserved.columns.filter((c) => iu.columns.includes(c));
+      const idx = cols.map((c) => ctx.preserved.columns.indexOf(c));
+      await ctx.db.insertMany(ctx.into(iu), cols, ctx.preserved.rows.map((r) => idx.map((i) => r[i])));
+    }
+  }
+  return loaded;
+}
+
+/** pg_dump / our PostgreSQL DDL that belongs to a restored table; ownership and grants are left out. */
+function pgDdlWanted(sql: string): boolean {
+  if (/\bOWNER\s+TO\b/i.test(sql)) return false;
+  return /^(CREATE\s+SEQUENCE|ALTER\s+SEQUENCE|ALTER\s+TABLE|CREATE\s+(UNIQUE\s+)?INDEX|SELECT\s+pg_catalog\.setval)\b/i.test(sql);
+}
+
+async function applyInTransaction(db: Db, src: BackupSource, plan: RestorePlan, opts: RestoreOptions): Promise<Map<string, number>> {
+  const engine = db.engine;
+  const q = db.dialect.quoteIdent;
+  const drop = (name: string) => `DROP TABLE IF EXISTS ${q(name)}${engine === 'postgres' ? ' CASCADE' : ''}`;
+  return db.transaction(async (tx) => {
+    const preserved = await readPreservedAdmins(tx, plan);
+    const ctx: LoadContext = {
+      db: tx,
+      plan,
+      opts,
+      preserved,
+      into: (t) => t.target,
+      async create(t, ev) {
+        await tx.execute(drop(t.target));
+        if (t.ddl === 'dump') {
+          await tx.execute(ev!.sql);
+        } else {
+          const def = { ...t.def!, name: t.target };
+          await tx.execute(createTableSql(def, engine, { omitColumns: t.omitColumns }));
+          for (const s of createIndexSql(def, engine, { omitColumns: t.omitColumns })) await tx.execute(s);
+        }
+      },
+      async ddl(_t, ev) {
+        if (engine === 'postgres') {
+          if (!pgDdlWanted(ev.sql)) return;
+          const seq = /^CREATE\s+SEQUENCE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\S+)/i.exec(ev.sql);
+          if (seq) await tx.execute(`DROP SEQUENCE IF EXISTS ${seq[1]} CASCADE`);
+          await tx.execute(ev.sql);
+        } else if (/^CREATE\s+(UNIQUE\s+)?INDEX\b/i.test(ev.sql)) {
+          await tx.execute(ev.sql);
+        }
+      },
+    };
+    const loaded = await load(ctx, src);
+    if (engine === 'postgres') {
+      // Cross-engine tables got SERIAL columns: move their sequences past the restored ids.
+      for (const t of plan.tables.filter((x) => x.ddl === 'model')) {
+        const pk = t.def!.columns.find((c) => c.autoincrement);
+        if (!pk) continue;
+        await tx.query(`SELECT setval(pg_get_serial_sequence(?, ?), COALESCE(MAX(${q(pk.name)}), 1), MAX(${q(pk.name)}) IS NOT NULL) FROM ${q(t.target)}`, [q(t.target), pk.name]);
+      }
+    }
+    return loaded;
+  });
+}
+
+const NEW = '__lm_new';
+const OLD = '__lm_old';
+
+/** Rewrites a MySQL CREATE TABLE for its shadow: new name, references to other restored tables' shadows, FK names freed. */
+export function shadowCreateSql(sql: string, table: string, inSet: Set<string>): string {
+  const q = (n: string) => '`' + n.replace(/`/g, '``') + '`';
+  let out = sql.replace(/^(CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?)(`(?:[^`]|``)+`|\S+)/i, (_, head) => head + q(table + NEW));
+  out = out.replace(/\bREFERENCES\s+(`(?:[^`]|``)+`|[\w$]+)/gi, (m, ref) => {
+    const name = unquoteName(ref);
+    return inSet.has(name) ? `REFERENCES ${q(name + NEW)}` : m;
+  });
+  // InnoDB constraint names are per database: let it name the shadow's FKs (<t>__lm_new_ibfk_N,
+  // renamed back to <t>_ibfk_N by RENAME TABLE); other names get a suffix.
+  out = out.replace(/CONSTRAINT\s+(`(?:[^`]|``)+`|[\w$]+)\s+FOREIGN\s+KEY/gi, (_m, name) => {
+    const n = unquoteName(name);
+    return /_ibfk_\d+$/.test(n) ? 'FOREIGN KEY' : `CONSTRAINT ${q(n + '__lm')} FOREIGN KEY`;
+  });
+  return out;
+}
+
+async function applyMysqlShadow(db: Db, src: BackupSource, plan: RestorePlan, opts: RestoreOptions): Promise<Map<string, number>> {
+  const q = db.dialect.quoteIdent;
+  const inSet = new Set(plan.tables.map((t) => t.target));
+  // One connection for the whole load (session settings; the shadows are invisible to LinOTP).
+  return db.transaction(async (tx) => {
+    const saved = (await tx.query('SELECT @@SESSION.sql_mode AS m, @@SESSION.time_zone AS tz, @@SESSION.foreign_key_checks AS fk'))[0];
+    const leftovers = (await tx.listTables()).filter((t) => SHADOW_RE.test(t));
+    try {
+      await tx.execute('SET SESSION foreign_key_checks = 0');
+      await tx.execute("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'");
+      // Our dumps and mysqldump's carry TIMESTAMP values in UTC (SET TIME_ZONE='+00:00').
+      await tx.execute("SET SESSION time_zone = '+00:00'");
+      for (const t of leftovers) await tx.execute(`DROP TABLE IF EXISTS ${q(t)}`);
+      const preserved = await readPreservedAdmins(tx, plan);
+      const ctx: LoadContext = {
+        db: tx,
+        plan,
+        opts,
+        preserved,
+        into: (t) => t.target + NEW,
+        async create(t, ev) {
+          if (t.ddl === 'dump') {
+            await tx.execute(shadowCreateSql(ev!.sql, t.target, inSet));
+          } else {
+            const def: TableDef = {
+              ...t.def!,
+              name: t.target + NEW,
+              foreignKeys: t.def!.foreignKeys.map((fk) => ({ ...fk, refTable: inSet.has(fk.refTable) ? fk.refTable + NEW : fk.refTable })),
+            };
+            await tx.execute(createTableSql(def, 'mysql', { omitColumns: t.omitColumns, mysqlTable: 'utf8mb4' }));
+            for (const s of createIndexSql(def, 'mysql', { omitColumns: t.omitColumns })) await tx.execute(s);
+          }
+        },
+        async ddl() {
+          // mysqldump's DROP/LOCK/ALTER … DISABLE KEYS: the shadow CREATE already holds everything.
+        },
+      };
+      const loaded = await load(ctx, src);
+      const current = await tx.listTables();
+      const renames: string[] = [];
+      for (const t of plan.tables) {
+        if (current.includes(t.target)) renames.push(`${q(t.target)} TO ${q(t.target + OLD)}`);
+        renames.push(`${q(t.target + NEW)} TO ${q(t.target)}`);
+      }
+      // The one atomic step: every table is swapped at once, or none is.
+      await tx.execute(`RENAME TABLE ${renames.join(', ')}`);
+      for (const t of plan.tables) await tx.execute(`DROP TABLE IF EXISTS ${q(t.target + OLD)}`);
+      return loaded;
+    } catch (err) {
+      for (const t of plan.tables) await tx.execute(`DROP TABLE IF EXISTS ${q(t.target + NEW)}`).catch(() => undefined);
+      throw err;
+    } finally {
+      await tx.execute('SET SESSION foreign_key_checks = ?', [Number(saved.fk)]).catch(() => undefined);
+      await tx.execute('SET SESSION sql_mode = ?', [String(saved.m)]).catch(() => undefined);
+      await tx.execute('SET SESSION time_zone = ?', [String(saved.tz)]).catch(() => undefined);
+    }
+  });
+}
+
+/** Applies a plan that has no problems. Holds the restore lock on the target while it runs. */
+export async function applyRestore(db: Db, src: BackupSource, plan: RestorePlan, opts: RestoreOptions = {}): Promise<RestoreResult> {
+  if (plan.problems.length) throw new InputError(`the backup cannot be restored: ${plan.problems[0]}`, plan.problems.length > 1 ? `${plan.problems.length - 1} more problem(s); run backup verify for the full list` : undefined);
+  if (!plan.tables.length) throw new InputError('the backup contains no table that can be restored into this database');
+  const started = Date.now();
+  const loaded = await db.withLock(LOCK_NAME, async () => {
+    if (db.engine === 'mysql') return applyMysqlShadow(db, src, plan, opts);
+    if (db.engine === 'sqlite') {
+      // As sqlite3's .dump does: tables are dropped and recreated in any order.
+      const fk = Number((await db.query('PRAGMA foreign_keys'))[0]?.foreign_keys ?? 0);
+      await db.execute('PRAGMA foreign_keys = OFF');
+      try {
+        return await applyInTransaction(db, src, plan, opts);
+      } finally {
+        if (fk) await db.execute('PRAGMA foreign_keys = ON');
+      }
+    }
+    return applyInTransaction(db, src, plan, opts);
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const tables = plan.tables.map((t) => ({ name: t.target, rows: loaded.get(t.target) ?? 0 }));
+  const total = tables.reduce((a, t) => a + t.rows, 0);
+  return { tables, preservedAdmins: plan.preservedAdmins, seconds, rowsPerSecond: seconds > 0 ? Math.round(total / seconds) : total };
+}
+
