@@ -4,7 +4,8 @@
  * scheme and host, and a reverse-proxy prefix (`/linotp/validate/check`) is found automatically or
  * stripped as given with --prefix.
  */
-import { ENDPOINT_RULES, KNOWN_CONTROLLERS } from './rules.js';
+import { KNOWN_CONTROLLERS } from './rules.js';
+import { isKnownAction } from './routes.js';
 
 export type ResolvedTarget =
   | { kind: 'api'; endpoint: string; prefix: string }
@@ -65,12 +66,12 @@ export function resolveTarget(target: string, prefix: string[] | null): Resolved
     return { kind: 'api', endpoint: endpointAt(segs, i), prefix: prefix.length ? '/' + prefix.join('/') : '' };
   }
 
-  // Auto: a controller/action pair the rule table knows wins over an earlier bare controller name,
+  // Auto: a known controller/action pair wins over an earlier bare controller name,
   // so a prefix segment that happens to be a controller name (`/admin/linotp/validate/check`) is skipped.
   let first = -1;
   for (let i = 0; i < segs.length; i++) {
     if (!KNOWN_CONTROLLERS.has(segs[i])) continue;
-    if (ENDPOINT_RULES.has(endpointAt(segs, i))) {
+    if (i + 1 < segs.length && isKnownAction(segs[i], segs[i + 1])) {
       first = i;
       break;
     }

@@ -5,8 +5,9 @@
  *
  * Sources (facts, checked against LinOTP's public source):
  * - POST-only: seed linotp3-migration-guide.txt §3.9.4, and `@methods(["POST"])` in
- *   branch-v3.4 linotp/controllers/*.py (which adds admin/testresolver and system/testProvider,
- *   missing from the guide's list).
+ *   branch-v3.4 linotp/controllers/*.py (which adds admin/testresolver, system/testProvider and
+ *   admin/login, missing from the guide's list).
+ * - Which actions exist at all: routes.ts.
  * - Deprecations: seed linotp-userservice-api.txt for userservice, `@deprecated_methods` in
  *   branch-v3.4 linotp/controllers/*.py for the rest (first present in branch-v3.2).
  * - Routing: branch-v3.4 linotp/controllers/base.py gives undecorated methods ("GET", "POST");
@@ -15,6 +16,8 @@
  *   settings.py DISABLE_CONTROLLERS default "gettoken"; helpdesk, ocra, openid and testing exist
  *   in branch-v2.12 only; debian/changelog 3.0-1 moves the legacy selfservice to /selfservice-legacy.
  */
+
+import { actionStatus, REMOVED_ACTIONS } from './routes.js';
 
 export type Verdict = 'rejected' | 'deprecated' | 'ok';
 export const VERDICTS: readonly Verdict[] = ['rejected', 'deprecated', 'ok'];
@@ -55,7 +58,7 @@ const POST_ONLY_IN_GUIDE: Record<string, string[]> = {
 
 /** POST-only in the 3.4 source but not in the guide's list. */
 const POST_ONLY_SOURCE_ONLY: Record<string, string[]> = {
-  admin: ['testresolver'],
+  admin: ['testresolver', 'login'], // login: JWTMixin in base.py (new in 3; LinOTP 2 had no admin/login)
   system: ['testProvider'],
 };
 
@@ -177,6 +180,16 @@ export function classify(endpoint: string, method: string): Classification {
     });
   }
 
+  if (!cRule && action !== '') {
+    const status = actionStatus(controller, action);
+    if (status === 'removed') {
+      return { verdict: 'rejected', reason: 'LinOTP 3 no longer has this endpoint (it existed in LinOTP 2.12); 404', source: `branch-v2.12 vs branch-v3.4 linotp/controllers/${controller}.py` };
+    }
+    if (status === 'unknown') {
+      return { verdict: 'rejected', reason: 'not an endpoint of LinOTP 3.4 (404); names are case-sensitive', source: `branch-v3.4 linotp/controllers/${controller}.py` };
+    }
+  }
+
   const rule = ENDPOINT_RULES.get(endpoint);
   const allowed = rule?.allowed ?? DEFAULT_ALLOWED;
   // Flask serves HEAD through the GET view and answers OPTIONS for every route.
@@ -208,5 +221,9 @@ export function rulesMarkdown(): string {
   }
   lines.push('', '| Controller | Verdict for every call | Why | Source |', '|---|---|---|---|');
   for (const r of CONTROLLER_RULES) lines.push(`| \`${r.controller}/*\` | ${r.verdict} | ${esc(r.reason)} | ${esc(r.source)} |`);
+  lines.push('', '| Endpoint of LinOTP 2.12 | Verdict | Why |', '|---|---|---|');
+  for (const [c, actions] of Object.entries(REMOVED_ACTIONS)) {
+    for (const a of actions) lines.push(`| \`${c}/${a}\` | rejected | LinOTP 3.4 no longer routes it (404) |`);
+  }
   return lines.join('\n');
 }

@@ -64,7 +64,8 @@ export const CALLS: Call[] = [
   { method: 'GET', path: '/validate', endpoint: 'validate/', verdict: 'rejected' },
   { method: 'GET', path: '/manage/', endpoint: 'manage/', verdict: 'ok' },
   { method: 'GET', path: '/tools/setPassword', endpoint: 'tools/setPassword', verdict: 'rejected' },
-  { method: 'GET', path: '/validate/check%3Fuser=x', endpoint: 'validate/check?user=x', verdict: 'ok' },
+  { method: 'POST', path: '/admin/getsession', endpoint: 'admin/getsession', verdict: 'rejected' },
+  { method: 'GET', path: '/validate/check%3Fuser=x', endpoint: 'validate/check?user=x', verdict: 'rejected' },
 ];
 
 const NOISE = [

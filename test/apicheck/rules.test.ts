@@ -25,7 +25,7 @@ describe('rules vs. the seed documents', () => {
     }
     // the 3.4 source adds two the guide does not list
     const postOnly = [...ENDPOINT_RULES.values()].filter((r) => r.allowed.length === 1 && r.allowed[0] === 'POST').map((r) => r.endpoint);
-    expect(postOnly.filter((e) => !endpoints.includes(e)).sort()).toEqual(['admin/testresolver', 'system/testProvider']);
+    expect(postOnly.filter((e) => !endpoints.includes(e)).sort()).toEqual(['admin/login', 'admin/testresolver', 'system/testProvider']);
   });
 
   it.skipIf(!existsSync(userservice))('userservice methods match the API document (methods and 3.2 deprecations)', () => {
@@ -78,6 +78,16 @@ describe('classify', () => {
     ['userservice/login', 'GET', 'deprecated', /HTTP GET/],
     ['system/getConfig', 'GET', 'ok', /^$/],
     ['tools/import_users', 'OPTIONS', 'ok', /^$/],
+    ['admin/getsession', 'POST', 'rejected', /no longer has this endpoint/],
+    ['validate/check_url', 'GET', 'rejected', /no longer has this endpoint/],
+    ['userservice/load_form', 'POST', 'rejected', /no longer has this endpoint/],
+    ['admin/setpin', 'POST', 'rejected', /not an endpoint of LinOTP 3.4/],
+    ['validate/ok', 'GET', 'ok', /^$/],
+    ['admin/login', 'POST', 'ok', /^$/],
+    ['admin/login', 'GET', 'rejected', /only via HTTP POST/],
+    ['admin/logout', 'GET', 'ok', /^$/],
+    ['auth/challenge-response', 'GET', 'ok', /^$/],
+    ['tokens/OATH0001', 'GET', 'ok', /^$/],
   ])('%s %s → %s', (endpoint, method, verdict, reason) => {
     const c = classify(endpoint, method);
     expect(c.verdict).toBe(verdict);
