@@ -1,0 +1,272 @@
+/**
+ * `linotp-migrate backup create | restore | list | verify` (issue 4). Flags in, typed core
+ * functions from src/backup/ called, results rendered.
+ */
+import path from 'node:path';
+import type { EncKey } from '../crypto/enckey.js';
+import { ChecksFailedError, UsageError } from '../errors.js';
+import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
+import { installationOptions, planOptions } from './options.js';
+import { renderTable } from './output.js';
+import { confirmOrAbort, readSecret } from './prompt.js';
+import type { CommandContext, CommandSpec, OptionSpec } from './spec.js';
+
+const passphraseOption: OptionSpec = {
+  flags: '--passphrase-file <file>',
+  description: 'file whose first line is the passphrase of the encKey in the backup (never give it on the command line)',
+  env: 'LINOTP_MIGRATE_PASSPHRASE',
+};
+
+function install(ctx: CommandContext, opts: Record<string, any>): Installation {
+  const inst = resolveInstallation({ databaseUri: opts.databaseUri, ini: opts.ini, encKey: typeof opts.encKey === 'string' ? opts.encKey : undefined }, ctx.env, ctx.cwd);
+  for (const w of inst.warnings) ctx.out.debug(w);
+  return inst;
+}
+
+function backupDir(ctx: CommandContext, inst: Installation, given: string | undefined): string {
+  if (given) return path.resolve(ctx.cwd, given);
+  if (inst.settings.isExplicit('BACKUP_DIR') || inst.settings.isExplicit('ROOT_DIR')) return String(inst.settings.get('BACKUP_DIR'));
+  return ctx.cwd; // where LinOTP 2's linotp-backup writes
+}
+
+async function openDb(ctx: CommandContext, inst: Installation, create = false) {
+  const uri = requireDatabaseUri(inst);
+  ctx.out.debug(`database from ${uri.source}`);
+  const { openDatabase } = await import('../db/index.js');
+  return openDatabase(uri.value, { create });
+}
+
+function passphraseFrom(ctx: CommandContext, opts: Record<string, any>, confirm: boolean): Promise<string> {
+  return readSecret(ctx, { what: 'backup passphrase', file: opts.passphraseFile ? path.resolve(ctx.cwd, opts.passphraseFile) : undefined, envVar: 'LINOTP_MIGRATE_PASSPHRASE', confirm, fileOption: '--passphrase-file' });
+}
+
+/** A passphrase only when one was given without prompting (file or environment). */
+async function passphraseIfGiven(ctx: CommandContext, opts: Record<string, any>): Promise<string | undefined> {
+  if (opts.passphraseFile || ctx.env.LINOTP_MIGRATE_PASSPHRASE) return passphraseFrom(ctx, opts, false);
+  return undefined;
+}
+
+const fmtBytes = (n: number) => (n > 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n > 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
+
+const create: CommandSpec = {
+  path: ['backup', 'create'],
+  summary: 'Back up the LinOTP database and its encKey into one archive',
+  description:
+    'Dumps the database in one consistent snapshot as SQL in its own dialect (replayable with mariadb, psql or sqlite3), and packs it with a manifest (row counts and SHA-256 checksums) and the encKey encrypted with a passphrase (OpenPGP AES-256, opened by gpg -d) into DIR/linotp_backup_<YYMMDDHHMM>.tar.gz. An existing file is never overwritten.',
+  options: [
+    ...installationOptions,
+    { flags: '--out <dir>', description: 'directory for the archive (default: BACKUP_DIR when configured, else the current directory)' },
+    { flags: '--no-enc-key', description: 'leave the encKey out of the backup (a warning is printed: without the key the token seeds cannot be used)' },
+    passphraseOption,
+    { flags: '--skip-audit', description: 'leave the audit table out' },
+  ],
+  examples: ['linotp-migrate backup create --ini /etc/linotp2/linotp.ini --out /var/backups/linotp', 'LINOTP_MIGRATE_PASSPHRASE=… linotp-migrate backup create --database-uri postgresql://linotp:…@db/linotp --enc-key /etc/linotp/encKey'],
+  async run(ctx, _args, opts) {
+    const inst = install(ctx, opts);
+    let key: EncKey | null = null;
+    let passphrase: string | undefined;
+    if (opts.encKey !== false) {
+      const { loadEncKey } = await import('../crypto/enckey.js');
+      key = loadEncKey(requireEncKeyPath(inst).value);
+      passphrase = await passphraseFrom(ctx, opts, true);
+    } else {
+      ctx.out.warn('the backup will not contain the encKey: without it the token seeds and encrypted settings in it cannot be used');
+    }
+    const out = backupDir(ctx, inst, opts.out);
+    const db = await openDb(ctx, inst);
+    const { createBackup } = await import('../backup/create.js');
+    let bar: ReturnType<typeof ctx.out.progress> | undefined;
+    try {
+      const r = await createBackup(db, {
+        outDir: out,
+        encKey: key,
+        passphrase,
+        skipAudit: Boolean(opts.skipAudit),
+        onTable: (t, total) => {
+          bar?.finish();
+          bar = ctx.out.progress(t.padEnd(16), total);
+        },
+        onRows: (_t, n) => bar?.tick(n),
+      });
+      bar?.finish();
+      const rows = r.manifest.tables.reduce((a, t) => a + t.rows, 0);
+      ctx.out.result({ file: r.file, bytes: r.bytes, seconds: r.seconds, rows, manifest: r.manifest }, (d, c) =>
+        [
+          `${c.green('backup written:')} ${d.file} (${fmtBytes(d.bytes)}, ${d.rows} rows in ${d.manifest.tables.length} tables, ${d.seconds.toFixed(1)} s)`,
+          `engine ${d.manifest.source.engine} ${d.manifest.source.serverVersion}, LinOTP model ${d.manifest.modelVersion ?? 'not stored'}`,
+          d.manifest.encKey ? `encKey included (sha256 ${d.manifest.encKey.fingerprint.slice(0, 16)}…), encrypted with the passphrase` : c.yellow('encKey NOT included'),
+        ].join('\n'),
+      );
+    } finally {
+      await db.close();
+    }
+  },
+};
+
+const restore: CommandSpec = {
+  path: ['backup', 'restore'],
+  summary: 'Restore a LinOTP backup into the database, all or nothing',
+  description:
+    'Reads our archives, LinOTP 2 linotp-backup output (linotp_backup_*.sql with encKey_*.gpg, loose or in a tar.gz), mysqldump/mariadb-dump and pg_dump plain dumps. The whole input is parsed and checked first; then every LinOTP table in the backup is replaced at once (one transaction on PostgreSQL and SQLite; shadow tables and one RENAME on MySQL), so a failure leaves the target as it was. Local administrators already in the target survive. Into another engine, LinOTP\'s tables are created from the schema model and every row is carried over value for value.',
+  options: [
+    ...installationOptions,
+    { flags: '--file <file>', description: 'the backup to restore' },
+    passphraseOption,
+    { flags: '--install-enc-key', description: 'also write the encKey from the backup to SECRET_FILE (mode 0400), after checking that it decrypts the backup' },
+    { flags: '--force', description: 'with --install-enc-key: replace a different key already there (it is kept as encKey.<date>)' },
+    { flags: '--admin-resolver <name>', description: 'ADMIN_RESOLVER_NAME whose imported_user rows (local admins) are kept (default LinOTP_local_admins)', env: 'LINOTP_ADMIN_RESOLVER_NAME' },
+    ...planOptions,
+  ],
+  examples: ['linotp-migrate backup restore --file linotp_backup_2212061351.tar.gz --install-enc-key', 'linotp-migrate backup restore --file linotp_backup_2212061351.sql --database-uri postgresql://linotp:…@localhost/linotp --plan'],
+  async run(ctx, _args, opts) {
+    if (!opts.file) throw new UsageError('backup restore needs --file', 'give the backup file, e.g. --file linotp_backup_2212061351.tar.gz');
+    const inst = install(ctx, opts);
+    const file = path.resolve(ctx.cwd, opts.file);
+    const dryRun = Boolean(opts.plan || opts.dryRun);
+    const { verifyBackup } = await import('../backup/verify.js');
+    const { loadEncKey } = await import('../crypto/enckey.js');
+    // 1. The whole input, before anything else.
+    const needKey = Boolean(opts.installEncKey);
+    const passphrase = needKey ? await passphraseFrom(ctx, opts, false) : await passphraseIfGiven(ctx, opts);
+    ctx.out.info(`reading ${file} …`);
+    const { report, src, info, key } = await verifyBackup(file, { passphrase: needKey || passphrase !== undefined ? (passphrase ?? '') : undefined });
+    if (report.problems.length) throw new ChecksFailedError(`the backup cannot be restored: ${report.problems[0]}`, report.problems.length > 1 ? `${report.problems.length - 1} more; run backup verify --file ${opts.file}` : undefined);
+    if (needKey && !key) throw new UsageError('--install-enc-key: the backup contains no encKey');
+    let secretFile: string | undefined;
+    if (needKey) {
+      secretFile = requireEncKeyPath(inst).value;
+      const { existsSync } = await import('node:fs');
+      if (existsSync(secretFile) && !opts.force) {
+        const current = loadEncKey(secretFile);
+        if (!current.equals(key!)) throw new UsageError(`${secretFile} holds a different encKey; nothing was changed`, 'add --force to replace it (the old key is kept as encKey.<date>)');
+      }
+    } else if (inst.encKeyPath) {
+      try {
+        const { checkKey } = await import('../backup/inspect.js');
+        const check = checkKey(loadEncKey(inst.encKeyPath.value), info);
+        if (!check.ok) ctx.out.warn(`the encKey ${inst.encKeyPath.value} does not decrypt this backup's data (${check.failed}/${check.checked} fail): use --install-enc-key or the right key`);
+      } catch (e) {
+        ctx.out.debug(`encKey not checked: ${(e as Error).message}`);
+      }
+    }
+    // 2. The plan.
+    const db = await openDb(ctx, inst, true);
+    try {
+      const { planRestore, applyRestore } = await import('../backup/restore.js');
+      const resolver = opts.adminResolver ?? (typeof inst.settings.get('ADMIN_RESOLVER_NAME') === 'string' && inst.settings.isExplicit('ADMIN_RESOLVER_NAME') ? String(inst.settings.get('ADMIN_RESOLVER_NAME')) : undefined);
+      const plan = await planRestore(db, src, info, { adminResolver: resolver });
+      const replaced = plan.tables.filter((t) => t.exists).map((t) => t.target);
+      const summary = {
+        file,
+        kind: report.kind,
+        target: plan.target,
+        from: plan.dialect,
+        sameEngine: plan.sameEngine,
+        modelVersion: plan.modelVersion,
+        tables: plan.tables.map((t) => ({ name: t.target, rows: t.rows, replaces: t.exists, ddl: t.ddl })),
+        skipped: plan.skipped,
+        untouched: plan.untouched,
+        preservedAdmins: plan.preservedAdmins,
+        installEncKey: secretFile ?? null,
+      };
+      if (dryRun) {
+        ctx.out.result({ ...summary, applied: false }, (d) => renderPlan(d) + '\n(plan only: nothing was changed)');
+        return;
+      }
+      if (!ctx.global.quiet && !ctx.global.json) ctx.out.info(renderPlan(summary));
+      await confirmOrAbort(ctx, `replace ${replaced.length} table(s) in ${plan.target} with the backup's content`);
+      let bar: ReturnType<typeof ctx.out.progress> | undefined;
+      const result = await applyRestore(db, src, plan, {
+        adminResolver: plan.adminResolver,
+        onTable: (t, n) => {
+          bar?.finish();
+          bar = ctx.out.progress(t.padEnd(16), n);
+        },
+        onRows: (_t, n) => bar?.tick(n),
+      });
+      bar?.finish();
+      let keyResult: { action: string; path: string; backup?: string } | null = null;
+      if (secretFile && key) {
+        const { writeEncKeyFile } = await import('../crypto/enckey.js');
+        keyResult = writeEncKeyFile(secretFile, key, { force: Boolean(opts.force) });
+      }
+      ctx.out.result({ ...summary, applied: true, restored: result.tables, seconds: result.seconds, rowsPerSecond: result.rowsPerSecond, encKey: keyResult }, (d, c) =>
+        [
+          `${c.green('restored')} ${d.restored.reduce((a, t) => a + t.rows, 0)} rows in ${d.restored.length} tables into ${d.target} (${d.seconds.toFixed(1)} s, ${d.rowsPerSecond} rows/s)`,
+          d.preservedAdmins ? `${d.preservedAdmins} local admin(s) of the target kept` : '',
+          d.encKey ? `encKey ${d.encKey.action}: ${d.encKey.path}${d.encKey.backup ? ` (old key kept as ${d.encKey.backup})` : ''}` : '',
+          d.modelVersion && d.modelVersion.startsWith('3.2.3') ? '' : 'next: linotp-migrate init database (upgrades the restored data to the LinOTP 3.4 model)',
+        ]
+          .filter(Boolean)
+          .join('\n'),
+      );
+    } finally {
+      await db.close();
+    }
+  },
+};
+
+function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; tables: { name: string; rows: number; replaces: boolean; ddl: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null }): string {
+  const lines = [
+    `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
+    renderTable(['table', 'rows', 'action'], d.tables.map((t) => [t.name, t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
+  ];
+  for (const s of d.skipped) lines.push(`skipped ${s.table} (${s.rows} rows): ${s.reason}`);
+  if (d.untouched.length) lines.push(`left as they are: ${d.untouched.join(', ')}`);
+  if (d.preservedAdmins) lines.push(`${d.preservedAdmins} local admin(s) in the target are kept`);
+  if (d.installEncKey) lines.push(`the encKey will be written to ${d.installEncKey}`);
+  return lines.join('\n');
+}
+
+const list: CommandSpec = {
+  path: ['backup', 'list'],
+  summary: 'List the backups in BACKUP_DIR (ours, LinOTP 2\'s and LinOTP 3\'s)',
+  options: [{ flags: '--dir <dir>', description: 'directory to list (default: BACKUP_DIR when configured, else the current directory)' }],
+  async run(ctx, _args, opts) {
+    const inst = resolveInstallation({}, ctx.env, ctx.cwd);
+    const dir = backupDir(ctx, inst, opts.dir);
+    const { listBackups } = await import('../backup/list.js');
+    const items = await listBackups(dir);
+    ctx.out.result({ dir, backups: items }, (d) =>
+      d.backups.length === 0
+        ? `no backups in ${d.dir}`
+        : renderTable(
+            ['date', 'file', 'size', 'kind', 'engine', 'model', 'rows', 'encKey'],
+            d.backups.map((b) => [b.date.slice(0, 16).replace('T', ' '), b.name, fmtBytes(b.bytes), b.kind + (b.restorable ? '' : ' (not restorable)'), b.engine ?? '?', b.modelVersion ?? '', b.rows ? Object.values(b.rows).reduce((a, n) => a + n, 0) : '', b.encKey ? 'yes' : 'no']),
+            ['left', 'left', 'right', 'left', 'left', 'left', 'right', 'left'],
+          ),
+    );
+  },
+};
+
+const verify: CommandSpec = {
+  path: ['backup', 'verify'],
+  summary: 'Check a backup without a database: checksums, full parse, row counts, and whether the key decrypts it',
+  options: [
+    { flags: '--file <file>', description: 'the backup to check' },
+    { flags: '--enc-key <file>', description: 'test this encKey against the backup\'s data' },
+    passphraseOption,
+  ],
+  async run(ctx, _args, opts) {
+    if (!opts.file) throw new UsageError('backup verify needs --file');
+    const file = path.resolve(ctx.cwd, opts.file);
+    let key: EncKey | undefined;
+    if (opts.encKey) key = (await import('../crypto/enckey.js')).loadEncKey(path.resolve(ctx.cwd, opts.encKey));
+    const passphrase = key ? undefined : await passphraseIfGiven(ctx, opts);
+    const { verifyBackup } = await import('../backup/verify.js');
+    const { report } = await verifyBackup(file, { key, passphrase });
+    ctx.out.result(report, (r, c) =>
+      [
+        `${r.file}: ${r.kind} backup, ${r.dialect} dump ${r.dump} (${fmtBytes(r.bytes)}), LinOTP model ${r.modelVersion ?? 'not stored'} (${r.modelState})`,
+        `checksums: ${r.checksums === 'none' ? 'no manifest' : r.checksums}`,
+        renderTable(['table', 'rows'], r.tables.map((t) => [t.name, t.rows]), ['left', 'right']),
+        r.encKey.check ? `encKey ${r.encKey.fingerprint?.slice(0, 16)}…: decrypts ${r.encKey.check.decrypted} of ${r.encKey.check.checked} sampled values` : r.encKey.present ? 'encKey present (give --passphrase-file or --enc-key to test it)' : 'no encKey in the backup',
+        ...r.problems.map((p) => c.red('problem: ') + p),
+        r.ok ? c.green('backup is OK') : c.red('backup has problems'),
+      ].join('\n'),
+    );
+    if (!report.ok) throw new ChecksFailedError(`backup verify found ${report.problems.length} problem(s)`);
+  },
+};
+
+export const commands: CommandSpec[] = [create, restore, list, verify];
