@@ -11,6 +11,7 @@ export async function loadCommandSpecs(): Promise<CommandSpec[]> {
     import('./api-check.js').then((m) => m.commands),
     import('./init.js').then((m) => m.commands),
     import('./local-admins.js').then((m) => m.commands),
+    import('./backup.js').then((m) => m.commands),
   ]);
   return groups.flat();
 }
