@@ -30,7 +30,7 @@ import iconv from 'iconv-lite';
 import { KeyError } from '../errors.js';
 import type { Db, Row, SqlValue } from '../db/types.js';
 import { isLinotp3Timestamp } from './timezone.js';
-import { DEFAULT_AUDIT_TABLE, type ProgressSink, idValue, requireAuditTable, toCount } from './table.js';
+import { DEFAULT_AUDIT_TABLE, type ProgressSink, announceTotal, idValue, requireAuditTable, toCount } from './table.js';
 
 /** The columns of one audit row that the signed text uses. */
 export interface AuditSignedFields {
@@ -218,6 +218,7 @@ export async function checkLinotp2Signatures(db: Db, publicKeyPem: string, opts:
   const cols = [...SIGNED_COLUMNS, 'signature'].map((c) => `${q(c)} AS ${q(c)}`).join(', ');
   const sql = `SELECT ${cols} FROM ${q(table)} ORDER BY ${q('id')}`;
   const keyBytes = (key.asymmetricKeyDetails?.modulusLength ?? 2048) / 8;
+  await announceTotal(db, table, opts.progress);
   for await (const batch of db.stream(sql, [], { batchSize: opts.batchSize ?? 2000 })) {
     for (const row of batch) {
       res.total++;

@@ -45,3 +45,10 @@ export interface ProgressSink {
   setTotal?(total: number): void;
   finish?(): void;
 }
+
+/** Gives the progress bar its total (one COUNT(*)); skipped when nobody listens. */
+export async function announceTotal(db: Db, table: string, progress?: ProgressSink): Promise<void> {
+  if (!progress?.setTotal) return;
+  const [c] = await db.query(`SELECT COUNT(*) AS n FROM ${db.dialect.quoteIdent(table)}`);
+  progress.setTotal(toCount(c?.n));
+}

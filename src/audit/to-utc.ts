@@ -12,7 +12,7 @@
  */
 import type { Db, Row, SqlValue } from '../db/types.js';
 import { type AmbiguousRule, ZoneConverter, classifyTimestamp } from './timezone.js';
-import { DEFAULT_AUDIT_TABLE, type ProgressSink, idValue, requireAuditTable, toCount } from './table.js';
+import { DEFAULT_AUDIT_TABLE, type ProgressSink, announceTotal, idValue, requireAuditTable, toCount } from './table.js';
 
 export interface ToUtcOptions {
   /** IANA zone LinOTP 2 wrote its local times in, e.g. Europe/Berlin. */
@@ -132,11 +132,13 @@ export async function planToUtc(db: Db, opts: ToUtcOptions): Promise<ToUtcPlan> 
   const conv = new ZoneConverter(opts.timezone, opts.ambiguous ?? 'earlier');
   const table = await requireAuditTable(db, opts.table ?? DEFAULT_AUDIT_TABLE);
   const tally = new Tally(table, conv, opts.samples ?? 5);
+  await announceTotal(db, table, opts.progress);
   const sql = `SELECT ${selectList(db)} FROM ${db.dialect.quoteIdent(table)} ORDER BY ${db.dialect.quoteIdent('id')}`;
   for await (const batch of db.stream(sql, [], { batchSize: opts.pageSize ?? 5000 })) {
     for (const row of batch) tally.see(row);
     opts.progress?.tick(batch.length);
   }
+  opts.progress?.finish?.();
   return tally.plan;
 }
 
@@ -156,10 +158,7 @@ async function convertAll(db: Db, table: string, conv: ZoneConverter, opts: ToUt
   const q = db.dialect.quoteIdent;
   const pageSize = Math.max(1, Math.floor(opts.pageSize ?? 5000));
   const tally = new Tally(table, conv, opts.samples ?? 5);
-  if (opts.progress?.setTotal) {
-    const [c] = await db.query(`SELECT COUNT(*) AS n FROM ${q(table)}`);
-    opts.progress.setTotal(toCount(c?.n));
-  }
+  await announceTotal(db, table, opts.progress);
   const first = `SELECT ${selectList(db)} FROM ${q(table)} ORDER BY ${q('id')} LIMIT ${pageSize}`;
   const next = `SELECT ${selectList(db)} FROM ${q(table)} WHERE ${q('id')} > ? ORDER BY ${q('id')} LIMIT ${pageSize}`;
   let converted = 0;

@@ -12,6 +12,7 @@ export async function loadCommandSpecs(): Promise<CommandSpec[]> {
     import('./init.js').then((m) => m.commands),
     import('./local-admins.js').then((m) => m.commands),
     import('./backup.js').then((m) => m.commands),
+    import('./audit.js').then((m) => m.commands),
   ]);
   return groups.flat();
 }

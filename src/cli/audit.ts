@@ -1,0 +1,235 @@
+/** `linotp-migrate audit …` (issue 11): flags → src/audit → rendering. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { ChalkInstance } from 'chalk';
+import { ChecksFailedError, InputError, UsageError } from '../errors.js';
+import type { Db } from '../db/types.js';
+import { INI_APP_SECTION, requireDatabaseUri, resolveInstallation, type Sourced } from '../settings/resolve.js';
+import type { ToUtcPlan, ToUtcResult, TimestampSample } from '../audit/to-utc.js';
+import type { SignatureCheck } from '../audit/signatures.js';
+import { DEFAULT_AUDIT_TABLE } from '../audit/table.js';
+import { confirmOrAbort } from './prompt.js';
+import { installationOptions, planOptions } from './options.js';
+import { renderTable } from './output.js';
+import type { CommandContext, CommandSpec, OptionSpec } from './spec.js';
+
+const TOOL = `linotp-migrate ${JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version}`;
+
+const whereOptions: OptionSpec[] = [
+  ...installationOptions.filter((o) => !o.flags.startsWith('--enc-key')),
+  {
+    flags: '--audit-database-uri <uri>',
+    description: "the audit trail's database when it is not the main one; default: the ini's linotpAudit.sql.url, else the main database",
+  },
+  {
+    flags: '--audit-table <name>',
+    description: "audit table name (LinOTP 2: linotpAudit.sql.table_prefix + 'audit'); default from the ini, else audit",
+  },
+];
+
+interface AuditTarget {
+  uri: Sourced<string>;
+  table: string;
+}
+
+/** Which database and table hold the audit trail: flag > LinOTP 2 ini `linotpAudit.sql.*` > main database. */
+export function resolveAuditTarget(ctx: CommandContext, opts: Record<string, any>): AuditTarget {
+  const inst = resolveInstallation({ databaseUri: opts.databaseUri, ini: opts.ini }, ctx.env, ctx.cwd);
+  for (const w of inst.warnings) ctx.out.warn(w);
+  const ini = inst.ini;
+  let uri: Sourced<string> | undefined;
+  if (opts.auditDatabaseUri) uri = { value: String(opts.auditDatabaseUri), source: '--audit-database-uri' };
+  else if (!opts.databaseUri && ini?.get(INI_APP_SECTION, 'linotpAudit.sql.url')) {
+    uri = { value: ini.get(INI_APP_SECTION, 'linotpAudit.sql.url')!, source: ini.origin(INI_APP_SECTION, 'linotpAudit.sql.url') };
+  }
+  uri ??= requireDatabaseUri(inst);
+  const prefix = ini?.get(INI_APP_SECTION, 'linotpAudit.sql.table_prefix') ?? '';
+  const table = opts.auditTable ? String(opts.auditTable) : `${prefix}${DEFAULT_AUDIT_TABLE}`;
+  return { uri, table };
+}
+
+async function withAuditDb<T>(ctx: CommandContext, target: AuditTarget, fn: (db: Db) => Promise<T>): Promise<T> {
+  const { openDatabase, describeDbUrl, parseDbUrl } = await import('../db/index.js');
+  ctx.out.debug(`audit database from ${target.uri.source}: ${describeDbUrl(parseDbUrl(target.uri.value))}`);
+  const db = await openDatabase(target.uri.value);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function readKeyFile(file: string | undefined, option: string, what: string, cwd: string): string {
+  if (!file) throw new UsageError(`${option} is required`, `give the ${what} PEM file`);
+  const p = path.resolve(cwd, file);
+  try {
+    return readFileSync(p, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read the ${what} ${p}: ${(e as NodeJS.ErrnoException).code ?? e}`, 'check the path and its permissions');
+  }
+}
+
+function n(v: number): string {
+  return v.toLocaleString('en-US');
+}
+
+function sampleRows(samples: TimestampSample[]): (string | number)[][] {
+  return samples.map((s) => [s.id, s.before ?? 'NULL', s.after ?? '(unchanged)']);
+}
+
+export function renderToUtc(doc: ToUtcPlan | ToUtcResult, c: ChalkInstance, database: string): string {
+  const applied = 'converted' in doc;
+  const lines = [
+    `audit table ${doc.table} in ${database}: ${n(doc.total)} rows`,
+    renderTable(
+      ['', 'rows'],
+      [
+        [applied ? `converted ${doc.timezone} → UTC` : `to convert ${doc.timezone} → UTC`, n(applied ? doc.converted : doc.toConvert)],
+        ['already UTC (LinOTP 3 form, left alone)', n(doc.alreadyUtc)],
+        ['unparseable (reported, never changed)', n(doc.unparseable)],
+        [`ambiguous: repeated hour, ${doc.ambiguousRule} instant taken`, n(doc.ambiguous)],
+        ['nonexistent: skipped hour, offset before the change', n(doc.nonexistent)],
+      ],
+      ['left', 'right'],
+    ),
+  ];
+  const all = [...doc.samples, ...doc.ambiguousSamples, ...doc.nonexistentSamples, ...doc.unparseableSamples];
+  if (all.length) lines.push('', renderTable(['id', 'before', 'after'], sampleRows(all)));
+  if (applied) lines.push('', c.green(`${n(doc.converted)} rows converted in ${(doc.elapsedMs / 1000).toFixed(1)} s (${n(doc.rowsPerSecond)} rows/s)`));
+  return lines.join('\n');
+}
+
+const toUtc: CommandSpec = {
+  path: ['audit', 'to-utc'],
+  summary: "Rewrite LinOTP 2's local audit timestamps as LinOTP 3's UTC timestamps",
+  description:
+    'LinOTP 2 wrote audit times in the server\'s local time (YYYY-MM-DD HH:MM:SS.ffffff); LinOTP 3.1+ writes UTC ' +
+    '(2024-05-02T08:15:01.123+00:00) and shows every time as UTC. This converts the old rows from --timezone to UTC, ' +
+    'microseconds truncated to milliseconds as LinOTP 3 does. Repeated local times (DST end) take the earlier instant ' +
+    '(--ambiguous later for the other), skipped ones (DST start) the offset before the change; both are counted. Rows ' +
+    'already in UTC form are left alone, unparseable values are reported and never changed. Batched, resumable, idempotent. ' +
+    'The old signatures cover the local time: check and seal them (audit seal) before converting.',
+  options: [
+    ...whereOptions,
+    { flags: '--timezone <zone>', description: 'IANA zone LinOTP 2 ran in, e.g. Europe/Berlin (required: never guessed)' },
+    { flags: '--ambiguous <rule>', description: 'instant for repeated local times at the end of DST', choices: ['earlier', 'later'], default: 'earlier' },
+    ...planOptions,
+  ],
+  examples: [
+    'linotp-migrate audit to-utc --ini /etc/linotp2/linotp.ini --timezone Europe/Berlin --plan',
+    'linotp-migrate audit to-utc --database-uri postgresql://linotp@/linotp --timezone Europe/Vienna --yes --json',
+  ],
+  async run(ctx, _args, opts) {
+    if (!opts.timezone) throw new UsageError('--timezone is required', 'name the zone LinOTP 2 ran in, e.g. --timezone Europe/Berlin (see `timedatectl` on the old server)');
+    const { planToUtc, applyToUtc } = await import('../audit/to-utc.js');
+    const { validateZone } = await import('../audit/timezone.js');
+    const timezone = validateZone(String(opts.timezone));
+    const target = resolveAuditTarget(ctx, opts);
+    const { describeDbUrl, parseDbUrl } = await import('../db/index.js');
+    const database = describeDbUrl(parseDbUrl(target.uri.value));
+    await withAuditDb(ctx, target, async (db) => {
+      const base = { timezone, ambiguous: opts.ambiguous, table: target.table };
+      const scan = ctx.out.progress('scanning audit', 0);
+      const plan = await planToUtc(db, { ...base, progress: scan });
+      if (opts.plan || opts.dryRun || plan.toConvert === 0) {
+        if (plan.signedToConvert > 0) ctx.out.warn(`${n(plan.signedToConvert)} rows to convert carry LinOTP 2 signatures over the local time; run \`audit seal\` before converting, afterwards they cannot be checked`);
+        ctx.out.result(plan, (d, c) => renderToUtc(d, c, database) + (plan.toConvert === 0 ? '\n' + c.green('nothing to convert') : ''));
+        return;
+      }
+      if (plan.signedToConvert > 0) ctx.out.warn(`${n(plan.signedToConvert)} rows carry LinOTP 2 signatures over the local time; after conversion they can no longer be checked (seal them first with \`audit seal\`)`);
+      if (!ctx.global.json) ctx.out.info(renderToUtc(plan, ctx.out.c, database));
+      await confirmOrAbort(ctx, `Rewrite ${n(plan.toConvert)} audit timestamps from ${timezone} to UTC in ${database}?`);
+      const bar = ctx.out.progress('converting', plan.total);
+      const result = await applyToUtc(db, { ...base, progress: bar });
+      ctx.out.result(result, (d, c) => renderToUtc(d, c, database));
+    });
+  },
+};
+
+export function renderCheck(doc: SignatureCheck, c: ChalkInstance, database: string): string {
+  const lines = [
+    `LinOTP 2 signatures in ${doc.table} (${database}), key sha256 ${doc.publicKeySha256.slice(0, 16)}…: ${n(doc.total)} rows`,
+    renderTable(
+      ['', 'rows'],
+      [
+        [c.green('valid'), n(doc.valid)],
+        [doc.invalid ? c.red('invalid') : 'invalid', n(doc.invalid)],
+        ['unverifiable: no signature', n(doc.unverifiableReasons.unsigned)],
+        ['unverifiable: UTC timestamp (LinOTP 3 row or converted)', n(doc.unverifiableReasons.linotp3Timestamp)],
+      ],
+      ['left', 'right'],
+    ),
+  ];
+  if (Object.keys(doc.matchedForms).length) lines.push(c.dim(`matched forms: ${Object.entries(doc.matchedForms).map(([k, v]) => `${k} ${n(v)}`).join(', ')}`));
+  if (doc.invalidIds.length) lines.push(c.red(`invalid ids: ${doc.invalidIds.join(', ')}${doc.invalidIdsTruncated ? ', …' : ''}`));
+  return lines.join('\n');
+}
+
+const checkOptions: OptionSpec[] = [
+  { flags: '--audit-public-key <file>', description: "LinOTP 2's audit public key (linotpAudit.key.public, /etc/linotp2/public.pem)" },
+  { flags: '--uencode-data', description: 'the audit values are stored \\u-escaped (LinOTP 2 linotp.uencode_data = True)' },
+  { flags: '--max-invalid-ids <n>', description: 'list at most this many invalid row ids', default: '100' },
+];
+
+async function runCheck(ctx: CommandContext, opts: Record<string, any>, target: AuditTarget): Promise<SignatureCheck> {
+  const pem = readKeyFile(opts.auditPublicKey, '--audit-public-key', 'audit public key', ctx.cwd);
+  const max = Number(opts.maxInvalidIds ?? 100);
+  if (!Number.isInteger(max) || max < 0) throw new UsageError(`--max-invalid-ids must be a whole number ≥ 0, not "${opts.maxInvalidIds}"`);
+  const { checkLinotp2Signatures, loadRsaPublicKey } = await import('../audit/signatures.js');
+  loadRsaPublicKey(pem, opts.auditPublicKey);
+  return withAuditDb(ctx, target, async (db) => {
+    const bar = ctx.out.progress('checking signatures', 0);
+    return checkLinotp2Signatures(db, pem, { table: target.table, uencoded: Boolean(opts.uencodeData), maxInvalidIds: max, progress: bar });
+  });
+}
+
+const verifySignatures: CommandSpec = {
+  path: ['audit', 'verify-signatures'],
+  summary: "Check the old audit rows' LinOTP 2 signatures with LinOTP 2's public key",
+  description:
+    'Verifies every audit row the LinOTP 2 way: RSA PKCS#1 v1.5 / SHA-256 over LinOTP 2\'s text of the row (LinOTP 3 uses ' +
+    'another text, so it shows every old row as invalid). Reports valid, invalid (with ids) and unverifiable rows (no ' +
+    'signature, or a UTC timestamp: LinOTP 3 rows and rows already converted by audit to-utc). Exit 3 when any row is invalid.',
+  options: [...whereOptions, ...checkOptions],
+  examples: ['linotp-migrate audit verify-signatures --ini /etc/linotp2/linotp.ini --audit-public-key /etc/linotp2/public.pem'],
+  async run(ctx, _args, opts) {
+    const target = resolveAuditTarget(ctx, opts);
+    const { describeDbUrl, parseDbUrl } = await import('../db/index.js');
+    const database = describeDbUrl(parseDbUrl(target.uri.value));
+    const check = await runCheck(ctx, opts, target);
+    ctx.out.result(check, (d, c) => renderCheck(d, c, database));
+    if (check.invalid > 0) throw new ChecksFailedError(`${n(check.invalid)} audit rows fail their LinOTP 2 signature check`, 'the rows listed were changed after LinOTP 2 wrote them, or were signed with another key');
+  },
+};
+
+const seal: CommandSpec = {
+  path: ['audit', 'seal'],
+  summary: 'Write the LinOTP 2 signature check as a report signed with the new audit key',
+  description:
+    'Runs the same check as audit verify-signatures and writes audit-signature-report-<UTC time>.json plus a detached ' +
+    'signature (.json.sig, RSA PKCS#1 v1.5 / SHA-256 with the LinOTP 3 audit private key) into --out, atomically. ' +
+    'Check it later with: openssl dgst -sha256 -verify audit-public.pem -signature REPORT.json.sig REPORT.json. ' +
+    'Run it before audit to-utc: converted rows can no longer be checked.',
+  options: [
+    ...whereOptions,
+    ...checkOptions,
+    { flags: '--audit-private-key <file>', description: "LinOTP 3's audit private key (AUDIT_PRIVATE_KEY_FILE, audit-private.pem)" },
+    { flags: '--out <dir>', description: 'directory for the report (e.g. the backup directory; created if missing)' },
+  ],
+  examples: ['linotp-migrate audit seal --ini /etc/linotp2/linotp.ini --audit-public-key /etc/linotp2/public.pem --audit-private-key /etc/linotp/audit-private.pem --out /var/backups/linotp'],
+  async run(ctx, _args, opts) {
+    if (!opts.out) throw new UsageError('--out is required', 'name the directory for the sealed report, e.g. the backup directory');
+    const privatePem = readKeyFile(opts.auditPrivateKey, '--audit-private-key', 'audit private key', ctx.cwd);
+    const { loadRsaPrivateKey, sealReport } = await import('../audit/seal.js');
+    loadRsaPrivateKey(privatePem, opts.auditPrivateKey);
+    const target = resolveAuditTarget(ctx, opts);
+    const { describeDbUrl, parseDbUrl } = await import('../db/index.js');
+    const database = describeDbUrl(parseDbUrl(target.uri.value));
+    const check = await runCheck(ctx, opts, target);
+    const sealed = sealReport(check, privatePem, path.resolve(ctx.cwd, String(opts.out)), { database, tool: TOOL });
+    if (check.invalid > 0) ctx.out.warn(`${n(check.invalid)} rows fail their LinOTP 2 signature check; the sealed report records their ids`);
+    ctx.out.result({ ...sealed, check }, (d, c) => [renderCheck(d.check, c, database), '', c.green(`sealed: ${d.reportPath}`), c.green(`signature: ${d.signaturePath}`), c.dim(`new audit key sha256 ${d.publicKeySha256}`)].join('\n'));
+  },
+};
+
+export const commands: CommandSpec[] = [toUtc, verifySignatures, seal];
