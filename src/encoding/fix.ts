@@ -1,0 +1,193 @@
+/**
+ * One table of `admin fix-db-encoding`: read it page by page in primary-key order (keyset
+ * pagination — no long-running cursor, so updates can run between pages on every engine), decide
+ * per value (src/encoding/repair.ts), and write the repaired values of each page in one
+ * transaction.
+ *
+ * Safety: every UPDATE is keyed by the primary key and guarded by the value it read
+ * (`WHEN pk = ? AND col = <old>`), so a value changed by someone else meanwhile is left alone, and
+ * a kill at any moment leaves each value either old or repaired; a re-run finishes the job,
+ * because repaired values are never repaired again. Key columns (primary keys, unique columns such
+ * as Config.Key, Realm.name, the token serial) are renamed row by row after checking that the new
+ * value does not collide with an existing row; a collision is reported and that key is left as is.
+ */
+import type { Db, Row, SqlValue } from '../db/types.js';
+import { classify } from './repair.js';
+import type { TargetTable } from './targets.js';
+
+export interface ValueChange {
+  table: string;
+  column: string;
+  /** The row's primary key, e.g. `id=17` or `Key=linotp.Policy.x.action`. */
+  key: string;
+  before: string;
+  after: string;
+}
+
+export interface TableResult {
+  table: string;
+  rows: number;
+  changedRows: number;
+  /** Repaired values per column. */
+  repaired: Record<string, number>;
+  /** Values encoded three or more times (repaired only with repairMultiple). */
+  multiple: number;
+  conflicts: number;
+}
+
+export interface FixState {
+  apply: boolean;
+  repairMultiple: boolean;
+  pageSize: number;
+  samplesWanted: number;
+  samples: ValueChange[];
+  multipleSamples: ValueChange[];
+  conflicts: (ValueChange & { reason: string })[];
+  onRows?: (n: number) => void;
+}
+
+interface RowChange {
+  pk: SqlValue[];
+  set: Map<string, { from: string; to: string }>;
+}
+
+const MULTIPLE_SAMPLE_LIMIT = 20;
+const CONFLICT_LIMIT = 200;
+
+/** Key-like columns: primary key and single-column unique constraints/indexes. */
+function keyColumns(t: TargetTable): Set<string> {
+  const s = new Set(t.pk);
+  for (const u of t.def.uniques) if (u.columns.length === 1) s.add(u.columns[0]);
+  for (const i of t.def.indexes) if (i.unique && i.columns.length === 1) s.add(i.columns[0]);
+  return s;
+}
+
+function describeKey(t: TargetTable, pk: SqlValue[]): string {
+  return t.pk.map((c, i) => `${c}=${String(pk[i])}`).join(', ');
+}
+
+export async function processTable(db: Db, t: TargetTable, state: FixState): Promise<TableResult> {
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  const result: TableResult = { table: t.def.name, rows: 0, changedRows: 0, repaired: {}, multiple: 0, conflicts: 0 };
+  const selectCols = [...new Set([...t.pk, ...t.columns])];
+  const order = t.pk.map(q).join(', ');
+  const base = `SELECT ${selectCols.map(q).join(', ')} FROM ${q(t.stored)}`;
+  let cursor: SqlValue[] | undefined;
+  for (;;) {
+    let sql = base;
+    let params: SqlValue[] = [];
+    if (cursor) {
+      // (a, b) > (x, y) spelled out: row-value comparison is not available everywhere.
+      const ors = t.pk.map((_, i) => '(' + t.pk.slice(0, i + 1).map((c, j) => `${q(c)} ${j === i ? '>' : '='} ?`).join(' AND ') + ')');
+      sql += ` WHERE ${ors.join(' OR ')}`;
+      params = t.pk.flatMap((_, i) => cursor!.slice(0, i + 1));
+    }
+    sql += ` ORDER BY ${order} LIMIT ${state.pageSize}`;
+    const rows = await db.query(sql, params);
+    if (!rows.length) break;
+    cursor = t.pk.map((c) => rows[rows.length - 1][c]);
+    const changes: RowChange[] = [];
+    for (const row of rows) {
+      const change = decideRow(t, row, state, result);
+      if (change) changes.push(change);
+    }
+    result.rows += rows.length;
+    if (changes.length && state.apply) await applyPage(db, t, changes, state, result);
+    else result.changedRows += changes.length;
+    state.onRows?.(rows.length);
+    if (rows.length < state.pageSize) break;
+  }
+  return result;
+}
+
+function decideRow(t: TargetTable, row: Row, state: FixState, result: TableResult): RowChange | undefined {
+  let change: RowChange | undefined;
+  const pk = t.pk.map((c) => row[c]);
+  for (const col of t.columns) {
+    const v = row[col];
+    if (typeof v !== 'string' || v === '') continue;
+    const verdict = classify(v);
+    if (verdict.kind === 'ok') continue;
+    const sample = () => ({ table: t.def.name, column: col, key: describeKey(t, pk), before: v, after: verdict.repaired });
+    if (verdict.kind === 'triple') {
+      result.multiple++;
+      if (state.multipleSamples.length < MULTIPLE_SAMPLE_LIMIT) state.multipleSamples.push(sample());
+      if (!state.repairMultiple) continue;
+    }
+    change ??= { pk, set: new Map() };
+    change.set.set(col, { from: v, to: verdict.repaired });
+    result.repaired[col] = (result.repaired[col] ?? 0) + 1;
+    if (state.samples.length < state.samplesWanted) state.samples.push(sample());
+  }
+  return change;
+}
+
+async function applyPage(db: Db, t: TargetTable, changes: RowChange[], state: FixState, result: TableResult): Promise<void> {
+  const keys = keyColumns(t);
+  const simple = changes.filter((c) => ![...c.set.keys()].some((col) => keys.has(col)));
+  const keyed = changes.filter((c) => !simple.includes(c));
+  await db.transaction(async (tx) => {
+    if (simple.length) result.changedRows += await caseUpdate(tx, t, simple);
+    for (const c of keyed) {
+      if (await keyedUpdate(tx, t, c, keys, state, result)) result.changedRows++;
+    }
+  });
+}
+
+/** Many rows in one statement: `SET col = CASE WHEN pk = ? AND col = ? THEN ? … ELSE col END WHERE pk IN (…)`. */
+async function caseUpdate(db: Db, t: TargetTable, changes: RowChange[]): Promise<number> {
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  const pkMatch = '(' + t.pk.map((c) => `${q(c)} = ?`).join(' AND ') + ')';
+  const cols = [...new Set(changes.flatMap((c) => [...c.set.keys()]))];
+  const params: SqlValue[] = [];
+  const sets = cols.map((col) => {
+    const whens: string[] = [];
+    for (const c of changes) {
+      const v = c.set.get(col);
+      if (!v) continue;
+      whens.push(`WHEN ${pkMatch} AND ${q(col)} = ? THEN ?`);
+      params.push(...c.pk, v.from, v.to);
+    }
+    return `${q(col)} = CASE ${whens.join(' ')} ELSE ${q(col)} END`;
+  });
+  let where: string;
+  if (t.pk.length === 1) {
+    where = `${q(t.pk[0])} IN (${changes.map(() => '?').join(', ')})`;
+    params.push(...changes.map((c) => c.pk[0]));
+  } else {
+    where = changes.map(() => pkMatch).join(' OR ');
+    params.push(...changes.flatMap((c) => c.pk));
+  }
+  await db.execute(`UPDATE ${q(t.stored)} SET ${sets.join(', ')} WHERE ${where}`, params);
+  return changes.length;
+}
+
+/** One row whose key columns change: check the new key is free, then update guarded by the old values. */
+async function keyedUpdate(db: Db, t: TargetTable, c: RowChange, keys: Set<string>, state: FixState, result: TableResult): Promise<boolean> {
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  const pkMatch = t.pk.map((col) => `${q(col)} = ?`).join(' AND ');
+  // Groups that must stay unique: the whole primary key, and each unique column.
+  const groups: string[][] = [t.pk, ...[...keys].filter((k) => !t.pk.includes(k)).map((k) => [k])];
+  for (const g of groups) {
+    if (!g.some((col) => c.set.has(col))) continue;
+    const values = g.map((col) => c.set.get(col)?.to ?? c.pk[t.pk.indexOf(col)]);
+    const clash = await db.query(`SELECT 1 AS x FROM ${q(t.stored)} WHERE ${g.map((col) => `${q(col)} = ?`).join(' AND ')} AND NOT (${pkMatch})`, [...values, ...c.pk]);
+    if (clash.length) {
+      for (const col of g) {
+        const v = c.set.get(col);
+        if (!v) continue;
+        c.set.delete(col);
+        result.repaired[col]--;
+        result.conflicts++;
+        if (state.conflicts.length < CONFLICT_LIMIT) {
+          state.conflicts.push({ table: t.def.name, column: col, key: describeKey(t, c.pk), before: v.from, after: v.to, reason: `a row with ${g.join(', ')} = ${values.join(', ')} already exists` });
+        }
+      }
+    }
+  }
+  if (!c.set.size) return false;
+  const cols = [...c.set.keys()];
+  const params: SqlValue[] = [...cols.map((col) => c.set.get(col)!.to), ...c.pk, ...cols.map((col) => c.set.get(col)!.from)];
+  const sql = `UPDATE ${q(t.stored)} SET ${cols.map((col) => `${q(col)} = ?`).join(', ')} WHERE ${pkMatch} AND ${cols.map((col) => `${q(col)} = ?`).join(' AND ')}`;
+  return (await db.execute(sql, params)) > 0;
+}

@@ -1,0 +1,124 @@
+/**
+ * `admin fix-db-encoding`: repairs latin1/utf8 mojibake value by value in every text column of
+ * LinOTP's tables, on MySQL/MariaDB, PostgreSQL and SQLite (mis-encoded text travels along with a
+ * cross-engine restore). Plan first (what is there, what would change); with dryRun nothing is
+ * written. The `linotp.utf8_conversion` marker LinOTP's step 3.0.0.0 leaves is removed after a
+ * complete run like LinOTP does — but the repair runs whether or not it is present.
+ */
+import type { Db } from '../db/types.js';
+import { describeDbUrl } from '../db/url.js';
+import { DatabaseError } from '../errors.js';
+import { processTable, type FixState, type TableResult, type ValueChange } from './fix.js';
+import { conversionSql, planCharsetConversions, type CharsetConversion } from './mysql-charset.js';
+import { findTargets } from './targets.js';
+
+export const UTF8_CONVERSION_KEY = 'linotp.utf8_conversion';
+export const LOCK_NAME = 'fix-db-encoding';
+
+export interface ProgressSink {
+  tick(n: number): void;
+  finish(): void;
+}
+
+export interface FixEncodingOptions {
+  dryRun?: boolean;
+  /** Restrict to these LinOTP tables (case-insensitive). */
+  tables?: string[];
+  /** Collect up to this many before → after examples. */
+  samples?: number;
+  /** Also repair values encoded three or more times (down to the innermost text). */
+  repairMultiple?: boolean;
+  /** Rows per page / transaction (default 1000). */
+  pageSize?: number;
+  progress?: (table: string, rows: number) => ProgressSink;
+  /** Called before the first change (after validation), e.g. to confirm. */
+  beforeApply?: (plan: { conversions: CharsetConversion[]; tables: string[] }) => Promise<void>;
+}
+
+export interface FixEncodingReport {
+  dryRun: boolean;
+  database: { url: string; engine: string };
+  marker: { present: boolean; removed: boolean };
+  /** MySQL tables converted (or, in a dry run, to convert) to utf8mb4. */
+  charsetConversions: CharsetConversion[];
+  tables: TableResult[];
+  totals: { rows: number; repairedValues: number; changedRows: number; multiple: number; conflicts: number };
+  samples: ValueChange[];
+  multiple: ValueChange[];
+  conflicts: (ValueChange & { reason: string })[];
+  seconds: number;
+}
+
+async function markerPresent(db: Db, configTable: string | undefined): Promise<boolean> {
+  if (!configTable) return false;
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  const rows = await db.query<{ k: string }>(`SELECT ${q('Key')} AS k FROM ${q(configTable)} WHERE ${q('Key')} = ?`, [UTF8_CONVERSION_KEY]);
+  return rows.some((r) => r.k === UTF8_CONVERSION_KEY);
+}
+
+export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Promise<FixEncodingReport> {
+  const started = Date.now();
+  const dryRun = Boolean(opts.dryRun);
+  const targets = await findTargets(db, opts.tables);
+  const configTable = (await db.listTables()).find((t) => t.toLowerCase() === 'config');
+  if (!configTable) throw new DatabaseError(`no LinOTP tables in ${describeDbUrl(db.url)} (there is no Config table)`, 'check the database URI');
+  // Validation before any change: MySQL key lengths, the --tables names (findTargets).
+  const conversions = await planCharsetConversions(db, targets);
+  const present = await markerPresent(db, configTable);
+
+  const state: FixState = {
+    apply: !dryRun,
+    repairMultiple: Boolean(opts.repairMultiple),
+    pageSize: opts.pageSize ?? 1000,
+    samplesWanted: opts.samples ?? 0,
+    samples: [],
+    multipleSamples: [],
+    conflicts: [],
+  };
+  const results: TableResult[] = [];
+  let removed = false;
+
+  const work = async () => {
+    if (!dryRun) {
+      await opts.beforeApply?.({ conversions, tables: targets.map((t) => t.stored) });
+      // DDL commits implicitly on MySQL; the conversion is lossless, so a crash after it is harmless.
+      for (const c of conversions) await db.execute(conversionSql(db, c));
+    }
+    for (const t of targets) {
+      const q = db.dialect.quoteIdent;
+      const [{ n }] = await db.query(`SELECT COUNT(*) AS n FROM ${q(t.stored)}`);
+      const bar = opts.progress?.(t.def.name, Number(n));
+      state.onRows = (k) => bar?.tick(k);
+      results.push(await processTable(db, t, state));
+      bar?.finish();
+    }
+    // Like LinOTP: the marker goes when the conversion is done — only after a full, clean run.
+    if (!dryRun && present && !opts.tables?.length && state.conflicts.length === 0) {
+      const q = db.dialect.quoteIdent;
+      await db.execute(`DELETE FROM ${q(configTable)} WHERE ${q('Key')} = ?`, [UTF8_CONVERSION_KEY]);
+      removed = true;
+    }
+  };
+  if (dryRun) await work();
+  else await db.withLock(LOCK_NAME, work);
+
+  const sum = (f: (r: TableResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  return {
+    dryRun,
+    database: { url: describeDbUrl(db.url), engine: db.engine },
+    marker: { present, removed },
+    charsetConversions: conversions,
+    tables: results,
+    totals: {
+      rows: sum((r) => r.rows),
+      repairedValues: sum((r) => Object.values(r.repaired).reduce((a, b) => a + b, 0)),
+      changedRows: sum((r) => r.changedRows),
+      multiple: sum((r) => r.multiple),
+      conflicts: sum((r) => r.conflicts),
+    },
+    samples: state.samples,
+    multiple: state.multipleSamples,
+    conflicts: state.conflicts,
+    seconds: Math.round((Date.now() - started) / 100) / 10,
+  };
+}
