@@ -1,0 +1,99 @@
+/** `linotp-migrate config convert` and `config show`. */
+import type { CommandSpec } from './spec.js';
+import { renderTable } from './output.js';
+import { planConvert, applyConvert } from '../config/plan.js';
+import { showSettings } from '../config/show.js';
+import { mappingHelp } from '../config/docs.js';
+import { LINOTP_VERSIONS } from '../settings/schema.js';
+
+export const commands: CommandSpec[] = [
+  {
+    path: ['config', 'convert'],
+    summary: 'Convert a LinOTP 2 linotp.ini to a LinOTP 3 .cfg file (every key mapped, dropped with a reason, or flagged)',
+    description:
+      'Reads the whole linotp.ini (%(here)s = the ini directory, or --here), maps every key to the LinOTP 3 setting of --target, ' +
+      'checks the result against that version\'s settings schema, and writes DIR/linotp.cfg (or, with --split, ' +
+      'conf.d/01-migrated-database.cfg and conf.d/50-linotp2-migration.cfg) atomically with mode 0640. ' +
+      'Prints one report row per ini key (renamed / converted / dropped / needs-attention).\n\n' + mappingHelp(),
+    options: [
+      { flags: '--ini <file>', description: 'the LinOTP 2 linotp.ini to convert (required)' },
+      { flags: '--out <dir>', description: 'directory to write linotp.cfg (or conf.d/ with --split) into', default: '.' },
+      { flags: '--target <version>', description: 'LinOTP 3 version whose setting names to use', choices: LINOTP_VERSIONS, default: '3.4' },
+      { flags: '--rebase <old=new>', description: 'rewrite a path prefix in file settings, e.g. /etc/linotp2=/etc/linotp (repeatable)', repeatable: true },
+      { flags: '--here <dir>', description: 'directory %(here)s stands for (default: the directory of --ini; use it when converting a copy)' },
+      { flags: '--split', description: 'write Debian-style conf.d snippets (database settings separate)' },
+      { flags: '--dry-run', description: 'write nothing; print the files that would be written' },
+      { flags: '--force', description: 'replace existing output files' },
+    ],
+    examples: [
+      'linotp-migrate config convert --ini /etc/linotp2/linotp.ini --rebase /etc/linotp2=/etc/linotp --split --out /etc/linotp',
+      'linotp-migrate config convert --ini linotp.ini --here /etc/linotp2 --target 3.2 --dry-run',
+    ],
+    async run(ctx, _args, opts) {
+      if (!opts.ini) {
+        const { UsageError } = await import('../errors.js');
+        throw new UsageError('--ini is required', 'give the LinOTP 2 linotp.ini, e.g. --ini /etc/linotp2/linotp.ini');
+      }
+      const plan = planConvert({ ini: opts.ini, outDir: opts.out ?? '.', target: opts.target, rebase: opts.rebase, here: opts.here, split: opts.split }, ctx.cwd);
+      const dryRun = Boolean(opts.dryRun);
+      if (!dryRun) applyConvert(plan, Boolean(opts.force));
+      for (const w of plan.conversion.warnings) ctx.out.warn(w);
+      const c = plan.conversion;
+      const counts = Object.fromEntries(['renamed', 'converted', 'dropped', 'needs-attention'].map((s) => [s, c.rows.filter((r) => r.status === s).length]));
+      const doc = {
+        ini: c.ini,
+        target: c.target,
+        dryRun,
+        files: plan.files.map((f) => ({ path: f.path, written: !dryRun, replaced: f.exists && !dryRun, settings: f.settings.map((s) => s.name) })),
+        settings: c.settings.map((s) => ({ name: s.name, value: s.display, origins: s.origins })),
+        rows: c.rows,
+        counts,
+        warnings: c.warnings,
+        ...(dryRun ? { contents: Object.fromEntries(plan.files.map((f) => [f.path, maskContents(f.text, c.settings)])) } : {}),
+      };
+      ctx.out.result(doc, (d, k) => {
+        const table = renderTable(
+          ['ini key', 'status', 'LinOTP 3', 'value', 'why'],
+          d.rows.map((r) => [`[${r.section}] ${r.key}`, colour(k, r.status), r.to.join(', '), r.value.length > 40 ? r.value.slice(0, 39) + '…' : r.value, r.reason]),
+        );
+        const files = d.dryRun
+          ? Object.entries(d.contents ?? {}).map(([p, t]) => `--- ${p} (not written: --dry-run)\n${t}`).join('\n')
+          : d.files.map((f) => `wrote ${f.path} (mode 0640): ${f.settings.join(', ')}`).join('\n');
+        const summary = Object.entries(d.counts).map(([s, n]) => `${n} ${s}`).join(', ');
+        return `${table}\n\n${summary}\n${files}`;
+      });
+    },
+  },
+  {
+    path: ['config', 'show'],
+    summary: 'Show the effective LinOTP 3 settings (LINOTP_CFG files, LINOTP_* environment, defaults) with their sources',
+    description:
+      'Computes the settings as LinOTP 3.4 would at start-up: the files of LINOTP_CFG (or linotp-cfg-default, or the Debian list), ' +
+      'then LINOTP_<NAME> environment variables, on top of the schema defaults. Relative *_DIR/*_FILE values are shown resolved ' +
+      'below ROOT_DIR. Passwords are masked.',
+    options: [{ flags: '--explain', description: "add each setting's type and meaning" }],
+    async run(ctx, _args, opts) {
+      const res = showSettings(ctx.env, { explain: Boolean(opts.explain) });
+      for (const w of res.warnings) ctx.out.warn(w);
+      ctx.out.result(res, (d) => {
+        const head = `LINOTP_CFG (${d.cfgListSource}): ${d.cfgList || '(no files)'}\n` +
+          d.files.map((f) => `  ${f.status === 'loaded' ? 'loaded ' : 'missing'} ${f.path}${f.optional ? ' (optional)' : ''}`).join('\n');
+        const rows = d.settings.map((s) => [s.name + (s.unknown ? ' (ignored by LinOTP)' : ''), s.value, s.source, ...(opts.explain ? [s.type ?? '', s.description ?? ''] : [])]);
+        return `${head}\n\n${renderTable(['setting', 'value', 'source', ...(opts.explain ? ['type', 'meaning'] : [])], rows)}`;
+      });
+    },
+  },
+];
+
+function colour(k: { yellow(s: string): string; red(s: string): string; dim(s: string): string; green(s: string): string }, s: string): string {
+  return s === 'needs-attention' ? k.red(s) : s === 'dropped' ? k.dim(s) : s === 'converted' ? k.yellow(s) : k.green(s);
+}
+
+/** The file text for --dry-run output with passwords of URL settings masked. */
+function maskContents(text: string, settings: { name: string; display: string; value: unknown }[]): string {
+  let out = text;
+  for (const s of settings) {
+    if (typeof s.value === 'string' && s.display !== s.value) out = out.split(s.value).join(s.display);
+  }
+  return out;
+}
