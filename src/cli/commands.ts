@@ -8,6 +8,7 @@ import type { CommandSpec } from './spec.js';
 export async function loadCommandSpecs(): Promise<CommandSpec[]> {
   const groups = await Promise.all([
     import('./verify.js').then((m) => m.commands),
+    import('./config.js').then((m) => m.commands),
     import('./api-check.js').then((m) => m.commands),
     import('./init.js').then((m) => m.commands),
     import('./local-admins.js').then((m) => m.commands),
