@@ -103,29 +103,33 @@ const initDatabase: CommandSpec = {
       createAudit: auditShared(inst, uri.value),
       skipUndecryptable: Boolean(opts.skipUndecryptable),
     };
-    const { openDatabase } = await import('../db/index.js');
+    const { openDatabase, describeDbUrl } = await import('../db/index.js');
     const { planUpgrade } = await import('../upgrade/plan.js');
     const { applyUpgrade } = await import('../upgrade/apply.js');
     const db = await openDatabase(uri.value);
     try {
-      const plan = await planUpgrade(db, uopts);
-      const keyNeeded = plan.blockers.some((b) => /encKey is needed/.test(b));
-      if (keyNeeded && keyError) throw keyError;
-      if (keyError) ctx.out.warn(`encKey not loaded: ${(keyError as Error).message}`);
       if (opts.plan || opts.dryRun) {
+        const plan = await planUpgrade(db, uopts);
+        if (keyError && plan.blockers.some((b) => /encKey is needed/.test(b))) throw keyError;
+        if (keyError) ctx.out.warn(`encKey not loaded: ${(keyError as Error).message}`);
         ctx.out.result(publicPlan(plan), renderPlan);
         if (plan.blockers.length) throw new ChecksFailedError(`the upgrade would be refused: ${plan.blockers[0]}`, 'see the plan above; nothing was changed');
         return;
       }
-      if (plan.blockers.length) {
-        if (keyNeeded) throw new KeyError(plan.blockers[0], 'give the encKey with --enc-key (or LINOTP_SECRET_FILE / --ini); nothing was changed');
+      if (uopts.eraseAllData) await confirmOrAbort(ctx, `Do you really want to erase the database ${describeDbUrl(db.url)}?`);
+      let result: UpgradeResult;
+      try {
+        // applyUpgrade plans again under the lock and refuses on any blocker before changing anything.
+        result = await applyUpgrade(db, uopts, {
+          progress: (label, total) => ctx.out.progress(label, total),
+          onAction: (a) => ctx.out.debug(`${a.id}: ${a.title}`),
+        });
+      } catch (e) {
+        if (keyError && e instanceof KeyError && /encKey is needed/.test(e.message)) throw keyError;
+        throw e;
       }
-      if (uopts.eraseAllData) await confirmOrAbort(ctx, `Do you really want to erase the database ${plan.database}?`);
-      for (const w of plan.warnings) ctx.out.warn(w);
-      const result = await applyUpgrade(db, uopts, {
-        progress: (label, total) => ctx.out.progress(label, total),
-        onAction: (a) => ctx.out.debug(`${a.id}: ${a.title}`),
-      });
+      if (keyError) ctx.out.warn(`encKey not loaded: ${(keyError as Error).message}`);
+      for (const w of result.plan.warnings) ctx.out.warn(w);
       ctx.out.result({ plan: publicPlan(result.plan), applied: result.applied, version: result.version, upToDate: result.upToDate }, renderResult);
     } finally {
       await db.close();

@@ -24,7 +24,7 @@ import {
   reencryptTokenSeed,
   reencryptUserPin,
 } from '../crypto/values.js';
-import type { Db, Row } from '../db/types.js';
+import type { Db, Row, SqlValue } from '../db/types.js';
 import { readConfigRows, type Tables } from './sql.js';
 
 export type ValueKind = 'seed' | 'otpPin' | 'userPin' | 'soPin' | 'ocraSecret' | 'config' | 'chunkedConfig';
@@ -220,24 +220,40 @@ export async function runReencryption(
   for (;;) {
     const page = await db.query(`SELECT ${cols} FROM ${t.t('Token')} WHERE ${idCol} > ? ORDER BY ${idCol} LIMIT ${PAGE}`, [last]);
     if (page.length === 0) break;
+    const updates: { id: SqlValue; cols: Record<string, string> }[] = [];
     for (const row of page) {
       const r = processTokenRow(key, row);
       add(sum.legacy, r.legacy);
       add(sum.pkcs7, r.pkcs7);
       sum.failures.push(...r.failures);
-      const cols = Object.keys(r.update);
-      if (opts.write && cols.length && (r.failures.length === 0 || opts.skipFailures)) {
-        await db.execute(`UPDATE ${t.t('Token')} SET ${cols.map((c) => `${t.c(c)} = ?`).join(', ')} WHERE ${idCol} = ?`, [
-          ...cols.map((c) => r.update[c]),
-          row.LinOtpTokenId,
-        ]);
-      }
+      if (Object.keys(r.update).length && (r.failures.length === 0 || opts.skipFailures)) updates.push({ id: row.LinOtpTokenId, cols: r.update });
     }
+    if (opts.write && updates.length) await updateTokens(db, t, updates);
     sum.tokens += page.length;
     opts.onTokens?.(page.length);
     last = Number(page[page.length - 1].LinOtpTokenId);
   }
   return sum;
+}
+
+/**
+ * One UPDATE per page instead of one per token (round trips dominate on MySQL/PostgreSQL):
+ * `SET col = CASE id WHEN ? THEN ? … ELSE col END … WHERE id IN (…)`, per column touched.
+ */
+async function updateTokens(db: Db, t: Tables, updates: { id: SqlValue; cols: Record<string, string> }[]): Promise<void> {
+  const idCol = t.c('LinOtpTokenId');
+  for (let i = 0; i < updates.length; i += 500) {
+    const batch = updates.slice(i, i + 500);
+    const columns = [...new Set(batch.flatMap((u) => Object.keys(u.cols)))];
+    const params: SqlValue[] = [];
+    const sets = columns.map((c) => {
+      const rows = batch.filter((u) => c in u.cols);
+      for (const u of rows) params.push(u.id, u.cols[c]);
+      return `${t.c(c)} = CASE ${idCol} ${rows.map(() => 'WHEN ? THEN ?').join(' ')} ELSE ${t.c(c)} END`;
+    });
+    params.push(...batch.map((u) => u.id));
+    await db.execute(`UPDATE ${t.t('Token')} SET ${sets.join(', ')} WHERE ${idCol} IN (${batch.map(() => '?').join(', ')})`, params);
+  }
 }
 
 export function totalCount(c: Counts): number {
