@@ -158,6 +158,8 @@ export interface Classification {
   verdict: Verdict;
   reason: string;
   source: string;
+  /** LinOTP 3 has no route for the call at all (404), rather than refusing its method (405). */
+  missing?: boolean;
 }
 
 const OK: Classification = { verdict: 'ok', reason: '', source: '' };
@@ -170,23 +172,24 @@ export function classify(endpoint: string, method: string): Classification {
   const found: Classification[] = [];
 
   const cRule = CONTROLLER_RULE_BY_NAME.get(controller);
-  if (cRule) found.push({ verdict: cRule.verdict, reason: cRule.reason, source: cRule.source });
+  if (cRule) found.push({ verdict: cRule.verdict, reason: cRule.reason, source: cRule.source, missing: cRule.verdict === 'rejected' });
 
   if (action === '' && !HAS_INDEX.has(controller) && !cRule) {
     found.push({
       verdict: 'rejected',
       reason: `LinOTP 3 has no route for /${controller} without an action (LinOTP 2 mapped some bare controller URLs to a default action); call /${controller}/<action>`,
       source: 'branch-v3.4 linotp/controllers/base.py (index is the only bare route)',
+      missing: true,
     });
   }
 
   if (!cRule && action !== '') {
     const status = actionStatus(controller, action);
     if (status === 'removed') {
-      return { verdict: 'rejected', reason: 'LinOTP 3 no longer has this endpoint (it existed in LinOTP 2.12); 404', source: `branch-v2.12 vs branch-v3.4 linotp/controllers/${controller}.py` };
+      return { verdict: 'rejected', reason: 'LinOTP 3 no longer has this endpoint (it existed in LinOTP 2.12); 404', source: `branch-v2.12 vs branch-v3.4 linotp/controllers/${controller}.py`, missing: true };
     }
     if (status === 'unknown') {
-      return { verdict: 'rejected', reason: 'not an endpoint of LinOTP 3.4 (404); names are case-sensitive', source: `branch-v3.4 linotp/controllers/${controller}.py` };
+      return { verdict: 'rejected', reason: 'not an endpoint of LinOTP 3.4 (404); names are case-sensitive', source: `branch-v3.4 linotp/controllers/${controller}.py`, missing: true };
     }
   }
 
@@ -208,7 +211,7 @@ export function classify(endpoint: string, method: string): Classification {
   const verdict: Verdict = found.some((f) => f.verdict === 'rejected') ? 'rejected' : 'deprecated';
   // The worst verdict's reasons first; all reasons are kept so the fix is complete.
   found.sort((a, b) => VERDICTS.indexOf(a.verdict) - VERDICTS.indexOf(b.verdict));
-  return { verdict, reason: found.map((f) => f.reason).join('; '), source: found.map((f) => f.source).join('; ') };
+  return { verdict, reason: found.map((f) => f.reason).join('; '), source: found.map((f) => f.source).join('; '), missing: found.some((f) => f.missing) };
 }
 
 /** The rule table as Markdown (docs/api-check.md embeds exactly this). */

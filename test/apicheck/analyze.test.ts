@@ -143,6 +143,14 @@ describe('analyzeAccessLogs edge cases', () => {
     expect(r.malformed.samples[1].text).toContain('pass=***');
   });
 
+  it('a URL LinOTP 3 has no route for is ok when LinOTP 2 answered 404 every time, rejected otherwise', async () => {
+    const line = (path: string, status: number) => `10.0.0.9 - - [01/Mar/2025:10:00:00 +0000] "GET ${path} HTTP/1.1" ${status} 5`;
+    const r = await analyzeAccessLogs([write([line('/admin/wp-login', 404), line('/admin/wp-login', 404), line('/admin/getsession', 404), line('/admin/getsession', 200), line('/admin/init', 404)].join('\n'))]);
+    const v = Object.fromEntries(r.findings.map((f) => [f.endpoint, f.verdict]));
+    expect(v).toEqual({ 'admin/wp-login': 'ok', 'admin/getsession': 'rejected', 'admin/init': 'rejected' });
+    expect(r.findings.find((f) => f.endpoint === 'admin/wp-login')!.reason).toMatch(/^LinOTP 2 answered 404 to every one of these calls too/);
+  });
+
   it('an empty file and a file without a trailing newline', async () => {
     const empty = await analyzeAccessLogs([write('')]);
     expect(empty).toMatchObject({ lines: 0, apiCalls: 0, findings: [], firstSeen: null });

@@ -39,6 +39,8 @@ interface Call {
   path: string;
   endpoint: string;
   verdict: 'rejected' | 'deprecated' | 'ok';
+  /** What LinOTP 2 answered (default 200). */
+  status?: number;
 }
 
 export const CALLS: Call[] = [
@@ -65,6 +67,9 @@ export const CALLS: Call[] = [
   { method: 'GET', path: '/manage/', endpoint: 'manage/', verdict: 'ok' },
   { method: 'GET', path: '/tools/setPassword', endpoint: 'tools/setPassword', verdict: 'rejected' },
   { method: 'POST', path: '/admin/getsession', endpoint: 'admin/getsession', verdict: 'rejected' },
+  { method: 'GET', path: '/admin/config.php', endpoint: 'admin/config.php', verdict: 'ok', status: 404 },
+  { method: 'GET', path: '/ocra/request', endpoint: 'ocra/request', verdict: 'ok', status: 404 },
+  { method: 'GET', path: '/admin/init?x=1', endpoint: 'admin/init', verdict: 'rejected', status: 404 },
   { method: 'GET', path: '/validate/check%3Fuser=x', endpoint: 'validate/check?user=x', verdict: 'rejected' },
 ];
 
@@ -154,6 +159,7 @@ export function* generateLines(o: GenOptions, expected: Expected = emptyExpected
       const call = pick(CALLS);
       const prefix = pick(prefixes);
       request = `${call.method} ${prefix}${call.path} HTTP/1.1`;
+      status = call.status ?? 200;
       expected.requests++;
       expected.apiCalls++;
       expected.prefixes.set(prefix, (expected.prefixes.get(prefix) ?? 0) + 1);
