@@ -4,9 +4,17 @@
  * string fields: `{key}`, `{{`/`}}`, conversions `!s`/`!r`, and the spec `[[fill]align][width][.precision]`.
  * An unknown key gives LinOTP's message `invalid key 'foo' in template`; other constructs Python
  * would reject (or that we don't support, e.g. `{a.b}`, `{a[0]}`) are reported as invalid templates
- * instead of a traceback.
+ * instead of a traceback. Keys are checked against `knownKeys` up front, so a typo is reported even
+ * when there is no admin to print (LinOTP would print nothing).
  */
-import { UsageError } from '../errors.js';
+import { MigrateError } from '../errors.js';
+
+/** LinOTP ends a bad template with exit 1 (ClickException, or a Python traceback for syntax errors); so do we. */
+class TemplateError extends MigrateError {
+  constructor(message: string, hint?: string) {
+    super(message, { hint });
+  }
+}
 
 export type TemplateValues = Record<string, string | null>;
 
@@ -35,7 +43,7 @@ const SPEC = /^(?:(.)?([<>^]))?(\d+)?(?:\.(\d+))?s?$/su;
 
 function applySpec(value: string, spec: string, template: string): string {
   const m = SPEC.exec(spec);
-  if (!m) throw new UsageError(`invalid format spec ':${spec}' in template ${JSON.stringify(template)}`, 'use {key}, {key:20}, {key:<20} or {key:>20}');
+  if (!m) throw new TemplateError(`invalid format spec ':${spec}' in template ${JSON.stringify(template)}`, 'use {key}, {key:20}, {key:<20} or {key:>20}');
   const [, fill = ' ', align = '<', width, precision] = m;
   let v = value;
   if (precision !== undefined) v = [...v].slice(0, Number(precision)).join('');
@@ -49,7 +57,7 @@ function applySpec(value: string, spec: string, template: string): string {
 }
 
 /** Checks the template once (so an empty admin list still reports a bad template) and returns a formatter. */
-export function compileTemplate(template: string): { keys: string[]; format(values: TemplateValues): string } {
+export function compileTemplate(template: string, knownKeys?: readonly string[]): { keys: string[]; format(values: TemplateValues): string } {
   type Part = string | { key: string; conv?: string; spec: string };
   const parts: Part[] = [];
   let lit = '';
@@ -62,16 +70,16 @@ export function compileTemplate(template: string): { keys: string[]; format(valu
       lit += '}';
       i++;
     } else if (c === '}') {
-      throw new UsageError(`single '}' encountered in template ${JSON.stringify(template)}`, "write '}}' for a literal brace");
+      throw new TemplateError(`single '}' encountered in template ${JSON.stringify(template)}`, "write '}}' for a literal brace");
     } else if (c === '{') {
       const end = template.indexOf('}', i);
-      if (end < 0) throw new UsageError(`single '{' encountered in template ${JSON.stringify(template)}`, "write '{{' for a literal brace");
+      if (end < 0) throw new TemplateError(`single '{' encountered in template ${JSON.stringify(template)}`, "write '{{' for a literal brace");
       const field = template.slice(i + 1, end);
       const m = /^([^!:]*)(?:!([sr]))?(?::(.*))?$/su.exec(field);
       if (!m || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(m[1])) {
-        throw new UsageError(`invalid field {${field}} in template ${JSON.stringify(template)}`, 'fields are names in braces, e.g. {username}');
+        throw new TemplateError(`invalid field {${field}} in template ${JSON.stringify(template)}`, 'fields are names in braces, e.g. {username}');
       }
-      if (m[3] !== undefined && m[3].includes('{')) throw new UsageError(`nested fields are not supported in template ${JSON.stringify(template)}`);
+      if (m[3] !== undefined && m[3].includes('{')) throw new TemplateError(`nested fields are not supported in template ${JSON.stringify(template)}`);
       if (lit) parts.push(lit);
       lit = '';
       parts.push({ key: m[1], conv: m[2], spec: m[3] ?? '' });
@@ -79,7 +87,11 @@ export function compileTemplate(template: string): { keys: string[]; format(valu
     } else lit += c;
   }
   if (lit) parts.push(lit);
-  for (const p of parts) if (typeof p !== 'string' && p.spec) applySpec('', p.spec, template);
+  for (const p of parts) {
+    if (typeof p === 'string') continue;
+    if (p.spec) applySpec('', p.spec, template);
+    if (knownKeys && !knownKeys.includes(p.key)) throw new TemplateError(`invalid key '${p.key}' in template`, `known keys: ${knownKeys.join(', ')}`);
+  }
   return {
     keys: parts.filter((p): p is Exclude<Part, string> => typeof p !== 'string').map((p) => p.key),
     format(values) {
@@ -87,7 +99,7 @@ export function compileTemplate(template: string): { keys: string[]; format(valu
         .map((p) => {
           if (typeof p === 'string') return p;
           if (!Object.prototype.hasOwnProperty.call(values, p.key)) {
-            throw new UsageError(`invalid key '${p.key}' in template`, `known keys: ${Object.keys(values).join(', ')}`);
+            throw new TemplateError(`invalid key '${p.key}' in template`, `known keys: ${Object.keys(values).join(', ')}`);
           }
           const v = values[p.key];
           return applySpec(p.conv === 'r' ? pyRepr(v) : pyStr(v), p.spec, template);

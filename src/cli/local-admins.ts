@@ -6,6 +6,7 @@
  */
 import {
   addAdmin,
+  ADMIN_COLUMNS,
   ADMIN_FIELDS,
   enableAdminResolver,
   listAdmins,
@@ -145,7 +146,7 @@ export const commands: CommandSpec[] = [
     ],
     examples: ['linotp-migrate local-admins list --long --ini /etc/linotp2/linotp.ini', "linotp-migrate local-admins list -f '{username} <{email}>'"],
     async run(ctx, _args, opts) {
-      const template = compileTemplate(opts.format ?? (opts.long ? '{username}:{name}:{email}:{phone}:{mobile}' : '{username}'));
+      const template = compileTemplate(opts.format ?? (opts.long ? '{username}:{name}:{email}:{phone}:{mobile}' : '{username}'), [...ADMIN_COLUMNS, 'name']);
       const admins = await withAdminDb(ctx, opts, (db, names) => listAdmins(db, names));
       const rows = admins.map((a) => ({ ...a, name: `${a.givenname ?? 'None'} ${a.surname ?? 'None'}`.trim() }));
       const lines = rows.map((r) => template.format(r));

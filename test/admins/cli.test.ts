@@ -1,0 +1,186 @@
+// `linotp-migrate local-admins …` end to end: spawns the built binary (npm test builds first) on every
+// engine; the password prompt is driven through a pseudo-terminal (python3's pty module).
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { verifySha512Crypt } from '../../src/crypto/sha512crypt.js';
+import { describeEngines } from '../helpers/db.js';
+import { adminDatabase, RESOLVER, type AdminDb } from './setup.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const bin = `${root}bin/linotp-migrate.js`;
+
+function run(args: string[], opts: { input?: string; env?: Record<string, string> } = {}) {
+  const r = spawnSync(process.execPath, [bin, 'local-admins', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    input: opts.input ?? '',
+    env: { ...process.env, LINOTP_CFG: '', NO_COLOR: '1', ...opts.env },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs the CLI on a pseudo-terminal, answering prompts: steps are [text to wait for, line to type]. */
+function runPty(args: string[], steps: [string, string][]): { status: number; output: string } {
+  const py = String.raw`
+import json, os, pty, select, sys, time
+argv, steps = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out = b""
+def read_until(pat, timeout=30):
+    global out
+    end = time.time() + timeout
+    while pat.encode() not in out:
+        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
+        if not r:
+            raise SystemExit("timeout waiting for %r; got %r" % (pat, out.decode(errors="replace")))
+        try:
+            data = os.read(fd, 4096)
+        except OSError:
+            raise SystemExit("child ended waiting for %r; got %r" % (pat, out.decode(errors="replace")))
+        out += data
+for pat, line in steps:
+    read_until(pat)
+    out = out + b"\n<<sent>>\n"
+    time.sleep(0.1)
+    os.write(fd, line.encode() + b"\r")
+while True:
+    r, _, _ = select.select([fd], [], [], 30)
+    if not r:
+        break
+    try:
+        data = os.read(fd, 4096)
+    except OSError:
+        break
+    if not data:
+        break
+    out += data
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"status": os.waitstatus_to_exitcode(status), "output": out.decode(errors="replace")}))
+`;
+  const r = spawnSync('python3', ['-c', py, JSON.stringify([[process.execPath, bin, 'local-admins', ...args], steps])], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, LINOTP_CFG: '', NO_COLOR: '1' },
+    timeout: 90_000,
+  });
+  if (r.status !== 0) throw new Error(`pty driver failed: ${r.stdout}${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+describeEngines('local-admins CLI', (engine) => {
+  let a: AdminDb;
+  let db: string[];
+  let before: unknown;
+  beforeAll(async () => {
+    a = await adminDatabase(engine);
+    db = ['--database-uri', a.url];
+    before = await a.otherRows();
+  });
+  afterAll(async () => {
+    await a?.close();
+  });
+
+  const hashOf = async (name: string) =>
+    String((await a.db.query('SELECT password FROM imported_user WHERE groupid = ? AND userid = ?', [RESOLVER, name]))[0]?.password);
+
+  it('add / already exists / does not exist: LinOTP wording and exit codes', () => {
+    const r = run(['add', 'admin', '--givenname', 'Ada', '--surname', 'Lovelace', '--email', 'ada@example.com', ...db]);
+    expect(r).toMatchObject({ status: 0, stdout: '' });
+    const again = run(['add', 'admin', ...db]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('error: User admin already exists');
+    const missing = run(['modify', 'nobody', '--email', 'x', ...db]);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('error: User nobody does not exist');
+    const bad = run(['add', 'two words', ...db]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('contains whitespace');
+  });
+
+  it('list: default, --long, --format, --json (no hashes), unknown key exit 1', () => {
+    run(['add', 'bob', ...db]);
+    expect(run(['list', ...db]).stdout).toBe('admin\nbob\n');
+    expect(run(['list', '-l', ...db]).stdout).toBe('admin:Ada Lovelace:ada@example.com::\nbob::::\n');
+    expect(run(['list', '--format', '{username} <{email}> {password}', ...db]).stdout).toBe('admin <ada@example.com> *\nbob <> *\n');
+    const j = JSON.parse(run(['--json', 'list', ...db]).stdout);
+    expect(j.admins.map((x: any) => [x.username, x.hasPassword, 'password' in x])).toEqual([['admin', false, false], ['bob', false, false]]);
+    const bad = run(['list', '-f', '{nope}', ...db]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("error: invalid key 'nope' in template");
+  });
+
+  it('modify changes only the given fields', async () => {
+    expect(run(['modify', 'admin', '--mobile', '+49 170', '--email', '', ...db]).status).toBe(0);
+    expect(run(['list', '-l', ...db]).stdout).toBe('admin:Ada Lovelace:::+49 170\nbob::::\n');
+  });
+
+  it('password from stdin (--password -): stored hash verifies, password never printed', async () => {
+    const pw = 'Stdin-Passw0rd-Ä';
+    const r = run(['password', 'admin', '--password', '-', ...db], { input: pw + '\n' });
+    expect(r.status).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(pw);
+    const h = await hashOf('admin');
+    expect(h).toMatch(/^\$6\$rounds=656000\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$/);
+    expect(verifySha512Crypt(pw, h)).toBe(true);
+    // What LinOTP 3 itself runs (passlib's sha512_crypt), when the system python has it (CI installs python3-passlib).
+    const passlib = spawnSync('/usr/bin/python3', ['-c', 'import sys; from passlib.hash import sha512_crypt; print(sha512_crypt.verify(sys.stdin.readline().rstrip("\\n"), sys.argv[1]))', h], { input: pw + '\n', encoding: 'utf8' });
+    if (passlib.status === 0) expect(passlib.stdout.trim()).toBe('True');
+    else if (process.env.CI) throw new Error(`passlib check failed: ${passlib.stderr}`);
+  });
+
+  it('password: too short refused, weak warned, VALUE warned as unsafe, no TTY without --password fails', async () => {
+    const h0 = await hashOf('admin');
+    const short = run(['password', 'admin', '--password', '-', ...db], { input: 'abc\n' });
+    expect(short.status).toBe(2);
+    expect(short.stderr).toContain('the password has 3 characters; at least 8 are required; nothing was changed');
+    expect(await hashOf('admin')).toBe(h0);
+    const weak = run(['password', 'bob', '--password', 'password', ...db]);
+    expect(weak.status).toBe(0);
+    expect(weak.stderr).toContain('warning: weak password: it is one of the most common passwords');
+    expect(weak.stderr).toContain('can be seen in the process list');
+    expect(run(['password', 'bob', '--password', 'abc', '--min-length', '3', ...db]).status).toBe(0);
+    const noTty = run(['password', 'bob', ...db]);
+    expect(noTty.status).toBe(2);
+    expect(noTty.stderr).toContain('a password is needed but stdin is not a terminal');
+    const nobody = run(['password', 'nobody', '--password', '-', ...db], { input: 'Whatever-123\n' });
+    expect(nobody.status).toBe(1);
+    expect(nobody.stderr).toContain('User nobody does not exist');
+  });
+
+  it('password prompt on a terminal: asked twice, hidden, mismatch asked again', async () => {
+    const pw = 'Pty-Secret-42x';
+    const r = runPty(['password', 'admin', ...db], [
+      ['Password:', pw],
+      ['Password (again):', pw + 'typo'],
+      ['Password:', pw],
+      ['Password (again):', pw],
+    ]);
+    expect(r.output).toContain('the two entries differ');
+    expect(r.status).toBe(0);
+    expect(r.output).not.toContain(pw);
+    expect(verifySha512Crypt(pw, await hashOf('admin'))).toBe(true);
+  });
+
+  it('remove asks on a terminal, needs --yes otherwise', async () => {
+    const noTty = run(['remove', 'bob', ...db]);
+    expect(noTty.status).toBe(1);
+    expect(noTty.stderr).toContain('Are you sure you want to remove the account?');
+    const declined = runPty(['remove', 'bob', ...db], [['Are you sure you want to remove the account?', 'n']]);
+    expect(declined.status).toBe(1);
+    expect(run(['list', ...db]).stdout).toBe('admin\nbob\n');
+    expect(run(['remove', 'bob', '--yes', ...db]).status).toBe(0);
+    expect(run(['list', ...db]).stdout).toBe('admin\n');
+  });
+
+  it('enable, settings from the environment, and other resolvers untouched', async () => {
+    expect(run(['enable', ...db]).status).toBe(0);
+    const other = run(['list', ...db], { env: { LINOTP_ADMIN_RESOLVER_NAME: 'Other' } });
+    expect(other.status).toBe(1);
+    expect(other.stderr).toContain('the local admin resolver Other is not defined in this database');
+    expect(other.stderr).toContain('linotp-migrate init database');
+    expect(await a.otherRows()).toEqual(before);
+  });
+});
