@@ -135,7 +135,12 @@ const restore: CommandSpec = {
     let secretFile: string | undefined;
     if (needKey) {
       secretFile = requireEncKeyPath(inst).value;
-      const { existsSync } = await import('node:fs');
+      const { accessSync, constants, existsSync } = await import('node:fs');
+      try {
+        accessSync(path.dirname(secretFile), constants.W_OK);
+      } catch (e) {
+        throw new UsageError(`cannot write the encKey to ${secretFile}: ${(e as NodeJS.ErrnoException).code ?? e}; nothing was changed`, 'create the directory or run as a user who may write there (SECRET_FILE / --enc-key names the file)');
+      }
       if (existsSync(secretFile) && !opts.force) {
         const current = loadEncKey(secretFile);
         if (!current.equals(key!)) throw new UsageError(`${secretFile} holds a different encKey; nothing was changed`, 'add --force to replace it (the old key is kept as encKey.<date>)');
@@ -174,7 +179,10 @@ const restore: CommandSpec = {
         return;
       }
       if (!ctx.global.quiet && !ctx.global.json) ctx.out.info(renderPlan(summary));
-      await confirmOrAbort(ctx, `replace ${replaced.length} table(s) in ${plan.target} with the backup's content`);
+      await confirmOrAbort(
+        ctx,
+        `restore ${plan.tables.length} table(s) into ${plan.target}${replaced.length ? `, replacing ${replaced.join(', ')}` : ''}${secretFile ? `, and write the encKey to ${secretFile}` : ''}?`,
+      );
       let bar: ReturnType<typeof ctx.out.progress> | undefined;
       const result = await applyRestore(db, src, plan, {
         adminResolver: plan.adminResolver,

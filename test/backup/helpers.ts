@@ -1,0 +1,57 @@
+// Shared pieces of the backup tests: a LinOTP 2 fixture database, and comparisons of table contents.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '../../src/db/index.js';
+import type { Db, SqlValue } from '../../src/db/types.js';
+import { buildInstallation, type Installation } from '../../src/fixtures/installation.js';
+import { writeInstallation } from '../../src/fixtures/write.js';
+import { findTable, LINOTP_2_12, type LogicalType } from '../../src/schema/tables.js';
+import { createTestDatabase, type TestEngine } from '../helpers/db.js';
+
+export type TestDb = { db: Db; url: string; drop(): Promise<void> };
+
+export async function freshDb(engine: TestEngine): Promise<TestDb> {
+  const t = await createTestDatabase(engine);
+  const db = await openDatabase(t.url);
+  return {
+    db,
+    url: t.url,
+    async drop() {
+      await db.close().catch(() => undefined);
+      await t.drop();
+    },
+  };
+}
+
+export async function fixtureDb(engine: TestEngine, opts: { seed?: number; tokens?: number; auditRows?: number } = {}): Promise<TestDb & { inst: Installation }> {
+  const t = await freshDb(engine);
+  const inst = buildInstallation({ seed: opts.seed ?? 1, tokens: opts.tokens ?? 15, auditRows: opts.auditRows ?? 40 });
+  await writeInstallation(t.db, inst);
+  return { ...t, inst };
+}
+
+export function tmp(prefix = 'lmt-backup-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+function norm(v: SqlValue, type: LogicalType | undefined): string {
+  if (v === null || v === undefined) return '∅';
+  if (Buffer.isBuffer(v)) return 'x' + v.toString('hex');
+  if (type?.kind === 'boolean') return ['1', 't', 'true'].includes(String(v).toLowerCase()) ? 'T' : 'F';
+  if (type?.kind === 'datetime') return String(v).replace(/\.0+$/, '');
+  return String(v);
+}
+
+/** The rows of a LinOTP table as comparable strings, ordered by primary key, independent of the engine. */
+export async function tableContent(db: Db, table: string): Promise<string[]> {
+  const def = findTable(LINOTP_2_12, table);
+  const tables = await db.listTables();
+  const actual = tables.find((t) => t.toLowerCase() === table.toLowerCase());
+  if (!actual) return [];
+  const cols = (await db.listColumns(actual)).map((c) => c.name);
+  const rows = await db.query(`SELECT * FROM ${db.dialect.quoteIdent(actual)}`);
+  return rows
+    .map((r) => cols.map((c) => `${c}=${norm(r[c], def?.columns.find((x) => x.name === c)?.type)}`).join('|'))
+    .sort();
+}
