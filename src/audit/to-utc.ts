@@ -11,7 +11,7 @@
  * MySQL/PostgreSQL a cursor open across many write transactions pins an old snapshot for the whole run.
  */
 import type { Db, Row, SqlValue } from '../db/types.js';
-import { type AmbiguousRule, ZoneConverter, classifyTimestamp } from './timezone.js';
+import { type AmbiguousRule, ZoneConverter, isLinotp3Timestamp } from './timezone.js';
 import { DEFAULT_AUDIT_TABLE, type ProgressSink, announceTotal, idValue, requireAuditTable, toCount } from './table.js';
 
 export interface ToUtcOptions {
@@ -95,17 +95,16 @@ class Tally {
     p.total++;
     const raw = row.ts;
     const value = raw === null || raw === undefined ? null : String(raw);
-    const kind = classifyTimestamp(value);
-    if (kind === 'linotp3') {
+    if (value !== null && isLinotp3Timestamp(value)) {
       p.alreadyUtc++;
       return undefined;
     }
-    if (kind === 'unparseable') {
+    const c = value === null ? undefined : this.conv.convert(value);
+    if (!c) {
       p.unparseable++;
       if (p.unparseableSamples.length < this.max) p.unparseableSamples.push({ id: idValue(row.id), before: value });
       return undefined;
     }
-    const c = this.conv.convert(value as string)!;
     p.toConvert++;
     if (toCount(row.signed) > 0) p.signedToConvert++;
     const sample = { id: idValue(row.id), before: value, after: c.utc };
