@@ -88,15 +88,31 @@ export function parseLogTime(s: string): number {
   return ((daysFromCivil(year, month + 1, day) * 24 + hour) * 60 + minute - sign * (oh * 60 + om)) * 60_000 + second * 1000;
 }
 
-/** Undo the log's escaping: Apache writes `\"`, `\\` and `\xHH`; nginx writes `\xHH` only. */
-export function unescapeLogString(s: string): string {
+/**
+ * Undo the log's escaping: Apache writes `\"`, `\\` and `\xHH` (every byte outside printable ASCII);
+ * nginx writes `\xHH` only (`nginx: true`). Escaped bytes are UTF-8, so `\xc3\xbc` becomes `ü`;
+ * bytes that are not UTF-8 become U+FFFD (such requests are binary garbage anyway).
+ */
+export function unescapeLogString(s: string, nginx = false): string {
   if (!s.includes('\\')) return s;
-  return s.replace(/\\(x[0-9A-Fa-f]{2}|.)/g, (_m, e: string) => {
-    if (e.length === 3) return String.fromCharCode(parseInt(e.slice(1), 16));
-    if (e === 'n') return '\n';
-    if (e === 't') return '\t';
-    return e;
-  });
+  const bytes: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 && s[i + 1] === 'x' && /^[0-9A-Fa-f]{2}$/.test(s.slice(i + 2, i + 4))) {
+      bytes.push(parseInt(s.slice(i + 2, i + 4), 16));
+      i += 3;
+    } else if (c === 92 && !nginx && i + 1 < s.length) {
+      const e = s[++i];
+      bytes.push(e === 'n' ? 10 : e === 't' ? 9 : e.charCodeAt(0));
+    } else if (c < 128) {
+      bytes.push(c);
+    } else {
+      const cp = s.codePointAt(i)!;
+      if (cp > 0xffff) i++;
+      bytes.push(...Buffer.from(String.fromCodePoint(cp), 'utf8'));
+    }
+  }
+  return Buffer.from(bytes).toString('utf8');
 }
 
 /** Index of the quote closing a string that starts at `from`, skipping backslash escapes; -1 if none. */
@@ -175,7 +191,7 @@ export class LineParser {
     // Escapes are rare (binary garbage, odd paths): only then is the request copied and unescaped.
     const bs = line.indexOf('\\', rb + 3);
     if (bs >= 0 && bs < rq) {
-      const request = this.format === 'nginx' ? unescapeNginx(line.slice(rb + 3, rq)) : unescapeLogString(line.slice(rb + 3, rq));
+      const request = unescapeLogString(line.slice(rb + 3, rq), this.format === 'nginx');
       return splitRequest(request, 0, request.length, client, time, status, layout);
     }
     return splitRequest(line, rb + 3, rq, client, time, status, layout);
@@ -219,9 +235,4 @@ function isByteCount(line: string, from: number, to: number): boolean {
     if (d < 0 || d > 9) return false;
   }
   return true;
-}
-
-function unescapeNginx(s: string): string {
-  if (!s.includes('\\x')) return s;
-  return s.replace(/\\x([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
 }

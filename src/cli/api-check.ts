@@ -1,9 +1,6 @@
 /** `linotp-migrate api-check`: which calls in the old server's access logs LinOTP 3 rejects or deprecates. */
 import { ChecksFailedError } from '../errors.js';
-import { analyzeAccessLogs } from '../apicheck/analyze.js';
-import { LOG_FORMATS, type LogFormat } from '../apicheck/parse.js';
-import { renderApiCheckReport } from '../apicheck/render.js';
-import { FAIL_ON, failOnTriggered, type FailOn } from '../apicheck/report.js';
+import { analyzeAccessLogs, FAIL_ON, failOnTriggered, LOG_FORMATS, renderApiCheckReport, type FailOn, type LogFormat } from '../apicheck/index.js';
 import type { CommandSpec } from './spec.js';
 
 export const commands: CommandSpec[] = [
@@ -13,10 +10,11 @@ export const commands: CommandSpec[] = [
     description:
       'Reads Apache (common, combined, vhost_combined) and nginx (combined) access logs, plain or gzip, line by line, and ' +
       'reports per endpoint and HTTP method: calls, top client addresses, first/last seen (UTC) and a verdict — ' +
-      'rejected (LinOTP 3 answers 405/404: GET on an endpoint that is POST-only since LinOTP 3, migration guide §3.9.4; ' +
-      'a removed or disabled controller), deprecated (a method deprecated since 3.2), or ok. ' +
+      'rejected (LinOTP 3 answers 405 or 404: GET on an endpoint that is POST-only since LinOTP 3, migration guide §3.9.4; ' +
+      'an endpoint or controller LinOTP 3.4 no longer routes or disables by default), deprecated (a method deprecated since 3.2, ' +
+      'the legacy Selfservice UI), or ok. ' +
       'URL prefixes in front of LinOTP (a reverse-proxy path such as /linotp/validate/check) are detected; --prefix strips one explicitly. ' +
-      'Malformed lines are counted and a few quoted (query values masked), never fatal. The rule table is in docs/api-check.md.',
+      'Malformed lines are counted and a few quoted (query values masked), never fatal. Rules and JSON schema: docs/api-check.md.',
     options: [
       { flags: '--access-log <file...>', description: 'access log(s) of the LinOTP 2 server, plain or .gz (several files may follow, or repeat the option)' },
       { flags: '--format <format>', description: 'log format', choices: [...LOG_FORMATS], default: 'auto' },

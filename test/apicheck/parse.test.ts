@@ -101,7 +101,20 @@ describe('LineParser', () => {
     }), { numRuns: 3000 });
   });
 
-  it('unescapes Apache escapes', () => {
+  it('unescapes Apache escapes; escaped bytes are UTF-8', () => {
     expect(unescapeLogString('a\\"b\\\\c\\x41\\n')).toBe('a"b\\cA\n');
+    expect(unescapeLogString('/z\\xc3\\xbcrich/\\xe2\\x82\\xac')).toBe('/zürich/€');
+    expect(unescapeLogString('ü\\x41')).toBe('üA');
+    expect(unescapeLogString('\\xff\\x41')).toBe('\uFFFDA');
+    expect(unescapeLogString('\\\\x41')).toBe('\\x41'); // an escaped backslash, then text
+  });
+
+  it('nginx escapes: only \\xHH', () => {
+    expect(unescapeLogString('a\\x22b\\x5C', true)).toBe('a"b\\');
+    expect(unescapeLogString('a\\nb', true)).toBe('a\\nb');
+  });
+
+  it('a UTF-8 path escaped in the log reaches the resolver decoded', () => {
+    expect(apache.parse('10.0.0.1 - - [10/Oct/2025:13:55:36 +0000] "GET /z\\xc3\\xbcrich/validate/check HTTP/1.1" 200 5')).toMatchObject({ target: '/zürich/validate/check' });
   });
 });
