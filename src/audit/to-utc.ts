@@ -204,3 +204,25 @@ async function updateChunk(tx: Db, table: string, changes: [SqlValue, string][])
     `WHERE ${q('id')} IN (${changes.map(() => '?').join(',')}) AND ${q('timestamp')} NOT LIKE '%+00:00'`;
   return tx.execute(sql, params);
 }
+
+export interface TimestampForms {
+  table: string;
+  total: number;
+  /** Rows in LinOTP 3's UTC form (`…+00:00`). */
+  utc: number;
+  /** Everything else: LinOTP 2 local times (and the odd unparseable value) — what `--audit-timezone` / `audit to-utc` would look at. */
+  local: number;
+}
+
+/**
+ * One aggregate query, no zone needed: how many rows are still in local time. For `init database --plan`
+ * without `--audit-timezone` (refuse to guess, but report) and for `verify`.
+ */
+export async function countAuditTimestampForms(db: Db, opts: { table?: string } = {}): Promise<TimestampForms> {
+  const table = await requireAuditTable(db, opts.table ?? DEFAULT_AUDIT_TABLE);
+  const q = db.dialect.quoteIdent;
+  const [r] = await db.query(`SELECT COUNT(*) AS n_total, SUM(CASE WHEN ${q('timestamp')} LIKE '%+00:00' THEN 1 ELSE 0 END) AS n_utc FROM ${q(table)}`);
+  const total = toCount(r?.n_total);
+  const utc = toCount(r?.n_utc);
+  return { table, total, utc, local: total - utc };
+}

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import type { Db } from '../../src/db/types.js';
-import { applyToUtc, planToUtc } from '../../src/audit/to-utc.js';
+import { applyToUtc, countAuditTimestampForms, planToUtc } from '../../src/audit/to-utc.js';
 import { UsageError } from '../../src/errors.js';
 import { createTestDatabase, describeEngines } from '../helpers/db.js';
 import { auditRow, createLinotp2AuditTable, insertAuditRows } from './audit-fixture.js';
@@ -48,6 +48,7 @@ describeEngines('audit to-utc', (engine) => {
     const before = await db.query('SELECT COUNT(*) AS n FROM audit WHERE timestamp LIKE ?', ['%+00:00']);
     const plan = await planToUtc(db, { timezone: ZONE });
     expect(plan.total).toBe(data.rows.length);
+    expect(await countAuditTimestampForms(db)).toEqual({ table: 'audit', total: data.rows.length, utc: 1, local: data.rows.length - 1 });
     expect(plan.alreadyUtc).toBe(1);
     expect(plan.unparseable).toBe(3);
     expect(plan.toConvert).toBe(data.rows.length - 4);
@@ -93,6 +94,7 @@ describeEngines('audit to-utc', (engine) => {
     expect(again.converted).toBe(0);
     expect(again.toConvert).toBe(0);
     expect(again.alreadyUtc).toBe(data.rows.length - 3);
+    expect(await countAuditTimestampForms(db)).toMatchObject({ utc: data.rows.length - 3, local: 3 });
     const rows2 = await db.query('SELECT id, timestamp FROM audit ORDER BY id');
     expect(rows2).toEqual(rows);
   });
