@@ -14,6 +14,7 @@ export async function loadCommandSpecs(): Promise<CommandSpec[]> {
     import('./local-admins.js').then((m) => m.commands),
     import('./backup.js').then((m) => m.commands),
     import('./audit.js').then((m) => m.commands),
+    import('./admin.js').then((m) => m.commands),
   ]);
   return groups.flat();
 }

@@ -70,19 +70,15 @@ export const commands: CommandSpec[] = [
   {
     path: ['verify'],
     summary: 'Check that a LinOTP database and an encKey belong together, and what state the database is in',
-    description:
-      'Read-only checks on a LinOTP 2.x or 3.x database:\n' +
-      '  - the model version (linotp.sql_data_model_version) and which LinOTP releases accept it;\n' +
-      '  - the LinOTP tables are present;\n' +
-      '  - the encKey decrypts every token seed (pw tokens hold an unencrypted hash and qr/push none,\n' +
-      '    so they are skipped), every @@ OTP PIN, user and SO PIN, ocra2 sharedSecret and every\n' +
-      '    encrypted Config value, chunked ones reassembled;\n' +
-      '  - token counts per type; on LinOTP 3 the admin resolver and realm exist and which local\n' +
-      '    admins still have the password "*";\n' +
-      '  - how many text values look double-encoded (latin1/utf8 mojibake; repair with\n' +
-      '    `admin fix-db-encoding`).\n' +
-      'Exit 0 when every check passes (warnings allowed), 3 when any fails; failing tokens and Config\n' +
-      'keys are named. Tokens and text columns are streamed, so memory stays bounded.',
+    description: [
+      'Read-only checks on a LinOTP 2.x or 3.x database:',
+      '  - the model version (linotp.sql_data_model_version) and which LinOTP releases accept it;',
+      '  - the LinOTP tables are present;',
+      '  - the encKey decrypts every token seed (pw tokens hold an unencrypted hash and qr/push none, so they are skipped), every @@ OTP PIN, user and SO PIN, ocra2 sharedSecret and every encrypted Config value, chunked ones reassembled;',
+      '  - token counts per type; on LinOTP 3 the admin resolver and realm exist, and which local admins still have the password "*";',
+      '  - how many text values look double-encoded (latin1/utf8 mojibake; repair with `admin fix-db-encoding`).',
+      'Exit 0 when every check passes (warnings allowed), 3 when any fails; failing tokens and Config keys are named. Tokens and text columns are streamed, so memory stays bounded.',
+    ].join('\n'),
     options: [...installationOptions, { flags: '--skip-encoding', description: 'do not scan text columns for double-encoded values (faster on a large audit table)' }],
     examples: [
       'linotp-migrate verify --ini /etc/linotp2/linotp.ini',
