@@ -53,8 +53,8 @@ export const commands: CommandSpec[] = [
       };
       ctx.out.result(doc, (d, k) => {
         const table = renderTable(
-          ['ini key', 'status', 'LinOTP 3', 'value', 'why'],
-          d.rows.map((r) => [`[${r.section}] ${r.key}`, colour(k, r.status), r.to.join(', '), r.value.length > 40 ? r.value.slice(0, 39) + '…' : r.value, r.reason]),
+          ['ini key', 'value', 'status', 'LinOTP 3', 'why'],
+          d.rows.map((r) => [`[${r.section}] ${r.key}`, cut(r.value, 36), colour(k, r.status), cut(r.to.map((n) => (r.newValues?.[n] !== undefined ? `${n} = ${r.newValues[n]}` : n)).join(', '), 60), r.reason]),
         );
         const files = d.dryRun
           ? Object.entries(d.contents ?? {}).map(([p, t]) => `--- ${p} (not written: --dry-run)\n${t}`).join('\n')
@@ -84,6 +84,8 @@ export const commands: CommandSpec[] = [
     },
   },
 ];
+
+const cut = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
 
 function colour(k: { yellow(s: string): string; red(s: string): string; dim(s: string): string; green(s: string): string }, s: string): string {
   return s === 'needs-attention' ? k.red(s) : s === 'dropped' ? k.dim(s) : s === 'converted' ? k.yellow(s) : k.green(s);

@@ -287,6 +287,10 @@ export function convertIni(ini: IniFile, opts: ConvertOptions): Conversion {
     warnings.push("Debian's LinOTP 3 upgrade moves /etc/linotp2 to /etc/linotp: add --rebase /etc/linotp2=/etc/linotp if you upgrade that way");
   }
   settings.sort((a, b) => rank(a.name) - rank(b.name));
+  for (const r of rows) {
+    const written = r.to.map((n) => settings.find((s) => s.name === n)).filter((s): s is OutSetting => !!s);
+    if (written.length) r.newValues = Object.fromEntries(written.map((s) => [s.name, s.display]));
+  }
   return { ini: ini.file, target: v, settings, rows, warnings };
 }
 

@@ -15,6 +15,8 @@ export interface ReportRow {
   /** LinOTP 3 settings it went to. */
   to: string[];
   reason: string;
+  /** The written values of `to` (secrets masked), filled in at the end of the conversion. */
+  newValues?: Record<string, string>;
 }
 
 /** One LinOTP 3 setting to write. */
