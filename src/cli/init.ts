@@ -1,11 +1,13 @@
 /** `linotp-migrate init database` and `init enc-key` (issue 5): flags → src/upgrade → rendering. */
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import type { EncKey } from '../crypto/enckey.js';
 import { ChecksFailedError, KeyError, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
 import type { PlannedAction, UpgradeOptions, UpgradePlan } from '../upgrade/plan.js';
 import type { UpgradeResult } from '../upgrade/apply.js';
+import { auditTarget } from '../upgrade/audit-target.js';
 import { confirmOrAbort } from './prompt.js';
 import { installationOptions, planOptions } from './options.js';
 import { renderTable } from './output.js';
@@ -52,11 +54,6 @@ function renderResult(doc: { plan: ReturnType<typeof publicPlan>; applied: Upgra
   return [renderTable(['done', 'what', 'result'], rows), c.green(`${doc.plan.database}: model version ${doc.version} (LinOTP 3.2.3 – 3.4.x)`)].join('\n');
 }
 
-/** AUDIT_DATABASE_URI: SHARED (default) puts the audit table into this database; OFF or another URL does not. */
-function auditShared(inst: Installation, dbUri: string): boolean {
-  const a = String(inst.settings.get('AUDIT_DATABASE_URI') ?? 'SHARED');
-  return a === 'SHARED' || a === dbUri;
-}
 
 const initDatabase: CommandSpec = {
   path: ['init', 'database'],
@@ -92,6 +89,7 @@ const initDatabase: CommandSpec = {
         keyError = e;
       }
     }
+    const audit = auditTarget(inst.settings.get('AUDIT_DATABASE_URI') as string | undefined, uri.value);
     const realm = String(inst.settings.get('ADMIN_REALM_NAME') ?? 'linotp_admins');
     const resolver = String(inst.settings.get('ADMIN_RESOLVER_NAME') ?? 'LinOTP_local_admins');
     const uopts: UpgradeOptions = {
@@ -100,14 +98,25 @@ const initDatabase: CommandSpec = {
       adminResolverName: resolver,
       truncateAudit: Boolean(opts.truncateAudit),
       eraseAllData: Boolean(opts.eraseAllData),
-      createAudit: auditShared(inst, uri.value),
+      createAudit: audit.kind === 'main',
       skipUndecryptable: Boolean(opts.skipUndecryptable),
     };
-    const { openDatabase, describeDbUrl } = await import('../db/index.js');
+    const { openDatabase, describeDbUrl, parseDbUrl } = await import('../db/index.js');
     const { planUpgrade } = await import('../upgrade/plan.js');
     const { applyUpgrade } = await import('../upgrade/apply.js');
     const db = await openDatabase(uri.value);
+    let auditDb: Awaited<ReturnType<typeof openDatabase>> | undefined;
     try {
+      if (audit.kind === 'separate') {
+        // LinOTP 3.4 audits a SQLite installation into `<file>_audit` (see src/upgrade/audit-target.ts).
+        const au = parseDbUrl(audit.uri);
+        const planOnly = Boolean(opts.plan || opts.dryRun);
+        if (planOnly && au.engine === 'sqlite' && !existsSync(path.resolve(ctx.cwd, au.database))) uopts.auditDbMissing = describeDbUrl(au);
+        else {
+          auditDb = await openDatabase(au, { create: !planOnly });
+          uopts.auditDb = auditDb;
+        }
+      }
       if (opts.plan || opts.dryRun) {
         const plan = await planUpgrade(db, uopts);
         if (keyError && plan.blockers.some((b) => /encKey is needed/.test(b))) throw keyError;
@@ -132,6 +141,7 @@ const initDatabase: CommandSpec = {
       for (const w of result.plan.warnings) ctx.out.warn(w);
       ctx.out.result({ plan: publicPlan(result.plan), applied: result.applied, version: result.version, upToDate: result.upToDate }, renderResult);
     } finally {
+      await auditDb?.close();
       await db.close();
     }
   },

@@ -87,9 +87,18 @@ export async function applyUpgrade(db: Db, opts: UpgradeOptions = {}, hooks: Upg
         case 'repair-padding':
           done.result = await inTx(action.id, (tx) => reencrypt(tx, t, opts, hooks));
           break;
-        case 'truncate-audit':
-          done.result.auditRowsDeleted = await inTx(action.id, (tx) => tx.execute(`DELETE FROM ${t.t('audit')}`));
+        case 'create-audit':
+          done.result.createdTables = await opts.auditDb!.transaction((tx) => createTables(tx, ['audit']));
           break;
+        case 'truncate-audit': {
+          let n = t.has('audit') ? await inTx(action.id, (tx) => tx.execute(`DELETE FROM ${t.t('audit')}`)) : 0;
+          if (opts.auditDb) {
+            const at = await Tables.load(opts.auditDb);
+            if (at.has('audit')) n += await opts.auditDb.transaction((tx) => tx.execute(`DELETE FROM ${at.t('audit')}`));
+          }
+          done.result.auditRowsDeleted = n;
+          break;
+        }
         case 'defaults':
           done.result = await inTx(action.id, (tx) => insertDefaults(tx, t, resolver, realm));
           break;

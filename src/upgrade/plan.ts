@@ -28,11 +28,19 @@ export interface UpgradeOptions {
   eraseAllData?: boolean;
   /** Create the audit table in this database (AUDIT_DATABASE_URI=SHARED, the default). */
   createAudit?: boolean;
+  /**
+   * The separate database LinOTP 3.4 writes its audit trail to (AUDIT_DATABASE_URI = another URL,
+   * or the `<file>_audit` sibling of a SQLite database, see audit-target.ts). Its audit table is
+   * created there; the main database's audit table is then not required.
+   */
+  auditDb?: Db;
+  /** The audit database's URL when it does not exist yet (plan only: the plan must not create a SQLite file). */
+  auditDbMissing?: string;
   /** Leave values the key cannot decrypt untouched instead of refusing. */
   skipUndecryptable?: boolean;
 }
 
-export type ActionId = 'erase' | 'create-tables' | MigrationStep | 'repair-padding' | 'truncate-audit' | 'defaults' | 'stamp';
+export type ActionId = 'erase' | 'create-tables' | 'create-audit' | MigrationStep | 'repair-padding' | 'truncate-audit' | 'defaults' | 'stamp';
 
 export interface PlannedAction {
   id: ActionId;
@@ -131,7 +139,7 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   }
 
   // -- create_all
-  const create = requiredTables(opts.createAudit !== false).filter((d) => !t.has(d.name)).map((d) => d.name);
+  const create = requiredTables(opts.createAudit !== false && !opts.auditDb).filter((d) => !t.has(d.name)).map((d) => d.name);
   plan.internal.createTables = create;
   if (create.length) {
     plan.actions.push({
@@ -139,6 +147,16 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
       title: 'create missing tables with LinOTP 3.4 DDL',
       effects: { tablesToCreate: create },
       notes: db.engine === 'mysql' ? ['MySQL: new tables are InnoDB utf8mb4 (utf8mb4_unicode_ci, ROW_FORMAT=DYNAMIC)'] : [],
+      changesData: true,
+    });
+  }
+
+  if (opts.auditDb ? !(await Tables.load(opts.auditDb)).has('audit') : opts.auditDbMissing) {
+    plan.actions.push({
+      id: 'create-audit',
+      title: 'create the audit table in the audit database',
+      effects: { tablesToCreate: ['audit'] },
+      notes: [`audit database: ${opts.auditDb ? describeDbUrl(opts.auditDb.url) : opts.auditDbMissing}`],
       changesData: true,
     });
   }
@@ -183,8 +201,9 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
     });
   }
 
-  if (opts.truncateAudit && t.has('audit') && !create.includes('audit')) {
-    const n = await countRows(db, t, 'audit');
+  const auditT = opts.auditDb ? await Tables.load(opts.auditDb) : undefined;
+  if (opts.truncateAudit && ((t.has('audit') && !create.includes('audit')) || auditT?.has('audit'))) {
+    const n = (await countRows(db, t, 'audit')) + (opts.auditDb && auditT ? await countRows(opts.auditDb, auditT, 'audit') : 0);
     plan.actions.push({ id: 'truncate-audit', title: 'delete all audit rows (--truncate-audit)', effects: { auditRowsToDelete: n }, notes: [], changesData: n > 0 });
   }
 

@@ -1,6 +1,6 @@
 /** The `init database` / `init enc-key` commands end to end (spawns the built binary; npm test builds first). */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,9 +35,11 @@ describe('init database (CLI, SQLite)', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const plan = JSON.parse(r.stdout);
-    expect(plan.actions.map((a: { id: string }) => a.id)).toEqual(['create-tables', '3.0.0.0', '3.1.0.0', '3.2.0.0', '3.2.2.0', '3.2.3.0', 'defaults']);
+    expect(plan.actions.map((a: { id: string }) => a.id)).toEqual(['create-tables', 'create-audit', '3.0.0.0', '3.1.0.0', '3.2.0.0', '3.2.2.0', '3.2.3.0', 'defaults']);
+    expect(plan.actions[1].notes[0]).toContain('linotp.db_audit');
     expect(plan.internal).toBeUndefined();
     expect(readFileSync(file).equals(before)).toBe(true);
+    expect(existsSync(`${file}_audit`)).toBe(false);
   });
 
   it('refuses without the encKey (exit 1, one line, nothing changed)', () => {
@@ -54,6 +56,8 @@ describe('init database (CLI, SQLite)', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('model version 3.2.3.0');
+    // LinOTP 3.4 audits a SQLite installation into the sibling file <db>_audit
+    expect(existsSync(`${file}_audit`)).toBe(true);
     const again = run(['init', 'database', '--database-uri', url, '--enc-key', keyFile, '--json']);
     expect(again.status).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ upToDate: true, applied: [], version: '3.2.3.0' });
