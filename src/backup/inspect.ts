@@ -108,7 +108,9 @@ function sample(info: DumpInfo, table: string, cols: string[], rows: SqlValue[][
     for (const r of rows) {
       if (r[k] === MODEL_VERSION_KEY) info.modelVersion = r[v] === null ? '' : String(r[v]);
       if (r[k] === 'linotp.Config') info.touched = true;
-      if (info.samples.config.length < SAMPLE && ty >= 0 && isEncryptedConfigType(r[ty] as string) && typeof r[v] === 'string' && r[v]) info.samples.config.push(r[v] as string);
+      // Chunked values (key__[i:n]; the last chunk carries the type) are only decryptable reassembled: not sampled.
+      const chunk = typeof r[k] === 'string' && /__\[\d+:\d+\]$/.test(r[k] as string);
+      if (info.samples.config.length < SAMPLE && ty >= 0 && !chunk && isEncryptedConfigType(r[ty] as string) && typeof r[v] === 'string' && r[v]) info.samples.config.push(r[v] as string);
     }
   } else if (lc === 'token') {
     const e = cols.indexOf('LinOtpKeyEnc');
@@ -130,6 +132,14 @@ export interface KeyCheck {
   ok: boolean;
 }
 
+/**
+ * The padding check is what tells a right key from a wrong one; a value that unpads correctly but
+ * whose content is unusual (a seed that is not hex, text that is not UTF-8) was still opened by this key.
+ */
+function keyFits(r: { ok: boolean; reason?: string }): boolean {
+  return r.ok || r.reason === 'seed-not-hex' || r.reason === 'not-utf8';
+}
+
 /** Does `key` decrypt the sampled seeds and Config secrets of the dump? */
 export function checkKey(key: EncKey, info: DumpInfo): KeyCheck {
   let checked = 0;
@@ -137,7 +147,7 @@ export function checkKey(key: EncKey, info: DumpInfo): KeyCheck {
   for (const s of info.samples.seeds) {
     checked++;
     try {
-      if (decryptTokenSeed(key, s.enc, s.iv).ok) decrypted++;
+      if (keyFits(decryptTokenSeed(key, s.enc, s.iv))) decrypted++;
     } catch {
       /* malformed hex counts as a failure */
     }
@@ -145,7 +155,7 @@ export function checkKey(key: EncKey, info: DumpInfo): KeyCheck {
   for (const v of info.samples.config) {
     checked++;
     try {
-      if (decryptConfigValue(key, v).ok) decrypted++;
+      if (keyFits(decryptConfigValue(key, v))) decrypted++;
     } catch {
       /* malformed */
     }

@@ -30,6 +30,8 @@ export interface VerifyOptions {
   key?: EncKey;
   /** The passphrase of the key inside the backup. */
   passphrase?: string;
+  /** Asked only when the backup holds a gpg-encrypted key and no passphrase was given. */
+  getPassphrase?: () => Promise<string | undefined>;
   onBytes?: (bytes: number, total: number) => void;
 }
 
@@ -41,7 +43,9 @@ export async function verifyBackup(file: string, opts: VerifyOptions = {}): Prom
   if (info.isLinotp && !model.upgradable) problems.push(...model.notes);
   let key = opts.key;
   const encKey: VerifyReport['encKey'] = { present: Boolean(src.key), form: src.key?.form };
-  if (!key && src.key && (src.key.form === 'raw' || opts.passphrase !== undefined)) key = await keyFromBackup(src, opts.passphrase);
+  let passphrase = opts.passphrase;
+  if (!key && src.key?.form === 'gpg' && passphrase === undefined && opts.getPassphrase) passphrase = await opts.getPassphrase();
+  if (!key && src.key && (src.key.form === 'raw' || passphrase !== undefined)) key = await keyFromBackup(src, passphrase);
   if (key) {
     encKey.fingerprint = key.fingerprint();
     if (src.manifest?.encKey) encKey.matchesManifest = src.manifest.encKey.fingerprint === encKey.fingerprint;

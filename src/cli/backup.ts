@@ -127,9 +127,12 @@ const restore: CommandSpec = {
     const { loadEncKey } = await import('../crypto/enckey.js');
     // 1. The whole input, before anything else.
     const needKey = Boolean(opts.installEncKey);
-    const passphrase = needKey ? await passphraseFrom(ctx, opts, false) : await passphraseIfGiven(ctx, opts);
     ctx.out.info(`reading ${file} …`);
-    const { report, src, info, key } = await verifyBackup(file, { passphrase: needKey || passphrase !== undefined ? (passphrase ?? '') : undefined });
+    const { report, src, info, key } = await verifyBackup(file, {
+      passphrase: await passphraseIfGiven(ctx, opts),
+      // the passphrase is asked for only when the key in the backup is gpg-encrypted and is to be installed
+      getPassphrase: needKey ? () => passphraseFrom(ctx, opts, false) : undefined,
+    });
     if (report.problems.length) throw new ChecksFailedError(`the backup cannot be restored: ${report.problems[0]}`, report.problems.length > 1 ? `${report.problems.length - 1} more; run backup verify --file ${opts.file}` : undefined);
     if (needKey && !key) throw new UsageError('--install-enc-key: the backup contains no encKey');
     let secretFile: string | undefined;
