@@ -150,8 +150,10 @@ export class LineParser {
       client = line.slice(sp1 + 1, sp2);
       layout = 'vhost_combined';
     } else {
-      client = line.slice(0, sp1); // more fields: a user name with spaces
+      client = line.slice(0, sp1); // more fields: a user name with spaces, or an X-Forwarded-For list
     }
+    // `%{X-Forwarded-For}i` in place of %h logs "client, proxy1, proxy2": the first is the client.
+    if (client.charCodeAt(client.length - 1) === 44) client = client.slice(0, -1);
     if (!client || client === '-') return { kind: 'malformed', reason: 'no client address' };
 
     const rb = line.indexOf(']', lb + 2);

@@ -4,6 +4,8 @@ import { renderTable } from '../cli/output.js';
 import type { ApiCheckReport } from './report.js';
 import type { Verdict } from './rules.js';
 
+const MAX_OK_ROWS = 25;
+
 export function colourVerdict(v: Verdict, c: ChalkInstance): string {
   return v === 'rejected' ? c.red.bold(v) : v === 'deprecated' ? c.yellow(v) : c.green(v);
 }
@@ -25,13 +27,19 @@ export function renderApiCheckReport(r: ApiCheckReport, c: ChalkInstance): strin
   if (r.findings.length === 0) {
     out.push('No LinOTP API calls found in these logs.');
   } else {
-    const rows = r.findings.map((f) => [
+    // Every rejected and deprecated row; ok rows only up to a screenful (scanner noise can add hundreds).
+    const shown = r.findings.filter((f, i) => f.verdict !== 'ok' || i < r.findings.length - r.summary.ok.findings + MAX_OK_ROWS);
+    const hidden = r.findings.slice(shown.length);
+    const rows = shown.map((f) => [
       colourVerdict(f.verdict, c), f.method, f.endpoint, f.count,
       f.clients.map((x) => `${x.address} (${x.count})`).join(', ') + (f.distinctClients > f.clients.length ? ` +${f.distinctClients - f.clients.length}` : ''),
       short(f.firstSeen), short(f.lastSeen),
     ]);
     out.push(renderTable(['VERDICT', 'METHOD', 'ENDPOINT', 'CALLS', 'TOP CLIENTS', 'FIRST SEEN (UTC)', 'LAST SEEN (UTC)'], rows,
       ['left', 'left', 'left', 'right', 'left', 'left', 'left']));
+    if (hidden.length) {
+      out.push(c.dim(`… and ${hidden.length} more ok endpoint/method pairs (${hidden.reduce((n, f) => n + f.count, 0)} calls); --json lists them all`));
+    }
   }
 
   const why = new Map<string, string[]>();

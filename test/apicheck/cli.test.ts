@@ -133,3 +133,19 @@ describe('fixtures/demo/access.log', () => {
     expect(run(['api-check', '--access-log', fixture, '--fail-on', 'rejected']).status).toBe(3);
   });
 });
+
+describe('human report', () => {
+  it('lists every rejected/deprecated row but folds ok rows after 25', async () => {
+    const { renderApiCheckReport } = await import('../../src/apicheck/render.js');
+    const { Chalk } = await import('chalk');
+    const lines = ['10.0.0.1 - - [01/Mar/2025:10:00:00 +0000] "GET /admin/init HTTP/1.1" 200 5'];
+    for (let i = 0; i < 40; i++) lines.push(`10.0.0.1 - - [01/Mar/2025:10:00:00 +0000] "GET /admin/probe${i} HTTP/1.1" 404 5`);
+    const file = join(dir, 'probes.log');
+    writeFileSync(file, lines.join('\n'));
+    const { analyzeAccessLogs } = await import('../../src/apicheck/analyze.js');
+    const text = renderApiCheckReport(await analyzeAccessLogs([file]), new Chalk({ level: 0 }));
+    expect(text).toMatch(/^rejected\s+GET\s+admin\/init/m);
+    expect(text.match(/^ok\s+GET\s+admin\/probe/gm)).toHaveLength(25);
+    expect(text).toContain('… and 15 more ok endpoint/method pairs (15 calls); --json lists them all');
+  });
+});

@@ -45,6 +45,10 @@ describe('LineParser', () => {
     expect(apache.parse('2001:db8::1 - - [10/Oct/2025:13:55:36 +0000] "POST /admin/init HTTP/1.0" 200 -')).toMatchObject({ kind: 'request', client: '2001:db8::1', method: 'POST', layout: 'common' });
   });
 
+  it('an X-Forwarded-For list in place of %h: the first address is the client', () => {
+    expect(apache.parse('203.0.113.5, 10.0.0.2 - - [10/Oct/2025:13:55:36 +0000] "GET /admin/show HTTP/1.1" 200 5 "-" "curl"')).toMatchObject({ kind: 'request', client: '203.0.113.5' });
+  });
+
   it('Apache vhost_combined', () => {
     expect(apache.parse('linotp.example.com:443 192.0.2.1 - - [10/Oct/2025:13:55:36 +0000] "GET /admin/show HTTP/1.1" 200 5 "-" "curl"'))
       .toMatchObject({ kind: 'request', client: '192.0.2.1', layout: 'vhost_combined', target: '/admin/show' });
