@@ -12,7 +12,7 @@ import { applyUpgrade } from '../../src/upgrade/apply.js';
 import { MARKER_KEY } from '../../src/upgrade/mysql-utf8.js';
 import { planUpgrade } from '../../src/upgrade/plan.js';
 import { createTestDatabase, serverAvailable } from '../helpers/db.js';
-import { loadSample212 } from './sample-db.js';
+import { loadSample212, snapshot } from './sample-db.js';
 
 const KEY = new EncKey(SAMPLE_ENC_KEY, 'sample key');
 const available = await serverAvailable('mysql');
@@ -67,6 +67,15 @@ describe.skipIf(!available)('3.0.0.0 MySQL character sets', () => {
       expect((await col(db, 'SELECT `LinOtpTokenDesc` AS v FROM `Token` WHERE `LinOtpTokenId` = 1'))[0]).toBe('Hardware-Token fÃ¼r JÃ¼rgen');
       await applyUpgrade(db, { encKey: KEY });
       expect((await col(db, 'SELECT `LinOtpTokenDesc` AS v FROM `Token` WHERE `LinOtpTokenId` = 1'))[0]).toBe('Hardware-Token für Jürgen');
+    });
+  });
+
+  it('a MyISAM latin1 table whose utf8mb4 keys exceed 1000 bytes is refused before anything changes', async () => {
+    await withDb('latin1', async (db) => {
+      await db.execute('ALTER TABLE `Config` ENGINE=MyISAM');
+      const before = await snapshot(db);
+      await expect(applyUpgrade(db, { encKey: KEY })).rejects.toThrow(/Config is a MyISAM table/);
+      expect(await snapshot(db)).toBe(before);
     });
   });
 
