@@ -10,8 +10,12 @@
  * - Precision: microseconds are TRUNCATED to milliseconds, exactly as Python's
  *   `isoformat(timespec="milliseconds")` does for the rows LinOTP 3 writes itself. Truncation never
  *   carries into the next second/day and keeps the order of rows.
- * - Ambiguous local times (the repeated hour when DST ends) become the EARLIER instant by default
- *   (the first pass through the hour; Python's `fold=0`), or the later one with `ambiguous: 'later'`.
+ * - Ambiguous local times (the repeated hour when DST ends) are resolved by `ambiguous`:
+ *   'order' (default for the audit commands) — rows are read in id order, which is the order LinOTP
+ *     wrote them in: take the earlier instant unless that lies more than ORDER_SLACK_MS before the
+ *     previous row's instant (the clock has gone back: second pass), then the later one. With no
+ *     previous row it is 'earlier'. This puts both passes of the repeated hour in the right place.
+ *   'earlier' — always the first pass (Python's `fold=0`); 'later' — always the second (`fold=1`).
  * - Non-existent local times (the hour skipped when DST starts) are read with the offset in force
  *   BEFORE the change (Python's `fold=0` again): a clock that had not been moved yet. 02:30 on
  *   31 March 2024 in Europe/Berlin → 01:30 UTC.
@@ -23,7 +27,13 @@
  */
 import { UsageError } from '../errors.js';
 
-export type AmbiguousRule = 'earlier' | 'later';
+export type AmbiguousRule = 'order' | 'earlier' | 'later';
+
+/**
+ * How far back in time a row may lie behind the previous one (several servers writing to one audit
+ * table with slightly different clocks) before an ambiguous time is taken as the second pass.
+ */
+export const ORDER_SLACK_MS = 5 * 60_000;
 
 export type TimestampKind = 'linotp2' | 'linotp3' | 'unparseable';
 
@@ -159,8 +169,11 @@ export class ZoneConverter {
     return rest === 0 ? base : base.map((t) => t + rest);
   }
 
-  /** Converts one LinOTP 2 local timestamp; undefined when it is not one. */
-  convert(value: string): Conversion | undefined {
+  /**
+   * Converts one LinOTP 2 local timestamp; undefined when it is not one. `previousMs` is the instant
+   * of the row before it in id order (used by the 'order' rule only).
+   */
+  convert(value: string, previousMs?: number): Conversion | undefined {
     const wall = parseLinotp2Timestamp(value);
     if (wall === undefined) return undefined;
     const instants = this.instantsFor(wall);
@@ -170,7 +183,11 @@ export class ZoneConverter {
       epochMs = instants[0];
       resolution = 'normal';
     } else if (instants.length > 1) {
-      epochMs = this.ambiguous === 'later' ? instants[instants.length - 1] : instants[0];
+      const last = instants[instants.length - 1];
+      if (this.ambiguous === 'later') epochMs = last;
+      else if (this.ambiguous === 'order' && previousMs !== undefined) {
+        epochMs = instants.find((t) => t >= previousMs - ORDER_SLACK_MS) ?? last;
+      } else epochMs = instants[0];
       resolution = 'ambiguous';
     } else {
       // In a gap: use the offset in force just before the change (the one a day earlier).

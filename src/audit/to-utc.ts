@@ -46,7 +46,7 @@ export interface ToUtcPlan {
   alreadyUtc: number;
   /** Neither form (or NULL): counted, reported, never changed. */
   unparseable: number;
-  /** Local times in the repeated hour (DST end), resolved by `ambiguousRule`. */
+  /** Local times in the repeated hour (DST end), resolved by `ambiguousRule` (see timezone.ts). */
   ambiguous: number;
   /** Local times in the skipped hour (DST start), read with the offset before the change. */
   nonexistent: number;
@@ -68,6 +68,8 @@ export interface ToUtcResult extends ToUtcPlan {
 class Tally {
   readonly plan: ToUtcPlan;
   private readonly max: number;
+  /** Instant of the previous row in id order (converted or already UTC), for the 'order' rule. */
+  private previousMs: number | undefined;
 
   constructor(table: string, readonly conv: ZoneConverter, samples: number) {
     this.max = samples;
@@ -97,15 +99,18 @@ class Tally {
     const value = raw === null || raw === undefined ? null : String(raw);
     if (value !== null && isLinotp3Timestamp(value)) {
       p.alreadyUtc++;
+      // A row converted by an earlier (killed) run keeps the 'order' rule consistent on resume.
+      this.previousMs = Date.parse(value);
       return undefined;
     }
-    const c = value === null ? undefined : this.conv.convert(value);
+    const c = value === null ? undefined : this.conv.convert(value, this.previousMs);
     if (!c) {
       p.unparseable++;
       if (p.unparseableSamples.length < this.max) p.unparseableSamples.push({ id: idValue(row.id), before: value });
       return undefined;
     }
     p.toConvert++;
+    this.previousMs = c.epochMs;
     if (toCount(row.signed) > 0) p.signedToConvert++;
     const sample = { id: idValue(row.id), before: value, after: c.utc };
     if (c.resolution === 'ambiguous') {
@@ -128,7 +133,7 @@ function selectList(db: Db): string {
 
 /** What `apply` would do. Reads every row once through db.stream; changes nothing. */
 export async function planToUtc(db: Db, opts: ToUtcOptions): Promise<ToUtcPlan> {
-  const conv = new ZoneConverter(opts.timezone, opts.ambiguous ?? 'earlier');
+  const conv = new ZoneConverter(opts.timezone, opts.ambiguous ?? 'order');
   const table = await requireAuditTable(db, opts.table ?? DEFAULT_AUDIT_TABLE);
   const tally = new Tally(table, conv, opts.samples ?? 5);
   await announceTotal(db, table, opts.progress);
@@ -146,7 +151,7 @@ const UPDATE_CHUNK = 1000;
 
 /** Rewrites every LinOTP 2 timestamp; returns the counts of this run (plus what it left alone). */
 export async function applyToUtc(db: Db, opts: ToUtcOptions): Promise<ToUtcResult> {
-  const conv = new ZoneConverter(opts.timezone, opts.ambiguous ?? 'earlier');
+  const conv = new ZoneConverter(opts.timezone, opts.ambiguous ?? 'order');
   const table = await requireAuditTable(db, opts.table ?? DEFAULT_AUDIT_TABLE);
   const run = () => convertAll(db, table, conv, opts);
   return opts.lock === false ? run() : db.withLock('audit-to-utc', run);

@@ -87,7 +87,7 @@ export function renderToUtc(doc: ToUtcPlan | ToUtcResult, c: ChalkInstance, data
         [applied ? `converted ${doc.timezone} → UTC` : `to convert ${doc.timezone} → UTC`, n(applied ? doc.converted : doc.toConvert)],
         ['already UTC (LinOTP 3 form, left alone)', n(doc.alreadyUtc)],
         ['unparseable (reported, never changed)', n(doc.unparseable)],
-        [`ambiguous: repeated hour, ${doc.ambiguousRule} instant taken`, n(doc.ambiguous)],
+        [`ambiguous: repeated hour, resolved by ${doc.ambiguousRule === 'order' ? 'row order' : `the ${doc.ambiguousRule} instant`}`, n(doc.ambiguous)],
         ['nonexistent: skipped hour, offset before the change', n(doc.nonexistent)],
       ],
       ['left', 'right'],
@@ -105,14 +105,15 @@ const toUtc: CommandSpec = {
   description:
     'LinOTP 2 wrote audit times in the server\'s local time (YYYY-MM-DD HH:MM:SS.ffffff); LinOTP 3.1+ writes UTC ' +
     '(2024-05-02T08:15:01.123+00:00) and shows every time as UTC. This converts the old rows from --timezone to UTC, ' +
-    'microseconds truncated to milliseconds as LinOTP 3 does. Repeated local times (DST end) take the earlier instant ' +
-    '(--ambiguous later for the other), skipped ones (DST start) the offset before the change; both are counted. Rows ' +
+    'microseconds truncated to milliseconds as LinOTP 3 does. Repeated local times (DST end) are placed by row order ' +
+    '(the first pass until the clock goes back; --ambiguous earlier|later to force one), skipped ones (DST start) take ' +
+    'the offset before the change; both are counted. Rows ' +
     'already in UTC form are left alone, unparseable values are reported and never changed. Batched, resumable, idempotent. ' +
     'The old signatures cover the local time: check and seal them (audit seal) before converting.',
   options: [
     ...whereOptions,
     { flags: '--timezone <zone>', description: 'IANA zone LinOTP 2 ran in, e.g. Europe/Berlin (required: never guessed)' },
-    { flags: '--ambiguous <rule>', description: 'instant for repeated local times at the end of DST', choices: ['earlier', 'later'], default: 'earlier' },
+    { flags: '--ambiguous <rule>', description: 'repeated local times at the end of DST: by row order, or always the earlier / later instant', choices: ['order', 'earlier', 'later'], default: 'order' },
     ...planOptions,
   ],
   examples: [
