@@ -139,13 +139,27 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   }
 
   // -- create_all
-  const create = requiredTables(opts.createAudit !== false && !opts.auditDb).filter((d) => !t.has(d.name)).map((d) => d.name);
-  plan.internal.createTables = create;
-  if (create.length) {
+  const required = requiredTables(opts.createAudit !== false && !opts.auditDb);
+  const create = required.filter((d) => !t.has(d.name)).map((d) => d.name);
+  // An empty model table without all its indexes is what a run killed inside CREATE TABLE … / CREATE
+  // INDEX leaves on MySQL (DDL commits one statement at a time); its indexes are completed. Tables
+  // with data are left as LinOTP's create_all leaves them (a unique index could fail on old data).
+  const incomplete: string[] = [];
+  const indexes: string[] = [];
+  for (const d of required.filter((x) => t.has(x.name) && x.indexes.length)) {
+    const have = await indexSet(db, t, d.name);
+    const missingIx = d.indexes.filter((i) => !have.has(i.name.toLowerCase())).map((i) => i.name);
+    if (missingIx.length && (await countRows(db, t, d.name)) === 0) {
+      incomplete.push(d.name);
+      indexes.push(...missingIx);
+    }
+  }
+  plan.internal.createTables = [...create, ...incomplete];
+  if (create.length || incomplete.length) {
     plan.actions.push({
       id: 'create-tables',
       title: 'create missing tables with LinOTP 3.4 DDL',
-      effects: { tablesToCreate: create },
+      effects: { tablesToCreate: create, ...(indexes.length ? { indexesToCreate: indexes } : {}) },
       notes: db.engine === 'mysql' ? ['MySQL: new tables are InnoDB utf8mb4 (utf8mb4_unicode_ci, ROW_FORMAT=DYNAMIC)'] : [],
       changesData: true,
     });

@@ -8,7 +8,8 @@ import { openDatabase } from '../../src/db/index.js';
 import type { Db } from '../../src/db/types.js';
 import { SAMPLE_CONFIG_SECRETS, SAMPLE_ENC_KEY, SAMPLE_TOKEN_SECRETS } from '../../src/fixtures/sample.js';
 import { compareToModel } from '../../src/schema/inspect.js';
-import { LINOTP_3_4 } from '../../src/schema/tables.js';
+import { createTableStatements } from '../../src/schema/ddl.js';
+import { getTable, LINOTP_3_4 } from '../../src/schema/tables.js';
 import { detectModelVersion } from '../../src/schema/version.js';
 import { applyUpgrade } from '../../src/upgrade/apply.js';
 import { allDefaultRows } from '../../src/upgrade/defaults.js';
@@ -150,6 +151,22 @@ describeEngines('init database on the LinOTP 2.12 sample', (engine) => {
       expect(Number((await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM audit'))[0].n)).toBe(0);
     } finally {
       await drop();
+    }
+  });
+
+  it('a fresh run killed between CREATE TABLE and CREATE INDEX is completed', async () => {
+    const t = await createTestDatabase(engine);
+    const db = await openDatabase(t.url);
+    try {
+      const [table] = createTableStatements(getTable(LINOTP_3_4, 'Token'), engine, { mysqlTable: 'utf8mb4' });
+      await db.execute(table);
+      const plan = await planUpgrade(db, {});
+      expect(plan.actions[0].effects.indexesToCreate).toHaveLength(7);
+      await applyUpgrade(db, {});
+      expect((await compareToModel(db, LINOTP_3_4)).issues).toEqual([]);
+    } finally {
+      await db.close();
+      await t.drop();
     }
   });
 
