@@ -153,7 +153,10 @@ export function convertIni(ini: IniFile, opts: ConvertOptions): Conversion {
   if (secretE) {
     const r = filePath(secretE);
     put('SECRET_FILE', r.path, [secretE]);
-    decide(secretE, 'converted', ['SECRET_FILE'], r.rebased ? 'the same encKey at its new place (--rebase)' : 'absolute path of the same encKey');
+    const relative = !secretE.value.trim().startsWith('/');
+    decide(secretE, relative ? 'needs-attention' : 'converted', ['SECRET_FILE'], relative
+      ? `relative path, taken as relative to the ini's directory (LinOTP 2 used its working directory): check that ${r.path} is the key`
+      : r.rebased ? 'the same encKey at its new place (--rebase)' : 'absolute path of the same encKey');
   } else warnings.push('the ini has no linotpSecretFile: LinOTP 3 will use ROOT_DIR/encKey; make sure the old key is there, or a new key is generated that cannot decrypt the database');
   for (const [key, name, renamed] of [['linotpAudit.key.private', 'AUDIT_PRIVATE_KEY_FILE', 'audit-private.pem'], ['linotpAudit.key.public', 'AUDIT_PUBLIC_KEY_FILE', 'audit-public.pem']] as const) {
     const e = eff(key);

@@ -39,7 +39,8 @@ export function convertLogging(ini: IniFile, opts: ConvertOptions): StepResult {
     const name = targetFor(LOG_NAMES[which], v);
     if (!name) return null;
     if (!settings.some((s) => s.name === name)) {
-      settings.push({ name, value, origins: [origin(section, key, line(section, key))], group: 'main', display: display ?? String(value) });
+      const where = line(section, key) ? origin(section, key, line(section, key)) : `[${section}] ${key} not set (Python logging default)`;
+      settings.push({ name, value, origins: [where], group: 'main', display: display ?? String(value) });
     }
     return name;
   };

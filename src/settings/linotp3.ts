@@ -10,7 +10,7 @@
  * Relative `*_DIR`/`*_FILE` values are resolved on read as `ROOT_DIR + '/./' + value`.
  * Every value keeps its source (`file:line`, `env LINOTP_X`, `default`).
  */
-import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { readCfg } from './pyliteral.js';
@@ -32,19 +32,33 @@ export interface SettingValue {
 
 export interface CfgFileReport {
   path: string;
-  status: 'loaded' | 'missing';
+  /** `unreadable`: exists but cannot be read (permissions) — LinOTP itself would stop here. */
+  status: 'loaded' | 'missing' | 'unreadable';
   optional: boolean;
 }
 
 export interface Linotp3Options {
   appRoot?: string;
   version?: LinotpVersion;
+  /** Read-permission check (default: access(2) R_OK); tests running as root replace it. */
+  readable?: (file: string) => boolean;
 }
+
+const canRead = (file: string) => {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 export class Linotp3Settings {
   readonly values = new Map<string, SettingValue>();
   readonly files: CfgFileReport[] = [];
   readonly warnings: string[] = [];
+  /** Files that exist but could not be read: settings from them are unknown. */
+  readonly unreadable: string[] = [];
   cfgList = '';
   cfgListSource: 'LINOTP_CFG' | 'linotp-cfg-default' | 'Debian default' = 'Debian default';
 
@@ -156,6 +170,17 @@ export function expandCfgEntry(entry: string, appRoot: string): string[] {
   return matches.length ? matches.sort(byCodePoint) : [fn];
 }
 
+/**
+ * A file we may not read (Debian's conf.d/01-debian-database.cfg is mode 0600). LinOTP would stop;
+ * we record it so that commands given --database-uri/--enc-key still work, and resolve.ts refuses
+ * to guess a value that file might set.
+ */
+function unreadable(s: Linotp3Settings, file: string, optional: boolean, code: string | undefined): void {
+  s.files.push({ path: file, status: 'unreadable', optional });
+  s.unreadable.push(file);
+  s.warnings.push(`cannot read ${file} (${code ?? 'error'}): settings it may hold are unknown; run as root or as the linotp user`);
+}
+
 /** Computes the effective LinOTP 3 settings for the given environment. */
 export function loadLinotp3Settings(env: NodeJS.ProcessEnv, opts: Linotp3Options = {}): Linotp3Settings {
   const appRoot = opts.appRoot ?? DEBIAN_APP_ROOT;
@@ -181,7 +206,7 @@ export function loadLinotp3Settings(env: NodeJS.ProcessEnv, opts: Linotp3Options
     for (let entry of s.cfgList.split(':')) {
       const optional = entry.startsWith('-');
       if (optional) entry = entry.slice(1);
-      for (const file of expandCfgEntry(entry, appRoot)) loadFile(s, file, optional);
+      for (const file of expandCfgEntry(entry, appRoot)) loadFile(s, file, optional, opts.readable ?? canRead);
     }
   }
 
@@ -199,19 +224,20 @@ export function loadLinotp3Settings(env: NodeJS.ProcessEnv, opts: Linotp3Options
   return s;
 }
 
-function loadFile(s: Linotp3Settings, file: string, optional: boolean): void {
+function loadFile(s: Linotp3Settings, file: string, optional: boolean, readable: (file: string) => boolean): void {
   let st;
   try {
     st = statSync(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new InputError(`cannot read ${file}: ${code}`, 'run as root or as the linotp user', err);
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') return unreadable(s, file, optional, code);
   }
   if (!st || st.isDirectory()) {
     s.files.push({ path: file, status: 'missing', optional });
     if (!optional) s.warnings.push(`configuration from ${file} failed (check location and permissions)`);
     return;
   }
+  if (!readable(file)) return unreadable(s, file, optional, 'EACCES');
   const cfg = readCfg(file);
   s.files.push({ path: file, status: 'loaded', optional });
   // Flask's from_object walks dir(module): names in sorted order, the last value of each.

@@ -150,6 +150,37 @@ describe('resolveInstallation precedence', () => {
     }
   });
 
+  it('an unreadable cfg file blocks guessing from lower sources, but not flags or env', () => {
+    ini();
+    const cfg = write('conf.d/01-debian-database.cfg', "DATABASE_URI = 'mysql://x:y@h/d'\n");
+    const opts = { appRoot, readable: (f: string) => f !== cfg };
+    const env = { LINOTP_CFG: `${dir}/conf.d` };
+    const r = resolveInstallation({ ini: 'etc/linotp2/linotp.ini' }, env, dir, opts);
+    expect(r.settings.files).toEqual([{ path: cfg, status: 'unreadable', optional: false }]);
+    expect(r.databaseUri).toBeUndefined();
+    expect(() => requireDatabaseUri(r)).toThrow(/database URL unknown: cannot read .*01-debian-database\.cfg/);
+    expect(() => requireEncKeyPath(r)).toThrow(InputError);
+    expect(r.warnings.join()).toMatch(/run as root or as the linotp user/);
+    const withEnv = resolveInstallation({ ini: 'etc/linotp2/linotp.ini' }, { ...env, LINOTP_DATABASE_URI: 'sqlite:////a.db' }, dir, opts);
+    expect(requireDatabaseUri(withEnv).source).toBe('env LINOTP_DATABASE_URI');
+    const withFlags = resolveInstallation({ databaseUri: 'sqlite:////b.db', encKey: '/k' }, env, dir, opts);
+    expect(requireEncKeyPath(withFlags).value).toBe('/k');
+  });
+
+  it('cfg files LinOTP-migrate cannot read as literals are fatal, unless both flags are given', () => {
+    const cfg = write('c/code.cfg', "import os\nDATABASE_URI = os.environ['X']\n");
+    expect(() => resolveInstallation({ databaseUri: 'sqlite:////b.db' }, { LINOTP_CFG: cfg }, dir, { appRoot })).toThrow(/code\.cfg:1: 'import' statements/);
+    const r = resolveInstallation({ databaseUri: 'sqlite:////b.db', encKey: '/k' }, { LINOTP_CFG: cfg }, dir, { appRoot });
+    expect(r.warnings[0]).toMatch(/LinOTP 3 settings ignored: .*code\.cfg:1/);
+  });
+
+  it('the ini follows PasteDeploy: [DEFAULT] beats [app:main] unless "set"', () => {
+    write('p/linotp.ini', '[DEFAULT]\nsqlalchemy.url = sqlite:////default.db\nlinotpSecretFile = /d/encKey\n[app:main]\nsqlalchemy.url = sqlite:////app.db\nset linotpSecretFile = /s/encKey\n');
+    const r = resolveInstallation({ ini: 'p/linotp.ini' }, { LINOTP_CFG: '' }, dir, { appRoot });
+    expect(r.databaseUri?.value).toBe('sqlite:////default.db');
+    expect(r.encKeyPath).toEqual({ value: '/s/encKey', source: `${dir}/p/linotp.ini:6` });
+  });
+
   it('a missing --ini is an InputError', () => {
     expect(() => resolveInstallation({ ini: 'nope.ini' }, { LINOTP_CFG: '' }, dir, { appRoot })).toThrow(/cannot read ini file/);
   });
