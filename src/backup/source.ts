@@ -119,6 +119,20 @@ function checkEntry(path: string, e: TarEntry): void {
   }
 }
 
+/** A file's bytes (gunzipped when `gzip`), with read and decompression errors as one-line InputErrors. */
+async function* readFileStream(path: string, gzip: boolean): AsyncGenerator<Buffer> {
+  const raw = createReadStream(path);
+  const stream = gzip ? raw.pipe(createGunzip()) : raw;
+  raw.on('error', (e) => stream.destroy(e));
+  try {
+    for await (const c of stream as AsyncIterable<Buffer>) yield c;
+  } catch (e) {
+    throw new InputError(`${path} cannot be read: ${(e as Error).message} (the file is truncated or damaged)`, 'use another copy of the backup');
+  } finally {
+    raw.destroy();
+  }
+}
+
 export async function openBackup(path: string): Promise<BackupSource> {
   if (!existsSync(path)) throw new InputError(`backup file ${path} does not exist`, 'check the path (backup list shows the backups in BACKUP_DIR)');
   const st = statSync(path);
@@ -126,7 +140,7 @@ export async function openBackup(path: string): Promise<BackupSource> {
   const gzip = isGzip(path);
   if (await isTar(path, gzip)) return openTar(path, gzip);
   // a loose dump
-  const open = (): AsyncIterable<Buffer> => (gzip ? createReadStream(path).pipe(createGunzip()) : createReadStream(path)) as AsyncIterable<Buffer>;
+  const open = (): AsyncIterable<Buffer> => readFileStream(path, gzip);
   const dialect = sniffDialect(await readHead(open()), path);
   const { sha, bytes } = await hashStream(open());
   const src: BackupSource = { path, kind: 'dump', gzip, dumpName: basename(path), dumpBytes: bytes, dialect, openDump: open, dumpSha256: sha };

@@ -94,6 +94,12 @@ export async function* readTar(file: string, gzip: boolean): AsyncGenerator<TarE
   const errors: Error[] = [];
   source.on('error', (e: Error) => errors.push(e));
   const reader = new ByteReader(source as AsyncIterable<Buffer>);
+  // A gzip/read error explains a short read better than "ends inside …".
+  const explain = (e: unknown): InputError => {
+    if (errors.length) return corrupt(file, `${errors[0].message} (the file is truncated or damaged)`);
+    if (e instanceof InputError) return e;
+    return corrupt(file, `${(e as Error).message} (the file is truncated or damaged)`);
+  };
   let longName: string | undefined;
   let pax: Record<string, string> = {};
   try {
@@ -125,8 +131,13 @@ export async function* readTar(file: string, gzip: boolean): AsyncGenerator<TarE
       let remaining = realSize;
       const body = (async function* () {
         while (remaining > 0) {
-          const chunk = await reader.readSome(Math.min(remaining, 1 << 20));
-          if (chunk.length === 0) throw corrupt(file, `it ends inside the member ${name}`);
+          let chunk: Buffer;
+          try {
+            chunk = await reader.readSome(Math.min(remaining, 1 << 20));
+          } catch (e) {
+            throw explain(e);
+          }
+          if (chunk.length === 0) throw explain(corrupt(file, `it ends inside the member ${name}`));
           remaining -= chunk.length;
           yield chunk;
         }
@@ -144,9 +155,7 @@ export async function* readTar(file: string, gzip: boolean): AsyncGenerator<TarE
       if (pad && (await reader.read(pad)).length < pad) throw corrupt(file, 'it ends inside padding');
     }
   } catch (e) {
-    if (errors.length && !(e instanceof InputError)) throw corrupt(file, errors[0].message);
-    if (errors.length && e instanceof InputError) throw corrupt(file, errors[0].message.replace(/^.*?: /, ''));
-    throw e;
+    throw explain(e);
   } finally {
     raw.destroy();
   }

@@ -3,37 +3,16 @@
 import { execFileSync, execSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackup } from '../../src/backup/create.js';
 import { checkKey, inspectDump } from '../../src/backup/inspect.js';
 import { openBackup } from '../../src/backup/source.js';
-import { commands } from '../../src/cli/backup.js';
-import { Output } from '../../src/cli/output.js';
-import type { CommandContext } from '../../src/cli/spec.js';
 import { parseDbUrl } from '../../src/db/url.js';
 import { serverAvailable } from '../helpers/db.js';
-import { fixtureDb, freshDb, tableContent, tmp } from './helpers.js';
+import { fixtureDb, freshDb, runBackup, tableContent, tmp } from './helpers.js';
 
 const PASS = 'LinOTP2 backup passphrase';
 const TABLES = ['Config', 'Token', 'TokenRealm', 'Realm', 'challenges', 'audit', 'imported_user'];
-
-/** Runs a backup subcommand in-process, as the CLI would, with --json output captured. */
-export async function runBackup(sub: string, opts: Record<string, unknown>, env: Record<string, string> = {}, cwd = process.cwd()) {
-  const spec = commands.find((c) => c.path[1] === sub)!;
-  let stdout = '';
-  let stderr = '';
-  const sink = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) });
-  const out = new Output({ json: true, quiet: false, verbose: 0, color: false, stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) });
-  const ctx: CommandContext = { out, global: { json: true, verbose: 0, quiet: false, yes: true, color: false }, env: { ...env }, cwd, stdin: { isTTY: false } as NodeJS.ReadStream };
-  let error: any;
-  try {
-    await spec.run(ctx, [], opts);
-  } catch (e) {
-    error = e;
-  }
-  return { doc: stdout ? JSON.parse(stdout) : undefined, stderr, error };
-}
 
 function mysqlDbName(url: string): string {
   return parseDbUrl(url).database;

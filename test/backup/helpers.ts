@@ -2,6 +2,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { commands } from '../../src/cli/backup.js';
+import { Output } from '../../src/cli/output.js';
+import type { CommandContext } from '../../src/cli/spec.js';
 import { openDatabase } from '../../src/db/index.js';
 import type { Db, SqlValue } from '../../src/db/types.js';
 import { buildInstallation, type Installation } from '../../src/fixtures/installation.js';
@@ -55,3 +59,21 @@ export async function tableContent(db: Db, table: string): Promise<string[]> {
     .map((r) => cols.map((c) => `${c}=${norm(r[c], def?.columns.find((x) => x.name === c)?.type)}`).join('|'))
     .sort();
 }
+
+/** Runs a backup subcommand in-process, as the CLI would, with --json output captured. */
+export async function runBackup(sub: string, opts: Record<string, unknown>, env: Record<string, string> = {}, cwd = process.cwd()) {
+  const spec = commands.find((c) => c.path[1] === sub)!;
+  let stdout = '';
+  let stderr = '';
+  const sink = (f: (s: string) => void) => new Writable({ write: (c, _e, cb) => (f(String(c)), cb()) });
+  const out = new Output({ json: true, quiet: false, verbose: 0, color: false, stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) });
+  const ctx: CommandContext = { out, global: { json: true, verbose: 0, quiet: false, yes: true, color: false }, env: { ...env }, cwd, stdin: { isTTY: false } as NodeJS.ReadStream };
+  let error: any;
+  try {
+    await spec.run(ctx, [], opts);
+  } catch (e) {
+    error = e;
+  }
+  return { doc: stdout ? JSON.parse(stdout) : undefined, stderr, error };
+}
+
