@@ -15,6 +15,7 @@ export async function loadCommandSpecs(): Promise<CommandSpec[]> {
     import('./backup.js').then((m) => m.commands),
     import('./audit.js').then((m) => m.commands),
     import('./admin.js').then((m) => m.commands),
+    import('./rehearse.js').then((m) => m.commands),
   ]);
   return groups.flat();
 }

@@ -1,0 +1,58 @@
+/**
+ * Rows per table: the backup's counts against the upgraded scratch database, with what the upgrade
+ * changes by design taken from the steps' own results (never guessed): challenges deleted by
+ * migration step 3.2.2.0, audit rows deleted with --truncate-audit, Config rows and the admin realm
+ * inserted by the defaults, Config markers removed by fix-db-encoding, the rehearsed admin added.
+ */
+import type { RehearsalState } from './steps.js';
+import type { TableCount } from './types.js';
+
+function sumApplied(s: RehearsalState, field: string): number {
+  let n = 0;
+  for (const a of s.upgrade?.applied ?? []) {
+    const v = a.result[field];
+    if (typeof v === 'number') n += v;
+  }
+  return n;
+}
+
+/** Expected change per table (lower-case name) and why. */
+function designedChanges(s: RehearsalState): Map<string, { delta: number; why: string[] }> {
+  const m = new Map<string, { delta: number; why: string[] }>();
+  const add = (table: string, delta: number, why: string) => {
+    if (!delta) return;
+    const e = m.get(table) ?? { delta: 0, why: [] };
+    e.delta += delta;
+    e.why.push(why);
+    m.set(table, e);
+  };
+  add('challenges', -sumApplied(s, 'challengesDeleted'), 'open challenges deleted by migration step 3.2.2.0');
+  add('audit', -sumApplied(s, 'auditRowsDeleted'), 'audit rows deleted (--truncate-audit)');
+  add('config', sumApplied(s, 'configRowsInserted'), 'LinOTP 3.4 default settings, admin resolver and realm inserted');
+  add('realm', sumApplied(s, 'realmRowsInserted'), 'admin realm created');
+  if (s.encoding?.marker.removed) add('config', -1, 'marker linotp.utf8_conversion removed by fix-db-encoding');
+  if (s.details.admin?.action === 'created') add('imported_user', 1, `local admin ${s.details.admin.name} created`);
+  return m;
+}
+
+export async function countRows(s: RehearsalState): Promise<TableCount[]> {
+  const db = s.target!.db;
+  const info = s.backup!.info;
+  const skipped = new Set((s.restore?.plan.skipped ?? []).map((x) => x.table));
+  const present = await db.listTables();
+  const designed = designedChanges(s);
+  const out: TableCount[] = [];
+  for (const t of info.tables) {
+    const name = present.find((p) => p === t.name) ?? present.find((p) => p.toLowerCase() === t.name.toLowerCase());
+    if (skipped.has(t.name)) {
+      out.push({ table: t.name, backup: t.rows, after: null, expectedDelta: -t.rows, why: 'not a LinOTP table: not restored into another engine', ok: true });
+      continue;
+    }
+    let after: number | null = null;
+    if (name) after = Number((await db.query(`SELECT COUNT(*) AS n FROM ${db.dialect.quoteIdent(name)}`))[0].n);
+    const d = designed.get(t.name.toLowerCase());
+    const expectedDelta = d?.delta ?? 0;
+    out.push({ table: t.name, backup: t.rows, after, expectedDelta, why: d?.why.join('; '), ok: after !== null && after === t.rows + expectedDelta });
+  }
+  return out;
+}

@@ -1,0 +1,101 @@
+/**
+ * `rehearse`: the whole LinOTP 2 → 3 upgrade on a scratch target, timed step by step, with one
+ * report. The target is prepared (or refused) first; then config → backup → restore → upgrade →
+ * encoding → admin → verify → api-check. The first failing step stops the run; the target is
+ * removed unless `keep`. The report says passed (exit 0), failed (3: a check failed, e.g. a wrong
+ * key) or error (1: something operational, e.g. an unreachable database).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { productionCommands } from './production.js';
+import { describeError, StepRunner, type StepHooks } from './runner.js';
+import { STEP_TITLES, stepAdmin, stepApiCheck, stepBackup, stepConfig, stepEncoding, stepRestore, stepUpgrade, stepVerify, type RehearsalState, type RehearseOptions } from './steps.js';
+import { closeTarget, openTarget } from './target.js';
+import { REPORT_FORMAT, REPORT_VERSION, type CheckStatus, type RehearsalReport } from './types.js';
+
+export type { RehearseOptions } from './steps.js';
+export type { RehearsalReport } from './types.js';
+
+function toolVersion(): string {
+  try {
+    return JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function runRehearsal(opts: RehearseOptions, hooks: StepHooks = {}): Promise<RehearsalReport> {
+  const cwd = opts.cwd ?? process.cwd();
+  const o: RehearseOptions = {
+    ...opts,
+    cwd,
+    backup: resolve(cwd, opts.backup),
+    ini: opts.ini ? resolve(cwd, opts.ini) : undefined,
+    encKeyPath: opts.encKeyPath ? resolve(cwd, opts.encKeyPath) : undefined,
+    accessLogs: opts.accessLogs?.map((f) => resolve(cwd, f)),
+  };
+  const started = new Date();
+  const run = new StepRunner(hooks);
+  const s: RehearsalState = { opts: o, run, tables: [], details: {} };
+  let targetInfo: RehearsalReport['target'] = { url: '', engine: '', scratch: !o.targetDb, kept: Boolean(o.keep), removed: false };
+  // The target first: a refused or unreachable target stops everything before any work.
+  s.target = await openTarget({ targetDb: o.targetDb, yes: o.yes, tmpBase: o.tmpBase });
+  targetInfo = { ...targetInfo, url: s.target.url, engine: s.target.engine };
+  try {
+    if (o.ini) await run.run('config', STEP_TITLES.config, () => stepConfig(s));
+    else run.skip('config', STEP_TITLES.config, 'not-requested', 'no --ini given');
+    await run.run('backup', STEP_TITLES.backup, () => stepBackup(s), { required: true });
+    await run.run('restore', STEP_TITLES.restore, () => stepRestore(s), { required: true });
+    await run.run('upgrade', STEP_TITLES.upgrade, () => stepUpgrade(s), { required: true });
+    await run.run('encoding', STEP_TITLES.encoding, () => stepEncoding(s));
+    if (o.admin) await run.run('admin', STEP_TITLES.admin, () => stepAdmin(s));
+    else run.skip('admin', STEP_TITLES.admin, 'not-requested', 'no --admin given');
+    await run.run('verify', STEP_TITLES.verify, () => stepVerify(s), { required: true });
+    if (o.accessLogs?.length) await run.run('api-check', STEP_TITLES['api-check'], () => stepApiCheck(s));
+    else run.skip('api-check', STEP_TITLES['api-check'], 'not-requested', 'no --access-log given');
+  } finally {
+    try {
+      targetInfo.removed = await closeTarget(s.target, Boolean(o.keep));
+    } catch (e) {
+      run.warnings.push(`the scratch target could not be removed: ${describeError(e).message}`);
+    }
+  }
+  if (o.keep) run.warnings.push(`the target was kept: ${s.target.dir ? s.target.dir + '/linotp.db' : s.target.url}`);
+
+  const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0 };
+  for (const c of run.checks) counts[c.status]++;
+  const operational = run.stoppedBy?.error?.kind === 'operational';
+  const outcome = operational ? 'error' : counts.fail ? 'failed' : 'passed';
+  const finished = new Date();
+  const report: RehearsalReport = {
+    format: REPORT_FORMAT,
+    version: REPORT_VERSION,
+    tool: { name: 'linotp-migrate', version: toolVersion() },
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    seconds: Math.round(finished.getTime() - started.getTime()) / 1000,
+    outcome,
+    ok: outcome === 'passed',
+    exitCode: outcome === 'passed' ? 0 : outcome === 'failed' ? 3 : 1,
+    input: {
+      backup: o.backup,
+      backupKind: s.backup?.report.kind,
+      dumpDialect: s.backup?.report.dialect,
+      modelVersion: s.backup?.report.modelVersion,
+      ini: o.ini ?? null,
+      encKey: s.key ? { source: s.key.source, fingerprint: s.key.fingerprint() } : null,
+      accessLogs: o.accessLogs ?? [],
+      admin: o.admin?.name ?? null,
+    },
+    target: targetInfo,
+    steps: run.steps,
+    checks: run.checks,
+    counts,
+    tables: s.tables,
+    details: s.details,
+    warnings: run.warnings,
+    production: [],
+  };
+  report.production = productionCommands(report, o);
+  return report;
+}
