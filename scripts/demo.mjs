@@ -1,38 +1,50 @@
 #!/usr/bin/env node
-// `npm run demo` (after `npm run build`): shows linotp-migrate on the committed LinOTP 2 demo
-// installation in fixtures/demo (SQLite, so no database server is needed). Until `rehearse`
-// exists, the demo is `verify`. Nothing is written into fixtures/: verify is read-only, and the
-// demo checks that the installation's files are unchanged afterwards.
+// `npm run demo` (after `npm run build`): rehearses the LinOTP 2 → 3 upgrade of the committed demo
+// installation in fixtures/demo — a linotp-backup-style archive (mariadb-dump with double-encoded
+// names + encKey_*.gpg, built by scripts/make-demo-backup.mjs), its passphrase file, linotp.ini and
+// the old server's access log — into a temporary SQLite database (no server needed), and prints the
+// human report. The reports (report.json, report.md, junit.xml) go to a temporary directory;
+// nothing is written into fixtures/ (checked afterwards).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const demo = join(root, 'fixtures', 'demo');
-const files = ['linotp.ini', 'encKey', 'token.db'];
-const digest = () => {
+const snapshot = () => {
   const h = createHash('sha256');
-  for (const f of files) h.update(readFileSync(join(demo, f)));
+  for (const f of readdirSync(demo).sort()) h.update(f).update(readFileSync(join(demo, f)));
   return h.digest('hex');
 };
 
-function step(title, args) {
-  process.stdout.write(`\n$ linotp-migrate ${args.join(' ')}\n`);
-  const r = spawnSync(process.execPath, [join(root, 'bin', 'linotp-migrate.js'), ...args], { cwd: root, stdio: 'inherit' });
-  return r.status ?? 1;
-}
-
-const before = digest();
-console.log('linotp-migrate demo: a LinOTP 2.12 installation in fixtures/demo (linotp.ini, encKey, SQLite token.db)');
-const code = step('verify', ['verify', '--ini', 'fixtures/demo/linotp.ini']);
-if (digest() !== before) {
+const before = snapshot();
+const reportDir = process.env.DEMO_REPORT_DIR ?? mkdtempSync(join(tmpdir(), 'linotp-migrate-demo-'));
+const args = [
+  'rehearse',
+  '--backup', 'fixtures/demo/linotp2.backup.tar.gz',
+  '--passphrase-file', 'fixtures/demo/backup-passphrase.txt',
+  '--ini', 'fixtures/demo/linotp.ini',
+  '--admin', 'admin',
+  '--admin-password-file', 'fixtures/demo/admin-password.txt',
+  '--access-log', 'fixtures/demo/access.log',
+  '--report-dir', reportDir,
+  ...process.argv.slice(2),
+];
+console.log('linotp-migrate demo: rehearse the upgrade of the LinOTP 2.12 installation in fixtures/demo into a scratch SQLite database');
+console.log(`\n$ linotp-migrate ${args.join(' ')}\n`);
+const started = Date.now();
+const r = spawnSync(process.execPath, [join(root, 'bin', 'linotp-migrate.js'), ...args], { cwd: root, stdio: 'inherit' });
+const seconds = ((Date.now() - started) / 1000).toFixed(1);
+const code = r.status ?? 1;
+if (snapshot() !== before) {
   console.error('demo: fixtures/demo was modified — this is a bug');
   process.exit(1);
 }
 if (code !== 0) {
-  console.error(`demo: verify exited ${code}`);
+  console.error(`\ndemo: rehearse exited ${code} after ${seconds} s (reports in ${reportDir})`);
   process.exit(code);
 }
-console.log('\ndemo finished: verify passed (exit 0).');
+console.log(`\ndemo finished in ${seconds} s: the rehearsal passed (exit 0). Reports: ${reportDir}/report.md, report.json, junit.xml`);
