@@ -4,7 +4,8 @@
  * clients, never with the size of the logs.
  */
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { InputError, UsageError } from '../errors.js';
@@ -44,21 +45,29 @@ export function maskQueryValues(text: string): string {
 }
 
 async function checkReadable(path: string): Promise<{ size: number; gzip: boolean }> {
-  let size: number;
+  let st: Awaited<ReturnType<typeof stat>>;
   try {
-    const st = await stat(path);
-    if (st.isDirectory()) throw new InputError(`access log is a directory: ${path}`, 'pass the log files themselves, e.g. --access-log /var/log/apache2/access.log*');
-    size = st.size;
+    st = await stat(path);
   } catch (err) {
-    if (err instanceof InputError) throw err;
     throw readError(path, err);
+  }
+  if (st.isDirectory()) throw new InputError(`access log is a directory: ${path}`, 'pass the log files themselves, e.g. --access-log /var/log/apache2/access.log*');
+  if (!st.isFile()) {
+    // A pipe (`--access-log <(ssh web1 cat access.log)`): opening it to peek would eat its first bytes,
+    // so only the name can say gzip; `<(zcat …)` is the usual way anyway.
+    try {
+      await access(path, constants.R_OK);
+    } catch (err) {
+      throw readError(path, err);
+    }
+    return { size: 0, gzip: path.endsWith('.gz') };
   }
   try {
     const fh = await open(path, 'r');
     try {
       const buf = Buffer.alloc(2);
       const { bytesRead } = await fh.read(buf, 0, 2, 0);
-      return { size, gzip: bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b };
+      return { size: st.size, gzip: bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b };
     } finally {
       await fh.close();
     }

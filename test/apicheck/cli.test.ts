@@ -81,6 +81,14 @@ describe('linotp-migrate api-check (built binary)', () => {
     expect(doc.apiCalls).toBe(expected.prefixes.get('/linotp'));
   });
 
+  it('reads a pipe (process substitution) without losing its first bytes', () => {
+    const r = spawnSync('bash', ['-c', `${JSON.stringify(process.execPath)} ${JSON.stringify(bin)} api-check --json --access-log <(cat ${JSON.stringify(depOnly)}) <(gzip -dc ${JSON.stringify(log)})`], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as ApiCheckReport;
+    expect(doc.files.map((f) => [f.lines, f.malformed, f.compressed])).toEqual([[1, 0, false], [30_000, expected.malformed, false]]);
+    expect(doc.summary.deprecated.findings).toBeGreaterThan(0);
+  });
+
   it('a missing log is one error line naming it (exit 1)', () => {
     const missing = join(dir, 'missing.log');
     const r = run(['api-check', '--access-log', okOnly, missing]);
