@@ -26,7 +26,7 @@
  * without the `, client=` part; that form is tried only when `client` is empty.
  */
 import { createPublicKey, verify as rsaVerify, createPrivateKey, sign as rsaSign, constants, type KeyObject, createHash } from 'node:crypto';
-import iconv from 'iconv-lite';
+import { encodeMysqlLatin1 } from '../encoding/mysql-latin1.js';
 import { KeyError } from '../errors.js';
 import type { Db, Row, SqlValue } from '../db/types.js';
 import { isLinotp3Timestamp } from './timezone.js';
@@ -185,15 +185,21 @@ export interface CheckOptions {
 const FORMS: ByteForm[] = ['utf-8', 'ucs-4', 'ucs-2'];
 
 /**
- * MySQL tables written by LinOTP 2 over a latin1 connection hold UTF-8 bytes read back as cp1252
- * ("jÃ¼rgen"); the signature covers the real text. Undo that once when the row does not verify as read.
+ * MySQL tables written by LinOTP 2 over a latin1 connection hold its UTF-8 bytes read as MySQL latin1
+ * characters ("jÃ¼rgen"); the signature covers the real text. Undo that once when the row does not
+ * verify as read (src/encoding/mysql-latin1.ts has MySQL's latin1, which is not ISO-8859-1).
  */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 function repairMojibake(s: string): string | undefined {
-  if (!/[\u0080-\uffff]/.test(s)) return undefined;
-  const bytes = iconv.encode(s, 'win1252');
-  const fixed = bytes.toString('utf8');
-  if (fixed.includes('\ufffd') || iconv.decode(bytes, 'win1252') !== s || fixed === s) return undefined;
-  return fixed;
+  if (!/[\u0080-\u00ff\u0152-\u2122]/.test(s)) return undefined;
+  const bytes = encodeMysqlLatin1(s);
+  if (!bytes) return undefined;
+  try {
+    const fixed = STRICT_UTF8.decode(bytes);
+    return fixed === s ? undefined : fixed;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Checks every audit row's LinOTP 2 signature with LinOTP 2's public key. Streams; memory stays bounded. */

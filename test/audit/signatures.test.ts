@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import type { Db } from '../../src/db/types.js';
-import { checkLinotp2Signatures, countLinotp2Signatures, linotp2AuditText, signLinotp2Row, loadRsaPublicKey } from '../../src/audit/signatures.js';
+import { checkLinotp2Signatures, countLinotp2Signatures, linotp2AuditBytes, linotp2AuditText, signLinotp2Row, loadRsaPublicKey } from '../../src/audit/signatures.js';
 import { sealReport, verifySealedReport } from '../../src/audit/seal.js';
 import { applyToUtc } from '../../src/audit/to-utc.js';
 import { KeyError } from '../../src/errors.js';
+import { doubleEncode } from '../../src/encoding/mysql-latin1.js';
 import { createTestDatabase, describeEngines } from '../helpers/db.js';
 import { type AuditRow, auditRow, createLinotp2AuditTable, insertAuditRows } from './audit-fixture.js';
 
@@ -25,6 +26,29 @@ describe('LinOTP 2 signed text', () => {
     );
     expect(linotp2AuditText(row, { withoutClient: true }).endsWith('INFO, 0')).toBe(true);
     expect(linotp2AuditText({ ...row, user: 'j\\u00fcrgen' }, { uencoded: true })).toContain('user=jürgen,');
+  });
+
+  it('accepts signatures made by OpenSSL EVP (what M2Crypto called) over the UTF-8 and UCS-4 text', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'lmt-ossl-'));
+    const t = await createTestDatabase('sqlite');
+    const db = await openDatabase(t.url);
+    try {
+      writeFileSync(join(tmp, 'private.pem'), old.privateKey);
+      const rows = [auditRow(1, '2024-05-02 10:15:01.123456', { user: 'zoë' }), auditRow(2, '2024-05-02 10:15:02.000001')];
+      rows.forEach((r, i) => {
+        writeFileSync(join(tmp, 'msg'), linotp2AuditBytes(linotp2AuditText(r), i === 0 ? 'utf-8' : 'ucs-4'));
+        const ssl = spawnSync('openssl', ['dgst', '-sha256', '-sign', join(tmp, 'private.pem'), '-out', join(tmp, 'sig'), join(tmp, 'msg')]);
+        expect(ssl.status).toBe(0);
+        r.signature = readFileSync(join(tmp, 'sig')).toString('hex');
+      });
+      await createLinotp2AuditTable(db);
+      await insertAuditRows(db, rows);
+      expect(await checkLinotp2Signatures(db, old.publicKey)).toMatchObject({ valid: 2, invalid: 0, matchedForms: { 'utf-8': 1, 'ucs-4': 1 } });
+    } finally {
+      await db.close();
+      await t.drop();
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 
   it('refuses a key that is not an RSA public key', () => {
@@ -45,9 +69,10 @@ function buildRows(): { rows: AuditRow[]; tampered: number[]; expectedValid: num
     rows.push(r);
   }
   // LinOTP 2 over a latin1 MySQL connection: stored text is mojibake, the signature covers the real text.
-  const moj = auditRow(301, '2024-10-27 03:00:00.000000', { user: 'jürgen' });
+  const moj = auditRow(301, '2024-10-27 03:00:00.000000', { user: 'Łukasz', info: 'jürgen ‚quoted‘' });
   moj.signature = signLinotp2Row(moj, old.privateKey);
-  moj.user = Buffer.from('jürgen', 'utf8').toString('latin1');
+  moj.user = doubleEncode('Łukasz');
+  moj.info = doubleEncode('jürgen ‚quoted‘');
   rows.push(moj);
   rows.push(auditRow(302, '2024-10-27 03:00:01.000000', { signature: '' }));
   rows.push(auditRow(303, '2024-10-27 03:00:02.000000', { signature: null }));
