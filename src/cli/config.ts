@@ -78,7 +78,7 @@ export const commands: CommandSpec[] = [
       ctx.out.result(res, (d) => {
         const head = `LINOTP_CFG (${d.cfgListSource}): ${d.cfgList || '(no files)'}\n` +
           d.files.map((f) => `  ${f.status === 'loaded' ? 'loaded ' : 'missing'} ${f.path}${f.optional ? ' (optional)' : ''}`).join('\n');
-        const rows = d.settings.map((s) => [s.name + (s.unknown ? ' (ignored by LinOTP)' : ''), s.value, s.source, ...(opts.explain ? [s.type ?? '', s.description ?? ''] : [])]);
+        const rows = d.settings.map((s) => [s.name + (s.unknown ? ' (ignored by LinOTP)' : ''), cut(s.value, 70), s.source, ...(opts.explain ? [s.type ?? '', s.description ?? ''] : [])]);
         return `${head}\n\n${renderTable(['setting', 'value', 'source', ...(opts.explain ? ['type', 'meaning'] : [])], rows)}`;
       });
     },

@@ -213,7 +213,11 @@ export function loadLinotp3Settings(env: NodeJS.ProcessEnv, opts: Linotp3Options
   for (const [key, raw] of Object.entries(env)) {
     if (!key.startsWith('LINOTP_') || key === 'LINOTP_CFG' || raw === undefined) continue;
     const item = findSetting(key.slice('LINOTP_'.length), version);
-    if (!item) continue;
+    if (!item) {
+      const other = SETTINGS.find((x) => x.name === key.slice('LINOTP_'.length));
+      if (other) s.warnings.push(`LinOTP ${version} ignores ${key} (a LinOTP ${other.versions.join('/')} setting)${other.renamedTo ? `; use LINOTP_${other.renamedTo}` : ''}`);
+      continue;
+    }
     try {
       s.values.set(item.name, { value: checkItem(item, raw, version), kind: 'env', source: `env ${key}` });
     } catch (err) {

@@ -79,6 +79,9 @@ describe('LINOTP_CFG file list', () => {
     expect(s.resolved('LOG_FILE_MAX_LENGTH')).toMatchObject({ value: 77, source: 'env LINOTP_LOG_FILE_MAX_LENGTH' });
     expect(s.get('SESSION_COOKIE_SECURE')).toBe(true);
     expect(s.values.has('FOO')).toBe(false);
+    expect(loadLinotp3Settings({ LINOTP_CFG: '', LINOTP_LOGFILE_DIR: '/x' }, { appRoot }).warnings).toEqual([
+      'LinOTP 3.4 ignores LINOTP_LOGFILE_DIR (a LinOTP 3.0/3.1 setting); use LINOTP_LOG_FILE_DIR',
+    ]);
     expect(s.get('SECRET_FILE')).toBe('/data/./encKey');
   });
 
