@@ -168,6 +168,9 @@ export async function analyzeAccessLogs(files: string[], opts: AnalyzeOptions = 
       }
       throw err;
     });
+    if (fs.malformed > 0 && fs.malformed === fs.lines - fs.blank) {
+      opts.onWarning?.(`${m.path}: none of its ${fs.malformed} lines is an access-log line of the accepted layouts — is it an access log (Apache common/combined, nginx combined)?`);
+    }
   }
 
   const findings = [...groups.values()].flatMap((byMethod) => [...byMethod.values()]).map((g) => toFinding(g, topClients));

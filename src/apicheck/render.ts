@@ -25,7 +25,8 @@ export function renderApiCheckReport(r: ApiCheckReport, c: ChalkInstance): strin
   out.push('');
 
   if (r.findings.length === 0) {
-    out.push('No LinOTP API calls found in these logs.');
+    out.push('No LinOTP API calls found in these logs.' + (r.requests > 0 && !r.options.prefix
+      ? ' If LinOTP sits below an unusual URL path, name it with --prefix.' : ''));
   } else {
     // Every rejected and deprecated row; ok rows only up to a screenful (scanner noise can add hundreds).
     const shown = r.findings.filter((f, i) => f.verdict !== 'ok' || i < r.findings.length - r.summary.ok.findings + MAX_OK_ROWS);

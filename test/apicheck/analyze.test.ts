@@ -167,6 +167,14 @@ describe('analyzeAccessLogs edge cases', () => {
     expect(r.findings.find((f) => f.endpoint === 'admin/wp-login')!.reason).toMatch(/^LinOTP 2 answered 404 to every one of these calls too/);
   });
 
+  it('warns when no line of a file is an access-log line (wrong file, custom format)', async () => {
+    const warnings: string[] = [];
+    const file = write('{"time":"2025-03-01T10:00:00Z","path":"/validate/check"}\n\n{"time":"x"}\n');
+    const r = await analyzeAccessLogs([file], { onWarning: (m) => warnings.push(m) });
+    expect(r.malformed.count).toBe(2);
+    expect(warnings).toEqual([`${file}: none of its 2 lines is an access-log line of the accepted layouts — is it an access log (Apache common/combined, nginx combined)?`]);
+  });
+
   it('an empty file and a file without a trailing newline', async () => {
     const empty = await analyzeAccessLogs([write('')]);
     expect(empty).toMatchObject({ lines: 0, apiCalls: 0, findings: [], firstSeen: null });
