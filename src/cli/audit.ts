@@ -73,8 +73,15 @@ function n(v: number): string {
   return v.toLocaleString('en-US');
 }
 
-function sampleRows(samples: TimestampSample[]): (string | number)[][] {
-  return samples.map((s) => [s.id, s.before ?? 'NULL', s.after ?? '(unchanged)']);
+function sampleRows(doc: ToUtcPlan): (string | number)[][] {
+  const tagged: [string, TimestampSample][] = [
+    ...doc.samples.map((s): [string, TimestampSample] => ['', s]),
+    ...doc.ambiguousSamples.map((s): [string, TimestampSample] => ['ambiguous', s]),
+    ...doc.nonexistentSamples.map((s): [string, TimestampSample] => ['nonexistent', s]),
+    ...doc.unparseableSamples.map((s): [string, TimestampSample] => ['unparseable', s]),
+  ];
+  tagged.sort(([, a], [, b]) => Number(a.id) - Number(b.id));
+  return tagged.map(([kind, s]) => [s.id, s.before ?? 'NULL', s.after ?? '(unchanged)', kind]);
 }
 
 export function renderToUtc(doc: ToUtcPlan | ToUtcResult, c: ChalkInstance, database: string): string {
@@ -93,8 +100,8 @@ export function renderToUtc(doc: ToUtcPlan | ToUtcResult, c: ChalkInstance, data
       ['left', 'right'],
     ),
   ];
-  const all = [...doc.samples, ...doc.ambiguousSamples, ...doc.nonexistentSamples, ...doc.unparseableSamples];
-  if (all.length) lines.push('', renderTable(['id', 'before', 'after'], sampleRows(all)));
+  const samples = sampleRows(doc);
+  if (samples.length) lines.push('', renderTable(['id', 'before', 'after', ''], samples));
   if (applied) lines.push('', c.green(`${n(doc.converted)} rows converted in ${(doc.elapsedMs / 1000).toFixed(1)} s (${n(doc.rowsPerSecond)} rows/s)`));
   return lines.join('\n');
 }
