@@ -2,7 +2,8 @@
  * Rows per table: the backup's counts against the upgraded scratch database, with what the upgrade
  * changes by design taken from the steps' own results (never guessed): challenges deleted by
  * migration step 3.2.2.0, audit rows deleted with --truncate-audit, Config rows and the admin realm
- * inserted by the defaults, Config markers removed by fix-db-encoding, the rehearsed admin added.
+ * inserted by the defaults, the utf8 marker step 3.0.0.0 inserts on MySQL and fix-db-encoding removes,
+ * the rehearsed admin added.
  */
 import type { RehearsalState } from './steps.js';
 import type { TableCount } from './types.js';
@@ -29,6 +30,8 @@ function designedChanges(s: RehearsalState): Map<string, { delta: number; why: s
   add('challenges', -sumApplied(s, 'challengesDeleted'), 'open challenges deleted by migration step 3.2.2.0');
   add('audit', -sumApplied(s, 'auditRowsDeleted'), 'audit rows deleted (--truncate-audit)');
   add('config', sumApplied(s, 'configRowsInserted'), 'LinOTP 3.4 default settings, admin resolver and realm inserted');
+  const suggested = (s.upgrade?.applied ?? []).some((a) => a.result.utf8ConversionSuggested === true);
+  if (suggested) add('config', 1, 'marker linotp.utf8_conversion inserted by migration step 3.0.0.0 (MySQL)');
   add('realm', sumApplied(s, 'realmRowsInserted'), 'admin realm created');
   if (s.encoding?.marker.removed) add('config', -1, 'marker linotp.utf8_conversion removed by fix-db-encoding');
   if (s.details.admin?.action === 'created') add('imported_user', 1, `local admin ${s.details.admin.name} created`);

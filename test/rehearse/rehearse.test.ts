@@ -1,0 +1,166 @@
+/** `rehearse` core, in-process: the demo backup into SQLite, MariaDB and PostgreSQL; wrong passphrase and key; target rules. */
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/index.js';
+import { runRehearsal } from '../../src/rehearse/index.js';
+import { NonEmptyTargetError } from '../../src/rehearse/target.js';
+import type { RehearsalReport } from '../../src/rehearse/types.js';
+import { createTestDatabase, describeEngines } from '../helpers/db.js';
+import { ACCESS_LOG, ADMIN_PASSWORD, ARCHIVE, demoSnapshot, DUMP, ENC_KEY, INI, PASSPHRASE, ROOT } from './helpers.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'lmt-rehearse-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const byId = (r: RehearsalReport, id: string) => r.checks.find((c) => c.id === id);
+const stepStatus = (r: RehearsalReport) => Object.fromEntries(r.steps.map((s) => [s.id, s.reason ? `${s.status}:${s.reason}` : s.status]));
+
+function expectPassedUpgrade(r: RehearsalReport) {
+  const failing = r.checks.filter((c) => c.status === 'fail');
+  expect(failing, JSON.stringify(failing, null, 1)).toEqual([]);
+  expect(r.outcome).toBe('passed');
+  expect(r.exitCode).toBe(0);
+  for (const id of ['backup.readable', 'backup.enc-key', 'restore.rows', 'upgrade.model-version', 'verify.token-seeds', 'verify.token-pins', 'verify.config-secrets', 'verify.admin-realm', 'verify.encoding', 'model-current', 'rows-preserved']) {
+    expect(byId(r, id)?.status, id).toBe('pass');
+  }
+  // the upgrade deletes open challenges by design; everything else is kept
+  const t = Object.fromEntries(r.tables.map((x) => [x.table.toLowerCase(), x]));
+  expect(t.challenges).toMatchObject({ backup: 2, after: 0, expectedDelta: -2, ok: true });
+  expect(t.token).toMatchObject({ backup: 23, after: 23, expectedDelta: 0 });
+  expect(t.tokenrealm).toMatchObject({ backup: 20, after: 20 });
+  expect(t.audit).toMatchObject({ backup: 44, after: 44 });
+  expect(t.realm.after).toBe(t.realm.backup + 1);
+  expect(r.details.encoding!.repairedValues).toBeGreaterThan(0);
+  expect(r.details.verify).toMatchObject({ keyVerdict: 'matches', valuesFailed: 0, mojibake: 0, model: '3.2.3.0' });
+  // a step record per step, with timings
+  expect(r.steps.map((s) => s.id)).toEqual(['config', 'backup', 'restore', 'upgrade', 'encoding', 'admin', 'verify', 'api-check']);
+  for (const s of r.steps.filter((x) => x.status === 'ok')) expect(s.seconds).toBeGreaterThanOrEqual(0);
+}
+
+describe('rehearse the demo backup into a scratch SQLite database', () => {
+  it('passes every check, with the ini, an admin and the access log; removes the scratch target; writes nothing into fixtures/', async () => {
+    const before = demoSnapshot();
+    const report = await runRehearsal({ backup: ARCHIVE, passphrase: PASSPHRASE, ini: INI, admin: { name: 'admin', password: ADMIN_PASSWORD }, accessLogs: [ACCESS_LOG], cwd: ROOT, tmpBase: tmp });
+    expectPassedUpgrade(report);
+    expect(stepStatus(report)).toEqual({ config: 'ok', backup: 'ok', restore: 'ok', upgrade: 'ok', encoding: 'ok', admin: 'ok', verify: 'ok', 'api-check': 'ok' });
+    expect(byId(report, 'admin.login')?.status).toBe('pass');
+    expect(byId(report, 'verify.local-admins')?.status).toBe('pass');
+    expect(report.tables.find((t) => t.table === 'imported_user')).toMatchObject({ backup: 8, after: 9, expectedDelta: 1 });
+    // api-check findings are warnings without --fail-on
+    expect(byId(report, 'api-check.rejected')).toMatchObject({ status: 'warn' });
+    expect(report.details.apiCheck!.rejected.calls).toBe(19);
+    expect(byId(report, 'config.needs-attention')?.status).toMatch(/pass|warn/);
+    expect(report.target).toMatchObject({ engine: 'sqlite', scratch: true, removed: true, kept: false });
+    expect(readdirSync(tmp).filter((d) => d.startsWith('linotp-rehearse-'))).toEqual([]);
+    expect(report.production.join('\n')).toMatch(/backup restore --file .* --install-enc-key/);
+    expect(demoSnapshot()).toBe(before);
+  }, 120_000);
+
+  it('a loose mariadb-dump with --enc-key; --keep leaves the scratch database', async () => {
+    const report = await runRehearsal({ backup: DUMP, encKeyPath: ENC_KEY, keep: true, cwd: ROOT, tmpBase: tmp });
+    expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(report.outcome).toBe('passed');
+    expect(stepStatus(report)).toMatchObject({ config: 'skipped:not-requested', admin: 'skipped:not-requested', 'api-check': 'skipped:not-requested' });
+    // without --admin nobody can log in yet: a warning naming what to do
+    expect(byId(report, 'verify.local-admins')).toMatchObject({ status: 'warn' });
+    expect(report.target.kept).toBe(true);
+    const file = report.target.url.replace(/^sqlite:\/\/\//, '');
+    expect(existsSync(file)).toBe(true);
+    const db = await openDatabase(`sqlite:///${file}`);
+    try {
+      expect((await db.query(`SELECT "Value" AS v FROM "Config" WHERE "Key" = 'linotp.sql_data_model_version'`))[0].v).toBe('3.2.3.0');
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
+  it('a wrong passphrase fails the rehearsal (exit 3) at the backup step, with a clear check and nothing after it', async () => {
+    const report = await runRehearsal({ backup: ARCHIVE, passphrase: 'not the passphrase', cwd: ROOT, tmpBase: tmp });
+    expect(report.outcome).toBe('failed');
+    expect(report.exitCode).toBe(3);
+    const c = byId(report, 'backup.enc-key')!;
+    expect(c.status).toBe('fail');
+    expect(c.summary).toMatch(/wrong passphrase for encKey_2611220830\.gpg/);
+    expect(c.hint).toMatch(/passphrase/);
+    expect(report.counts.fail).toBe(1);
+    expect(stepStatus(report)).toMatchObject({ backup: 'failed', restore: 'skipped:earlier-failure', upgrade: 'skipped:earlier-failure', verify: 'skipped:earlier-failure' });
+    expect(report.steps.find((s) => s.id === 'backup')!.error).toMatchObject({ kind: 'checks' });
+    expect(report.target.removed).toBe(true);
+  }, 60_000);
+
+  it('a mismatched encKey fails the rehearsal (exit 3) naming the key', async () => {
+    const other = join(tmp, 'other-encKey');
+    writeFileSync(other, Buffer.alloc(96, 0x5a));
+    const report = await runRehearsal({ backup: ARCHIVE, encKeyPath: other, passphrase: PASSPHRASE, cwd: ROOT, tmpBase: tmp });
+    expect(report.outcome).toBe('failed');
+    expect(report.exitCode).toBe(3);
+    const c = byId(report, 'backup.enc-key')!;
+    expect(c.status).toBe('fail');
+    expect(c.summary).toMatch(/does not decrypt|not the encKey in the backup/);
+    expect(c.items?.join('\n') ?? c.summary).toMatch(/not the encKey in the backup/);
+    expect(stepStatus(report).restore).toBe('skipped:earlier-failure');
+  }, 60_000);
+
+  it('no passphrase for the encrypted key: fails naming --passphrase-file', async () => {
+    const report = await runRehearsal({ backup: ARCHIVE, cwd: ROOT, tmpBase: tmp });
+    expect(report.exitCode).toBe(3);
+    expect(byId(report, 'backup.enc-key')).toMatchObject({ status: 'fail', summary: expect.stringMatching(/encrypted and no passphrase/), hint: expect.stringMatching(/--passphrase-file/) });
+  }, 60_000);
+
+  it('a missing backup file is an operational error (exit 1)', async () => {
+    const report = await runRehearsal({ backup: join(tmp, 'nope.sql'), encKeyPath: ENC_KEY, cwd: ROOT, tmpBase: tmp });
+    expect(report.outcome).toBe('error');
+    expect(report.exitCode).toBe(1);
+    expect(byId(report, 'step.backup')).toMatchObject({ status: 'fail', summary: expect.stringMatching(/does not exist/) });
+  });
+});
+
+describeEngines(
+  'rehearse into a server database',
+  (engine) => {
+    it(`passes on ${engine}; the target is emptied afterwards`, async () => {
+      const t = await createTestDatabase(engine);
+      try {
+        const report = await runRehearsal({ backup: ARCHIVE, passphrase: PASSPHRASE, ini: INI, accessLogs: [ACCESS_LOG], targetDb: t.url, cwd: ROOT });
+        const failing = report.checks.filter((c) => c.status === 'fail');
+        expect(failing, JSON.stringify(failing, null, 1)).toEqual([]);
+        expect(report.outcome).toBe('passed');
+        expect(report.target).toMatchObject({ engine, scratch: false, removed: true });
+        expect(report.target.url).not.toMatch(/lmt-Test-pw/);
+        for (const id of ['restore.rows', 'rows-preserved', 'verify.token-seeds', 'verify.encoding', 'model-current', 'verify.admin-realm']) expect(byId(report, id)?.status, id).toBe('pass');
+        expect(report.tables.find((x) => x.table === 'challenges')).toMatchObject({ after: 0, ok: true });
+        const db = await openDatabase(t.url);
+        try {
+          expect(await db.listTables()).toEqual([]);
+        } finally {
+          await db.close();
+        }
+      } finally {
+        await t.drop();
+      }
+    }, 180_000);
+
+    it(`refuses a non-empty ${engine} target unless --yes`, async () => {
+      const t = await createTestDatabase(engine);
+      try {
+        const db = await openDatabase(t.url);
+        await db.execute('CREATE TABLE unrelated (id INTEGER PRIMARY KEY)');
+        await db.close();
+        await expect(runRehearsal({ backup: DUMP, encKeyPath: ENC_KEY, targetDb: t.url, cwd: ROOT })).rejects.toBeInstanceOf(NonEmptyTargetError);
+        const report = await runRehearsal({ backup: DUMP, encKeyPath: ENC_KEY, targetDb: t.url, yes: true, cwd: ROOT });
+        expect(report.outcome).toBe('passed');
+        // only what the rehearsal created is dropped: the table that was there stays
+        const after = await openDatabase(t.url);
+        try {
+          expect(await after.listTables()).toEqual(['unrelated']);
+        } finally {
+          await after.close();
+        }
+      } finally {
+        await t.drop();
+      }
+    }, 180_000);
+  },
+  ['mysql', 'postgres'],
+);
