@@ -22,7 +22,20 @@ import type { EncKey } from './enckey.js';
 import { CONFIG_SLOT, TOKEN_SLOT } from './enckey.js';
 import { DecryptError, MalformedValueError, decryptValue, encryptValue, hexToBytes, type Padding } from './aes.js';
 
+/**
+ * Why a value did not decrypt to what its format promises:
+ * - `padding` / `payload`: no valid padding, or the unpadded data is not hex — a wrong key (or
+ *   slot), with overwhelming probability;
+ * - `seed-not-hex` / `not-utf8`: the key FITS (padding and hex payload are valid) but the content
+ *   is unusual — e.g. a seed an admin typed that was not hex (mOTP, imported vasco blobs). These
+ *   are not key failures; see `impliesWrongKey`.
+ */
 export type FailReason = 'padding' | 'payload' | 'seed-not-hex' | 'not-utf8';
+
+/** True only for the reasons that mean "this encKey does not belong to the value". */
+export function impliesWrongKey(reason: FailReason): boolean {
+  return reason === 'padding' || reason === 'payload';
+}
 export type Decrypted<T> = { ok: true; value: T; padding: Padding } | { ok: false; reason: FailReason };
 
 function attempt(key: Buffer, iv: Buffer, cipher: Buffer): Decrypted<Buffer> {

@@ -15,6 +15,7 @@ import {
   encryptTokenSeed,
   encryptUserPin,
   hashPin,
+  impliesWrongKey,
   parseEncryptedPin,
   pwTokenHash,
   reencryptConfigValue,
@@ -147,6 +148,9 @@ describe('wrong key', () => {
   it('a decrypted seed that is not hex is reported as seed-not-hex', () => {
     const enc = encryptTokenSeed(key, 'not a hex seed', token1.keyIv, 'pkcs7');
     expect(decryptTokenSeed(key, enc, token1.keyIv)).toEqual({ ok: false, reason: 'seed-not-hex' });
+    expect(impliesWrongKey('seed-not-hex')).toBe(false);
+    const wrong = decryptTokenSeed(wrongKey, enc, token1.keyIv);
+    expect(!wrong.ok && impliesWrongKey(wrong.reason)).toBe(true);
     // re-encryption works on the bytes and keeps such seeds intact
     const r = reencryptTokenSeed(key, enc, token1.keyIv, 'legacy');
     if (!r.ok) throw new Error('failed');
