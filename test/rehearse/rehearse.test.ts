@@ -1,5 +1,5 @@
 /** `rehearse` core, in-process: the demo backup into SQLite, MariaDB and PostgreSQL; wrong passphrase and key; target rules. */
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,6 +55,9 @@ describe('rehearse the demo backup into a scratch SQLite database', () => {
     expect(readdirSync(tmp).filter((d) => d.startsWith('linotp-rehearse-'))).toEqual([]);
     expect(report.production.join('\n')).toMatch(/backup restore --file .* --install-enc-key/);
     expect(demoSnapshot()).toBe(before);
+    // every check id the rehearsal made is documented
+    const doc = readFileSync(join(ROOT, 'docs', 'report-schema.md'), 'utf8');
+    expect(report.checks.map((c) => c.id).filter((id) => !doc.includes('`' + id + '`'))).toEqual([]);
   }, 120_000);
 
   it('a loose mariadb-dump with --enc-key; --keep leaves the scratch database', async () => {

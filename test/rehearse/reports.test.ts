@@ -140,3 +140,31 @@ describe('step runner', () => {
     expect(run2.stopped).toBe(true);
   });
 });
+
+describe('docs/report-schema.md', () => {
+  it('documents every field of the report, its steps, checks and table counts', () => {
+    const doc = readFileSync(join(__dirname, '../../docs/report-schema.md'), 'utf8');
+    const r = sample();
+    const keys = new Set<string>([
+      ...Object.keys(r),
+      ...Object.keys(r.input),
+      'backupKind',
+      'dumpDialect',
+      'modelVersion',
+      ...Object.keys(r.target),
+      ...r.steps.flatMap((s) => Object.keys(s)),
+      ...r.checks.flatMap((c) => Object.keys(c)),
+      ...Object.keys(r.tables[0]),
+      'why',
+      'config',
+      'restore',
+      'upgrade',
+      'encoding',
+      'admin',
+      'verify',
+      'apiCheck',
+    ]);
+    const missing = [...keys].filter((k) => !doc.includes('`' + k + '`'));
+    expect(missing).toEqual([]);
+  });
+});
