@@ -1,5 +1,5 @@
 /** `linotp-migrate audit …` (issue 11): flags → src/audit → rendering. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { ChecksFailedError, InputError, UsageError } from '../errors.js';
@@ -8,6 +8,7 @@ import { INI_APP_SECTION, requireDatabaseUri, resolveInstallation, type Sourced 
 import type { ToUtcPlan, ToUtcResult, TimestampSample } from '../audit/to-utc.js';
 import type { SignatureCheck } from '../audit/signatures.js';
 import { DEFAULT_AUDIT_TABLE } from '../audit/table.js';
+import { auditTarget } from '../upgrade/audit-target.js';
 import { confirmOrAbort } from './prompt.js';
 import { installationOptions, planOptions } from './options.js';
 import { renderTable } from './output.js';
@@ -30,30 +31,49 @@ const whereOptions: OptionSpec[] = [
 interface AuditTarget {
   uri: Sourced<string>;
   table: string;
+  /** The URI came from the main database setting: a LinOTP 3 SQLite sibling `<file>_audit` may hold the table instead. */
+  fromMain: boolean;
 }
 
-/** Which database and table hold the audit trail: flag > LinOTP 2 ini `linotpAudit.sql.*` > main database. */
+/**
+ * Which database and table hold the audit trail: --audit-database-uri > LinOTP 2 ini
+ * `linotpAudit.sql.url` > LinOTP 3 `AUDIT_DATABASE_URI` (when set) > the main database.
+ */
 export function resolveAuditTarget(ctx: CommandContext, opts: Record<string, any>): AuditTarget {
   const inst = resolveInstallation({ databaseUri: opts.databaseUri, ini: opts.ini }, ctx.env, ctx.cwd);
   for (const w of inst.warnings) ctx.out.warn(w);
   const ini = inst.ini;
-  let uri: Sourced<string> | undefined;
-  if (opts.auditDatabaseUri) uri = { value: String(opts.auditDatabaseUri), source: '--audit-database-uri' };
-  else if (!opts.databaseUri && ini?.get(INI_APP_SECTION, 'linotpAudit.sql.url')) {
-    uri = { value: ini.get(INI_APP_SECTION, 'linotpAudit.sql.url')!, source: ini.origin(INI_APP_SECTION, 'linotpAudit.sql.url') };
-  }
-  uri ??= requireDatabaseUri(inst);
   const prefix = ini?.get(INI_APP_SECTION, 'linotpAudit.sql.table_prefix') ?? '';
   const table = opts.auditTable ? String(opts.auditTable) : `${prefix}${DEFAULT_AUDIT_TABLE}`;
-  return { uri, table };
+  if (opts.auditDatabaseUri) return { uri: { value: String(opts.auditDatabaseUri), source: '--audit-database-uri' }, table, fromMain: false };
+  const iniAudit = !opts.databaseUri ? ini?.get(INI_APP_SECTION, 'linotpAudit.sql.url') : undefined;
+  if (ini && iniAudit) return { uri: { value: iniAudit, source: ini.origin(INI_APP_SECTION, 'linotpAudit.sql.url') }, table, fromMain: false };
+  const main = requireDatabaseUri(inst);
+  if (inst.settings.isExplicit('AUDIT_DATABASE_URI')) {
+    const setting = inst.settings.resolved('AUDIT_DATABASE_URI')!;
+    const target = auditTarget(String(setting.value), main.value);
+    if (target.kind === 'off') throw new UsageError(`the audit trail is switched off (AUDIT_DATABASE_URI = OFF in ${setting.source})`, 'name the database that holds the old audit table with --audit-database-uri');
+    if (target.kind === 'separate') return { uri: { value: target.uri, source: `AUDIT_DATABASE_URI (${setting.source})` }, table, fromMain: false };
+  }
+  return { uri: main, table, fromMain: true };
 }
 
-async function withAuditDb<T>(ctx: CommandContext, target: AuditTarget, fn: (db: Db) => Promise<T>): Promise<T> {
+async function withAuditDb<T>(ctx: CommandContext, target: AuditTarget, fn: (db: Db, database: string) => Promise<T>): Promise<T> {
   const { openDatabase, describeDbUrl, parseDbUrl } = await import('../db/index.js');
-  ctx.out.debug(`audit database from ${target.uri.source}: ${describeDbUrl(parseDbUrl(target.uri.value))}`);
-  const db = await openDatabase(target.uri.value);
+  const { findAuditTable } = await import('../audit/table.js');
+  let db = await openDatabase(target.uri.value);
   try {
-    return await fn(db);
+    if (target.fromMain && db.engine === 'sqlite' && !(await findAuditTable(db, target.table))) {
+      // LinOTP 3 never shares a SQLite file with its audit trail: it uses the sibling `<file>_audit`.
+      const sibling = auditTarget(undefined, target.uri.value);
+      if (sibling.kind === 'separate' && existsSync(parseDbUrl(sibling.uri).database)) {
+        await db.close();
+        db = await openDatabase(sibling.uri);
+        ctx.out.info(`audit table taken from LinOTP 3's SQLite audit file ${describeDbUrl(db.url)}`);
+      }
+    }
+    ctx.out.debug(`audit database from ${target.uri.source}: ${describeDbUrl(db.url)}`);
+    return await fn(db, describeDbUrl(db.url));
   } finally {
     await db.close();
   }
@@ -133,9 +153,7 @@ const toUtc: CommandSpec = {
     const { validateZone } = await import('../audit/timezone.js');
     const timezone = validateZone(String(opts.timezone));
     const target = resolveAuditTarget(ctx, opts);
-    const { describeDbUrl, parseDbUrl } = await import('../db/index.js');
-    const database = describeDbUrl(parseDbUrl(target.uri.value));
-    await withAuditDb(ctx, target, async (db) => {
+    await withAuditDb(ctx, target, async (db, database) => {
       const base = { timezone, ambiguous: opts.ambiguous, table: target.table };
       const scan = ctx.out.progress('scanning audit', 0);
       const plan = await planToUtc(db, { ...base, progress: scan });
@@ -179,15 +197,16 @@ const checkOptions: OptionSpec[] = [
   { flags: '--max-invalid-ids <n>', description: 'list at most this many invalid row ids', default: '100' },
 ];
 
-async function runCheck(ctx: CommandContext, opts: Record<string, any>, target: AuditTarget): Promise<SignatureCheck> {
+async function runCheck(ctx: CommandContext, opts: Record<string, any>, target: AuditTarget): Promise<{ check: SignatureCheck; database: string }> {
   const pem = readKeyFile(opts.auditPublicKey, '--audit-public-key', 'audit public key', ctx.cwd);
   const max = Number(opts.maxInvalidIds ?? 100);
   if (!Number.isInteger(max) || max < 0) throw new UsageError(`--max-invalid-ids must be a whole number ≥ 0, not "${opts.maxInvalidIds}"`);
   const { checkLinotp2Signatures, loadRsaPublicKey } = await import('../audit/signatures.js');
   loadRsaPublicKey(pem, opts.auditPublicKey);
-  return withAuditDb(ctx, target, async (db) => {
+  return withAuditDb(ctx, target, async (db, database) => {
     const bar = ctx.out.progress('checking signatures', 0);
-    return checkLinotp2Signatures(db, pem, { table: target.table, uencoded: Boolean(opts.uencodeData), maxInvalidIds: max, progress: bar });
+    const check = await checkLinotp2Signatures(db, pem, { table: target.table, uencoded: Boolean(opts.uencodeData), maxInvalidIds: max, progress: bar });
+    return { check, database };
   });
 }
 
@@ -202,9 +221,7 @@ const verifySignatures: CommandSpec = {
   examples: ['linotp-migrate audit verify-signatures --ini /etc/linotp2/linotp.ini --audit-public-key /etc/linotp2/public.pem'],
   async run(ctx, _args, opts) {
     const target = resolveAuditTarget(ctx, opts);
-    const { describeDbUrl, parseDbUrl } = await import('../db/index.js');
-    const database = describeDbUrl(parseDbUrl(target.uri.value));
-    const check = await runCheck(ctx, opts, target);
+    const { check, database } = await runCheck(ctx, opts, target);
     ctx.out.result(check, (d, c) => renderCheck(d, c, database));
     if (check.invalid > 0) throw new ChecksFailedError(`${n(check.invalid)} audit rows fail their LinOTP 2 signature check`, 'the rows listed were changed after LinOTP 2 wrote them, or were signed with another key');
   },
@@ -231,9 +248,7 @@ const seal: CommandSpec = {
     const { loadRsaPrivateKey, sealReport } = await import('../audit/seal.js');
     loadRsaPrivateKey(privatePem, opts.auditPrivateKey);
     const target = resolveAuditTarget(ctx, opts);
-    const { describeDbUrl, parseDbUrl } = await import('../db/index.js');
-    const database = describeDbUrl(parseDbUrl(target.uri.value));
-    const check = await runCheck(ctx, opts, target);
+    const { check, database } = await runCheck(ctx, opts, target);
     const sealed = sealReport(check, privatePem, path.resolve(ctx.cwd, String(opts.out)), { database, tool: TOOL });
     if (check.invalid > 0) ctx.out.warn(`${n(check.invalid)} rows fail their LinOTP 2 signature check; the sealed report records their ids`);
     ctx.out.result({ ...sealed, check }, (d, c) => [renderCheck(d.check, c, database), '', c.green(`sealed: ${d.reportPath}`), c.green(`signature: ${d.signaturePath}`), c.dim(`new audit key sha256 ${d.publicKeySha256}`)].join('\n'));

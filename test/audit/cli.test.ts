@@ -83,4 +83,28 @@ describe('audit commands', () => {
     await spec('to-utc').run(b.c, [], { databaseUri: uri, timezone: 'Europe/Berlin' });
     expect(b.json()).toMatchObject({ toConvert: 0, alreadyUtc: 4 });
   });
+
+  it('finds the audit table through the LinOTP 2 ini (linotpAudit.sql.url, table_prefix) and the LinOTP 3 SQLite sibling', async () => {
+    const auditUri = `sqlite:///${join(dir, 'audit.db')}`;
+    const a = await openDatabase(auditUri, { create: true });
+    await createLinotp2AuditTable(a, 'lo_audit');
+    await insertAuditRows(a, [auditRow(1, '2024-01-01 12:00:00.000000')], 'lo_audit');
+    await a.close();
+    const main = await openDatabase(`sqlite:///${join(dir, 'main.db')}`, { create: true });
+    await main.execute('CREATE TABLE "Config" ("Key" VARCHAR(255))');
+    await main.close();
+    writeFileSync(join(dir, 'linotp.ini'), `[DEFAULT]\n[app:main]\nsqlalchemy.url = sqlite:///${join(dir, 'main.db')}\nlinotpAudit.sql.url = ${auditUri}\nlinotpAudit.sql.table_prefix = lo_\n`);
+    const viaIni = ctx();
+    await spec('to-utc').run(viaIni.c, [], { ini: join(dir, 'linotp.ini'), timezone: 'UTC', plan: true });
+    expect(viaIni.json()).toMatchObject({ table: 'lo_audit', toConvert: 1, samples: [{ after: '2024-01-01T12:00:00.000+00:00' }] });
+
+    // LinOTP 3 keeps a SQLite installation's audit trail in `<file>_audit`.
+    const sib = await openDatabase(`sqlite:///${join(dir, 'main.db')}_audit`, { create: true });
+    await createLinotp2AuditTable(sib);
+    await insertAuditRows(sib, [auditRow(7, '2024-01-01 12:00:00.000000'), auditRow(8, '2024-01-01 12:00:01.000000')]);
+    await sib.close();
+    const viaSibling = ctx();
+    await spec('to-utc').run(viaSibling.c, [], { databaseUri: `sqlite:///${join(dir, 'main.db')}`, timezone: 'UTC', plan: true });
+    expect(viaSibling.json()).toMatchObject({ table: 'audit', total: 2 });
+  });
 });
