@@ -192,7 +192,7 @@ export function generateLog(o: GenOptions, expected?: Expected): { text: string;
   const lines: string[] = [];
   const it = generateLines(o, exp);
   for (let r = it.next(); !r.done; r = it.next()) lines.push(r.value);
-  return { text: lines.join('\n') + '\n', expected: exp };
+  return { text: lines.length ? lines.join('\n') + '\n' : '', expected: exp };
 }
 
 export { emptyExpected };
