@@ -104,7 +104,8 @@ const initDatabase: CommandSpec = {
     const { openDatabase, describeDbUrl, parseDbUrl } = await import('../db/index.js');
     const { planUpgrade } = await import('../upgrade/plan.js');
     const { applyUpgrade } = await import('../upgrade/apply.js');
-    const db = await openDatabase(uri.value);
+    // Like LinOTP (SQLAlchemy), apply creates a missing SQLite file; --plan never creates anything.
+    const db = await openDatabase(uri.value, { create: !(opts.plan || opts.dryRun) });
     let auditDb: Awaited<ReturnType<typeof openDatabase>> | undefined;
     try {
       if (audit.kind === 'separate') {

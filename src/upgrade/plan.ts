@@ -130,6 +130,11 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   const v = plan.version;
   if (!v.upgradable && v.state !== 'no-linotp' && !opts.eraseAllData) plan.blockers.push(v.notes[0] ?? `model version ${v.stored} cannot be upgraded`);
 
+  if (v.state === 'no-linotp' && t.all().length > 0) {
+    const names = t.all();
+    plan.warnings.push(`no LinOTP Config table, but ${names.length} other table(s) (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}): LinOTP's tables are created next to them — is this the right database?`);
+  }
+
   // -- erase: afterwards the database is planned as if it were empty.
   if (opts.eraseAllData) {
     const drop = ERASE_ORDER.filter((n) => t.has(n)).map((n) => t.stored(n));
