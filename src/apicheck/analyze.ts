@@ -105,43 +105,43 @@ export async function analyzeAccessLogs(files: string[], opts: AnalyzeOptions = 
   const summaries: FileSummary[] = [];
 
   for (const m of meta) {
-    const fs: FileSummary = {
+    const stats: FileSummary = {
       path: m.path, compressed: m.gzip, bytes: m.size, lines: 0, blank: 0, malformed: 0, requests: 0, apiCalls: 0,
       layouts: { common: 0, combined: 0, vhost_combined: 0 }, truncated: false,
     };
-    summaries.push(fs);
+    summaries.push(stats);
     const parser = new LineParser(format);
 
     const onLine = (line: string) => {
-      fs.lines++;
+      stats.lines++;
       const c0 = line.charCodeAt(0);
       if (line.length === 0 || ((c0 === 32 || c0 === 9) && line.trim() === '')) {
-        fs.blank++;
+        stats.blank++;
         return;
       }
       const p = parser.parse(line);
       if (p.kind === 'malformed') {
-        fs.malformed++;
+        stats.malformed++;
         if (samples.length < maxSamples) {
-          samples.push({ file: m.path, line: fs.lines, reason: p.reason, text: maskQueryValues(line.length > 200 ? line.slice(0, 200) + '…' : line) });
+          samples.push({ file: m.path, line: stats.lines, reason: p.reason, text: maskQueryValues(line.length > 200 ? line.slice(0, 200) + '…' : line) });
         }
         return;
       }
-      fs.layouts[p.layout as Layout]++;
+      stats.layouts[p.layout as Layout]++;
       if (p.time < first) first = p.time;
       if (p.time > last) last = p.time;
       if (p.kind !== 'request') {
         notApi[p.kind]++;
         return;
       }
-      fs.requests++;
+      stats.requests++;
       const t = resolver.resolve(p.target);
       if (t.kind !== 'api') {
         if (t.kind === 'static') notApi.staticFiles++;
         else notApi[t.kind]++;
         return;
       }
-      fs.apiCalls++;
+      stats.apiCalls++;
       prefixes.set(t.prefix, (prefixes.get(t.prefix) ?? 0) + 1);
       let byMethod = groups.get(t.endpoint);
       if (!byMethod) groups.set(t.endpoint, (byMethod = new Map()));
@@ -162,14 +162,14 @@ export async function analyzeAccessLogs(files: string[], opts: AnalyzeOptions = 
       opts.onProgress?.(bytesRead, bytesTotal);
     }).catch((err) => {
       if (err instanceof TruncatedGzip) {
-        fs.truncated = true;
-        opts.onWarning?.(`${m.path}: the gzip data ends early (${err.message}); counted the ${fs.lines} lines before that`);
+        stats.truncated = true;
+        opts.onWarning?.(`${m.path}: the gzip data ends early (${err.message}); counted the ${stats.lines} lines before that`);
         return;
       }
       throw err;
     });
-    if (fs.malformed > 0 && fs.malformed === fs.lines - fs.blank) {
-      opts.onWarning?.(`${m.path}: none of its ${fs.malformed} lines is an access-log line of the accepted layouts — is it an access log (Apache common/combined, nginx combined)?`);
+    if (stats.malformed > 0 && stats.malformed === stats.lines - stats.blank) {
+      opts.onWarning?.(`${m.path}: none of its ${stats.malformed} lines is an access-log line of the accepted layouts — is it an access log (Apache common/combined, nginx combined)?`);
     }
   }
 
