@@ -75,7 +75,7 @@ const fixDbEncoding: CommandSpec = {
     { flags: '--tables <list>', description: `only these LinOTP tables, comma-separated (of ${encodingTableNames().join(', ')})` },
     { flags: '--samples <n>', description: 'show up to n examples of repaired values (before → after)', default: '0' },
     { flags: '--repair-multiple', description: 'also repair values encoded three or more times (down to the innermost text)' },
-    { flags: '--batch-size <n>', description: 'rows per page and transaction', default: '1000' },
+    { flags: '--batch-size <n>', description: 'rows per page and transaction', default: '5000' },
   ],
   examples: [
     'linotp-migrate admin fix-db-encoding --ini /etc/linotp2/linotp.ini --dry-run --samples 10',
@@ -84,7 +84,7 @@ const fixDbEncoding: CommandSpec = {
   async run(ctx, _args, opts) {
     const tables = parseTables(opts.tables);
     const samples = parseCount(opts.samples, '--samples') ?? 0;
-    const pageSize = parseCount(opts.batchSize, '--batch-size') ?? 1000;
+    const pageSize = parseCount(opts.batchSize, '--batch-size') ?? 5000;
     if (pageSize < 1) throw new UsageError('--batch-size must be at least 1');
     const dryRun = Boolean(opts.dryRun || opts.plan);
     const [{ resolveInstallation, requireDatabaseUri }, { openDatabase }, { runFixEncoding }] = await Promise.all([

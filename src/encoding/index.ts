@@ -14,6 +14,8 @@ import { findTargets } from './targets.js';
 
 export const UTF8_CONVERSION_KEY = 'linotp.utf8_conversion';
 export const LOCK_NAME = 'fix-db-encoding';
+/** Rows per page and transaction: large enough that commits do not dominate, small enough for memory. */
+export const DEFAULT_PAGE_SIZE = 5000;
 
 export interface ProgressSink {
   tick(n: number): void;
@@ -28,7 +30,7 @@ export interface FixEncodingOptions {
   samples?: number;
   /** Also repair values encoded three or more times (down to the innermost text). */
   repairMultiple?: boolean;
-  /** Rows per page / transaction (default 1000). */
+  /** Rows per page / transaction (default 5000). */
   pageSize?: number;
   progress?: (table: string, rows: number) => ProgressSink;
   /** Called before the first change (after validation), e.g. to confirm. */
@@ -69,7 +71,7 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
   const state: FixState = {
     apply: !dryRun,
     repairMultiple: Boolean(opts.repairMultiple),
-    pageSize: opts.pageSize ?? 1000,
+    pageSize: opts.pageSize ?? DEFAULT_PAGE_SIZE,
     samplesWanted: opts.samples ?? 0,
     samples: [],
     multipleSamples: [],
