@@ -12,7 +12,7 @@ import type { Db, Engine } from '../db/types.js';
 import { describeDbUrl } from '../db/url.js';
 import { LINOTP_3_4, getTable, type TableDef } from '../schema/tables.js';
 import { describeModelVersion, readStoredVersion, STEP_SUMMARIES, TARGET_MODEL_VERSION, type MigrationStep, type ModelVersionInfo } from '../schema/version.js';
-import { allDefaultRows, DEFAULT_ADMIN_REALM_NAME, DEFAULT_ADMIN_RESOLVER_NAME } from './defaults.js';
+import { adminRealmRow, adminResolverRows, allDefaultRows, DEFAULT_ADMIN_REALM_NAME, DEFAULT_ADMIN_RESOLVER_NAME } from './defaults.js';
 import { planMysqlUtf8, type Utf8Plan } from './mysql-utf8.js';
 import { runReencryption, totalCount, type ReencryptSummary } from './reencrypt.js';
 import { configKeyExists, countRows, Tables } from './sql.js';
@@ -208,7 +208,25 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
     plan.warnings.push('no encKey given: values LinOTP 3.1 left in the old padding (encrypted PINs, user PINs, chunked secrets) were not checked');
   }
 
-  for (const step of steps) plan.actions.push(await planStep(db, t, step, plan, { resolver, realm, opts, create }));
+  // -- set_defaults rows (insert-if-missing); step 3.2.0.0 inserts the admin part of them first.
+  const missing: string[] = [];
+  const configExists = t.has('Config') && !create.includes('Config');
+  for (const r of allDefaultRows(resolver, realm)) if (!configExists || !(await configKeyExists(db, t, r.key))) missing.push(r.key);
+  let realmMissing = !(t.has('Realm') && !create.includes('Realm')) || !(await realmExists(db, t, realm));
+  const adminKeys = new Set([...adminResolverRows(resolver), adminRealmRow(realm, resolver)].map((r) => r.key));
+  let restMissing = missing;
+
+  for (const step of steps) {
+    const a = await planStep(db, t, step, plan, { resolver, realm, opts, create });
+    if (step === '3.2.0.0') {
+      const admin = missing.filter((k) => adminKeys.has(k));
+      a.effects = { configRowsToInsert: admin.length, realmRowsToInsert: realmMissing ? 1 : 0 };
+      a.changesData = admin.length > 0 || realmMissing;
+      restMissing = missing.filter((k) => !adminKeys.has(k));
+      realmMissing = false;
+    }
+    plan.actions.push(a);
+  }
 
   if (!needsKey && plan.internal.reencrypt && totalCount(plan.internal.reencrypt.legacy) > 0) {
     plan.actions.push({
@@ -226,16 +244,11 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
     plan.actions.push({ id: 'truncate-audit', title: 'delete all audit rows (--truncate-audit)', effects: { auditRowsToDelete: n }, notes: [], changesData: n > 0 });
   }
 
-  // -- set_defaults (insert-if-missing)
-  const missing: string[] = [];
-  const configExists = t.has('Config') && !create.includes('Config');
-  for (const r of allDefaultRows(resolver, realm)) if (!configExists || !(await configKeyExists(db, t, r.key))) missing.push(r.key);
-  const realmMissing = !(t.has('Realm') && !create.includes('Realm')) || !(await realmExists(db, t, realm));
-  if (missing.length || realmMissing) {
+  if (restMissing.length || realmMissing) {
     plan.actions.push({
       id: 'defaults',
       title: 'insert LinOTP 3.4 default settings, admin resolver and admin realm where missing',
-      effects: { configRowsToInsert: missing.length, realmRowsToInsert: realmMissing ? 1 : 0 },
+      effects: { configRowsToInsert: restMissing.length, realmRowsToInsert: realmMissing ? 1 : 0 },
       notes: [],
       changesData: true,
     });
@@ -300,7 +313,7 @@ async function planStep(db: Db, t: Tables, step: MigrationStep, plan: UpgradePla
       return a;
     }
     case '3.2.0.0': {
-      // The same rows set_defaults ensures; counted there.
+      // Counted by planUpgrade (the same rows set_defaults ensures).
       a.notes.push(`admin resolver ${ctx.resolver}, admin realm ${ctx.realm}`);
       return a;
     }

@@ -92,7 +92,9 @@ describeEngines('init database on the LinOTP 2.12 sample', (engine) => {
       expect(plan.actions.map((a) => a.id)).toEqual(['create-tables', '3.0.0.0', '3.1.0.0', '3.2.0.0', '3.2.2.0', '3.2.3.0', 'defaults']);
       expect(plan.actions[0].effects.tablesToCreate).toEqual(['imported_user']);
       expect(plan.actions[2].effects).toMatchObject({ seed: 2, otpPin: 1, config: 3, alreadyPkcs7: 0, tokensScanned: 3 });
+      expect(plan.actions[3].effects).toEqual({ configRowsToInsert: 15, realmRowsToInsert: 1 });
       expect(plan.actions[4].effects).toEqual({ challengesToDelete: 2 });
+      expect(plan.actions[6].effects).toEqual({ configRowsToInsert: 28, realmRowsToInsert: 0 });
       expect(await snapshot(db)).toBe(before);
     });
 
