@@ -1,6 +1,6 @@
 /**
  * `rehearse`: the whole LinOTP 2 → 3 upgrade on a scratch target, timed step by step, with one
- * report. The target is prepared (or refused) first; then config → backup → restore → upgrade →
+ * report. The target is prepared (or refused) first, as step `target`; then config → backup → restore → upgrade →
  * encoding → admin → verify → api-check. The first failing step stops the run; the target is
  * removed unless `keep`. The report says passed (exit 0), failed (3: a check failed, e.g. a wrong
  * key) or error (1: something operational, e.g. an unreachable database).
@@ -37,11 +37,15 @@ export async function runRehearsal(opts: RehearseOptions, hooks: StepHooks = {})
   const started = new Date();
   const run = new StepRunner(hooks);
   const s: RehearsalState = { opts: o, run, tables: [], details: {} };
-  let targetInfo: RehearsalReport['target'] = { url: '', engine: '', scratch: !o.targetDb, kept: Boolean(o.keep), removed: false };
-  // The target first: a refused or unreachable target stops everything before any work.
-  s.target = await openTarget({ targetDb: o.targetDb, yes: o.yes, tmpBase: o.tmpBase });
-  targetInfo = { ...targetInfo, url: s.target.url, engine: s.target.engine };
+  const targetInfo: RehearsalReport['target'] = { url: '', engine: '', scratch: !o.targetDb, kept: Boolean(o.keep), removed: false };
   try {
+    // The target first: a refused or unreachable target stops everything before any work.
+    await run.run('target', STEP_TITLES.target, async () => {
+      const t = await openTarget({ targetDb: o.targetDb, yes: o.yes, tmpBase: o.tmpBase });
+      s.target = t;
+      Object.assign(targetInfo, { url: t.url, engine: t.engine });
+      return { summary: t.scratch ? `scratch SQLite database ${t.url}` : `${t.engine} ${t.url}${t.before.length ? ` (not empty: ${t.before.length} table(s), --yes given)` : ' (empty)'}`, value: undefined };
+    }, { required: true });
     if (o.ini) await run.run('config', STEP_TITLES.config, () => stepConfig(s));
     else run.skip('config', STEP_TITLES.config, 'not-requested', 'no --ini given');
     await run.run('backup', STEP_TITLES.backup, () => stepBackup(s), { required: true });
@@ -54,13 +58,15 @@ export async function runRehearsal(opts: RehearseOptions, hooks: StepHooks = {})
     if (o.accessLogs?.length) await run.run('api-check', STEP_TITLES['api-check'], () => stepApiCheck(s));
     else run.skip('api-check', STEP_TITLES['api-check'], 'not-requested', 'no --access-log given');
   } finally {
-    try {
-      targetInfo.removed = await closeTarget(s.target, Boolean(o.keep));
-    } catch (e) {
-      run.warnings.push(`the scratch target could not be removed: ${describeError(e).message}`);
+    if (s.target) {
+      try {
+        targetInfo.removed = await closeTarget(s.target, Boolean(o.keep));
+      } catch (e) {
+        run.warnings.push(`the scratch target could not be removed: ${describeError(e).message}`);
+      }
+      if (o.keep) run.warnings.push(`the target was kept: ${s.target.dir ? s.target.dir + '/linotp.db' : s.target.url}`);
     }
   }
-  if (o.keep) run.warnings.push(`the target was kept: ${s.target.dir ? s.target.dir + '/linotp.db' : s.target.url}`);
 
   const counts: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0 };
   for (const c of run.checks) counts[c.status]++;

@@ -41,8 +41,8 @@ export function productionCommands(r: RehearsalReport, o: RehearseOptions): stri
     `linotp-migrate admin fix-db-encoding --dry-run --samples 10${repaired ? `   # the rehearsal repaired ${repaired} value(s)` : ''}`,
     'linotp-migrate admin fix-db-encoding',
   );
-  const admin = r.input.admin ?? '<admin>';
-  out.push(`linotp-migrate local-admins add ${q(admin)}`, `linotp-migrate local-admins password ${q(admin)}`, 'linotp-migrate verify');
+  const admin = r.input.admin ? q(r.input.admin) : '<admin>';
+  out.push(`linotp-migrate local-admins add ${admin}`, `linotp-migrate local-admins password ${admin}`, 'linotp-migrate verify');
   if (r.input.accessLogs.length) out.push(`linotp-migrate api-check --access-log ${r.input.accessLogs.map(q).join(' ')} --fail-on rejected   # clients to change before the switch`);
   out.push('# 4. start LinOTP 3 and log in to /manage as the admin', 'systemctl restart apache2');
   return out;

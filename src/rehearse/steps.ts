@@ -324,6 +324,7 @@ export async function stepApiCheck(s: RehearsalState): Promise<StepOutcome<void>
 }
 
 export const STEP_TITLES: Record<StepId, string> = {
+  target: 'prepare the target',
   config: 'convert linotp.ini',
   backup: 'verify the backup',
   restore: 'restore into the target',

@@ -6,7 +6,7 @@
 export const REPORT_FORMAT = 'linotp-migrate-rehearsal';
 export const REPORT_VERSION = 1;
 
-export type StepId = 'config' | 'backup' | 'restore' | 'upgrade' | 'encoding' | 'admin' | 'verify' | 'api-check';
+export type StepId = 'target' | 'config' | 'backup' | 'restore' | 'upgrade' | 'encoding' | 'admin' | 'verify' | 'api-check';
 
 /**
  * ok: ran and succeeded; failed: ran and stopped the rehearsal; skipped: did not run — `reason`

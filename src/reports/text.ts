@@ -2,14 +2,13 @@
 import type { ChalkInstance } from 'chalk';
 import { renderTable } from '../cli/output.js';
 import type { RehearsalCheck, RehearsalReport, StepRecord } from '../rehearse/types.js';
-import { stepStatusText } from './markdown.js';
 
 const SHOWN_ITEMS = 6;
 
 export function stepLine(s: StepRecord, c: ChalkInstance): string {
   const status = s.status === 'ok' ? c.green('ok     ') : s.status === 'failed' ? c.red('FAILED ') : c.dim('skipped');
   const time = s.status === 'skipped' ? '        ' : `${s.seconds.toFixed(2).padStart(6)} s`;
-  const text = s.status === 'skipped' ? c.dim(`${s.title}: ${stepStatusText(s).replace(/^skipped ?/, '') || s.summary}${s.reason === 'not-requested' ? ` (${s.summary})` : ''}`) : `${s.title}: ${s.summary}`;
+  const text = s.status === 'skipped' ? (s.reason === 'not-available' ? c.yellow(`${s.title}: ${s.summary}`) : c.dim(`${s.title}: ${s.summary}`)) : `${s.title}: ${s.summary}`;
   return `  ${status} ${time}  ${text}`;
 }
 
@@ -19,7 +18,8 @@ function mark(st: RehearsalCheck['status'], c: ChalkInstance): string {
 
 export function renderText(r: RehearsalReport, c: ChalkInstance, files?: string[]): string {
   const L: string[] = [];
-  L.push(`rehearsal: ${r.input.backup} → ${r.target.engine} ${r.target.url} (${r.target.scratch ? 'scratch' : '--target-db'}${r.target.kept ? ', kept' : r.target.removed ? ', removed afterwards' : ''})`);
+  const target = r.target.url ? `${r.target.engine} ${r.target.url} (${r.target.scratch ? 'scratch' : '--target-db'}${r.target.kept ? ', kept' : r.target.removed ? ', removed afterwards' : ''})` : '(no target)';
+  L.push(`rehearsal: ${r.input.backup} → ${target}`);
   L.push('', 'steps:', ...r.steps.map((s) => stepLine(s, c)));
   const stopped = r.steps.find((s) => s.status === 'failed');
   if (stopped?.error) {
@@ -47,7 +47,7 @@ export function renderText(r: RehearsalReport, c: ChalkInstance, files?: string[
     );
   }
   for (const w of r.warnings) L.push(c.yellow('warning: ') + w);
-  L.push('', 'production upgrade (the same steps for real):', ...r.production.map((l) => (l.startsWith('#') ? c.dim(`  ${l}`) : `  ${l}`)));
+  L.push('', r.ok ? 'production upgrade (the same steps for real):' : 'production upgrade (once the rehearsal passes):', ...r.production.map((l) => (l.startsWith('#') ? c.dim(`  ${l}`) : `  ${l}`)));
   if (files?.length) L.push('', `reports: ${files.join(', ')}`);
   const total = `${r.counts.pass} passed, ${r.counts.warn} warning(s), ${r.counts.fail} failed, ${r.counts.skip} skipped in ${r.seconds.toFixed(1)} s`;
   L.push('', r.outcome === 'passed' ? c.green(`rehearsal PASSED: ${total}`) : r.outcome === 'failed' ? c.red(`rehearsal FAILED: ${total}`) : c.red(`rehearsal stopped by an error: ${total}`));

@@ -94,7 +94,7 @@ describe('linotp-migrate rehearse (built binary)', () => {
       await db.close();
       const r = run(['rehearse', '--backup', 'fixtures/demo/linotp2-mysql.sql', '--enc-key', 'fixtures/demo/encKey', '--target-db', t.url]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/^error: the target database .* is not empty \(1 table\(s\): keepme\)/m);
+      expect(r.stderr).toMatch(/^error: rehearsal stopped at "prepare the target": the target database .* is not empty \(1 table\(s\): keepme\)/m);
       expect(r.stderr).toMatch(/hint: .*--yes/);
       expect(r.stderr).not.toMatch(/lmt-Test-pw/);
     } finally {

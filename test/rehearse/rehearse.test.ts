@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import { runRehearsal } from '../../src/rehearse/index.js';
-import { NonEmptyTargetError } from '../../src/rehearse/target.js';
 import type { RehearsalReport } from '../../src/rehearse/types.js';
 import { createTestDatabase, describeEngines } from '../helpers/db.js';
 import { ACCESS_LOG, ADMIN_PASSWORD, ARCHIVE, demoSnapshot, DUMP, ENC_KEY, INI, PASSPHRASE, ROOT } from './helpers.js';
@@ -34,7 +33,7 @@ function expectPassedUpgrade(r: RehearsalReport) {
   expect(r.details.encoding!.repairedValues).toBeGreaterThan(0);
   expect(r.details.verify).toMatchObject({ keyVerdict: 'matches', valuesFailed: 0, mojibake: 0, model: '3.2.3.0' });
   // a step record per step, with timings
-  expect(r.steps.map((s) => s.id)).toEqual(['config', 'backup', 'restore', 'upgrade', 'encoding', 'admin', 'verify', 'api-check']);
+  expect(r.steps.map((s) => s.id)).toEqual(['target', 'config', 'backup', 'restore', 'upgrade', 'encoding', 'admin', 'verify', 'api-check']);
   for (const s of r.steps.filter((x) => x.status === 'ok')) expect(s.seconds).toBeGreaterThanOrEqual(0);
 }
 
@@ -43,7 +42,7 @@ describe('rehearse the demo backup into a scratch SQLite database', () => {
     const before = demoSnapshot();
     const report = await runRehearsal({ backup: ARCHIVE, passphrase: PASSPHRASE, ini: INI, admin: { name: 'admin', password: ADMIN_PASSWORD }, accessLogs: [ACCESS_LOG], cwd: ROOT, tmpBase: tmp });
     expectPassedUpgrade(report);
-    expect(stepStatus(report)).toEqual({ config: 'ok', backup: 'ok', restore: 'ok', upgrade: 'ok', encoding: 'ok', admin: 'ok', verify: 'ok', 'api-check': 'ok' });
+    expect(stepStatus(report)).toEqual({ target: 'ok', config: 'ok', backup: 'ok', restore: 'ok', upgrade: 'ok', encoding: 'ok', admin: 'ok', verify: 'ok', 'api-check': 'ok' });
     expect(byId(report, 'admin.login')?.status).toBe('pass');
     expect(byId(report, 'verify.local-admins')?.status).toBe('pass');
     expect(report.tables.find((t) => t.table === 'imported_user')).toMatchObject({ backup: 8, after: 9, expectedDelta: 1 });
@@ -150,7 +149,10 @@ describeEngines(
         const db = await openDatabase(t.url);
         await db.execute('CREATE TABLE unrelated (id INTEGER PRIMARY KEY)');
         await db.close();
-        await expect(runRehearsal({ backup: DUMP, encKeyPath: ENC_KEY, targetDb: t.url, cwd: ROOT })).rejects.toBeInstanceOf(NonEmptyTargetError);
+        const refused = await runRehearsal({ backup: DUMP, encKeyPath: ENC_KEY, targetDb: t.url, cwd: ROOT });
+        expect(refused).toMatchObject({ outcome: 'error', exitCode: 1 });
+        expect(refused.steps[0]).toMatchObject({ id: 'target', status: 'failed', summary: expect.stringMatching(/is not empty \(1 table\(s\): unrelated\)/), error: { hint: expect.stringMatching(/--yes/) } });
+        expect(stepStatus(refused)).toMatchObject({ backup: 'skipped:earlier-failure', restore: 'skipped:earlier-failure' });
         const report = await runRehearsal({ backup: DUMP, encKeyPath: ENC_KEY, targetDb: t.url, yes: true, cwd: ROOT });
         expect(report.outcome).toBe('passed');
         // only what the rehearsal created is dropped: the table that was there stays
