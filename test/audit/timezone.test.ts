@@ -58,7 +58,7 @@ describe('audit timestamp conversion', () => {
     expect(c.convert('2024-10-27T00:30:00.000+00:00')).toBeUndefined();
   });
 
-  for (const [zone, fold] of [['Europe/Berlin', 0], ['Europe/Berlin', 1], ['America/New_York', 0], ['Australia/Lord_Howe', 0], ['Asia/Kolkata', 0], ['UTC', 0]] as const) {
+  for (const [zone, fold] of [['Europe/Berlin', 0], ['Europe/Berlin', 1], ['America/New_York', 0], ['Australia/Lord_Howe', 0], ['Asia/Kolkata', 0], ['America/Santiago', 0], ['Australia/Sydney', 1], ['UTC', 0]] as const) {
     it(`matches python zoneinfo exactly for ${zone} (fold=${fold})`, () => {
       const values = sampleLocalTimes();
       const expected = pythonToUtc(zone, values, fold);
