@@ -158,7 +158,7 @@ describe('ini reader vs python3 configparser (PasteDeploy setup)', () => {
       fc.property(fc.array(doc, { minLength: 100, maxLength: 100 }), fc.boolean(), (docs, strict) => {
         compareAll(docs, strict, false);
       }),
-      { numRuns: 2 },
+      { numRuns: 2, endOnFailure: true },
     );
   });
 });

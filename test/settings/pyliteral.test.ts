@@ -94,7 +94,7 @@ describe('toPythonLiteral vs python3 ast.literal_eval', () => {
           expect(tsEval(sources[f]), sources[f]).toEqual({ ok: expected });
         });
       }),
-      { numRuns: 2 },
+      { numRuns: 2, endOnFailure: true },
     );
   });
 
@@ -179,7 +179,7 @@ describe('parseCfg vs python3', () => {
           if ('ok' in ts) expect('ok' in py[i], src).toBe(true);
         });
       }),
-      { numRuns: 3 },
+      { numRuns: 3, endOnFailure: true },
     );
   });
 
@@ -192,5 +192,57 @@ describe('parseCfg vs python3', () => {
     expect(() => parseCfg("A = 'x'\nB = lower\n", '/x/a.cfg')).toThrow(/a\.cfg:2: 'lower' refers to a variable/);
     expect(() => parseCfg(Buffer.from([0x41, 0x3d, 0x27, 0xe9, 0x27]), '/x/a.cfg')).toThrow(/not valid utf-8/);
     expect(parseCfg(Buffer.from("# coding: latin-1\nA = '\xe9'\n", 'latin1'), '/x/a.cfg').settings.get('A')?.value).toBe('é');
+  });
+});
+
+/** A deliberately messy Python printer: random spacing, comments and newlines inside brackets, trailing commas, other literal forms. */
+function messy(v: PyValue, r: () => number): string {
+  const ws = () => [' ', '', '  ', '\t', ' # c\n ', '\n'][Math.floor(r() * 6)];
+  const trail = () => (r() < 0.5 ? ',' : '');
+  if (typeof v === 'string') {
+    if (v.length > 1 && r() < 0.3) {
+      const cut = 1 + Math.floor(r() * (v.length - 1));
+      if (!/[\ud800-\udbff]$/.test(v.slice(0, cut))) return `(${strLit(v.slice(0, cut), r)}${ws()}${strLit(v.slice(cut), r)})`;
+    }
+    return strLit(v, r);
+  }
+  return messyOther(v, r, ws, trail);
+}
+
+function strLit(v: string, r: () => number): string {
+  if (r() < 0.3 && !/["\\\n\r]|[^\x20-\x7e]/.test(v)) return `"${v}"`;
+  if (r() < 0.2 && !/['\\\r]|[^\x20-\x7e\n]/.test(v) && !v.endsWith("'")) return `'''${v}'''`;
+  return toPythonLiteral(v);
+}
+
+function messyOther(v: PyValue, r: () => number, ws: () => string, trail: () => string): string {
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && r() < 0.3) return r() < 0.5 ? `0x${v.toString(16)}` : `0o${v.toString(8)}`;
+  if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) >= 1000 && r() < 0.3) return String(v).replace(/(\d)(?=(\d{3})+$)/g, '$1_');
+  if (v instanceof PyTuple) {
+    if (v.items.length === 0) return '()';
+    return `(${ws()}${v.items.map((x) => messy(x, r)).join(`,${ws()}`)}${v.items.length === 1 ? ',' : trail()}${ws()})`;
+  }
+  if (Array.isArray(v)) return `[${ws()}${v.map((x) => messy(x, r)).join(`${ws()},${ws()}`)}${v.length ? trail() : ''}${ws()}]`;
+  if (v instanceof PyDict) return `{${ws()}${v.entries.map(([k, x]) => `${messy(k, r)}${ws()}:${ws()}${messy(x, r)}`).join(`,${ws()}`)}${v.entries.length ? trail() : ''}${ws()}}`;
+  return toPythonLiteral(v);
+}
+
+describe('parseCfg on messy but valid literal sources vs python3', () => {
+  it('agrees on 100 generated files (one python3 process)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.array(pyValue, { minLength: 1, maxLength: 4 }), fc.integer()), { minLength: 100, maxLength: 100 }), (files) => {
+        const sources = files.map(([vals, seed]) => {
+          let x = seed >>> 0 || 1;
+          const r = () => ((x = (x * 1664525 + 1013904223) >>> 0), x / 2 ** 32);
+          return vals.map((v, i) => `${r() < 0.3 ? '# comment\n' : ''}NAME_${i} = ${messy(v, r)}${r() < 0.3 ? '  # trailing' : ''}\n`).join(r() < 0.2 ? '\n\n' : '');
+        });
+        const py = runPython<({ ok: [string, Tagged][] } | { error: string })[]>(PY_EVAL, sources);
+        sources.forEach((src, i) => {
+          expect(py[i], src).toHaveProperty('ok');
+          expect(tsEval(src), src).toEqual(py[i]);
+        });
+      }),
+      { numRuns: 2, endOnFailure: true },
+    );
   });
 });
