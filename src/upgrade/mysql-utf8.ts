@@ -77,8 +77,27 @@ export async function readMarker(db: Db, t: Tables): Promise<string[]> {
   return row?.v ? String(row.v).split(',').filter(Boolean) : [];
 }
 
+/**
+ * Whether InnoDB allows 3072-byte index keys (ROW_FORMAT=DYNAMIC with large prefixes). Servers before
+ * MySQL 5.7.7 / MariaDB 10.2.2 could run with `innodb_large_prefix=OFF` or the Antelope file format;
+ * the variables no longer exist on newer servers, where large prefixes are always on.
+ */
+export async function mysqlLargePrefixProblem(db: Db): Promise<string | undefined> {
+  // SHOW works on every version (information_schema.GLOBAL_VARIABLES is disabled on MySQL 5.7 by default).
+  const rows = await db
+    .query<{ Variable_name: string; Value: string }>("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('innodb_large_prefix', 'innodb_file_format')")
+    .catch(() => [] as { Variable_name: string; Value: string }[]);
+  const get = (n: string) => rows.find((r) => String(r.Variable_name).toUpperCase() === n)?.Value;
+  const prefix = get('INNODB_LARGE_PREFIX');
+  const format = get('INNODB_FILE_FORMAT');
+  if (prefix !== undefined && /^(OFF|0)$/i.test(String(prefix))) return 'innodb_large_prefix is OFF, so index keys are limited to 767 bytes (LinOTP keys in utf8mb4 need up to 1280)';
+  if (format !== undefined && /^antelope$/i.test(String(format))) return 'innodb_file_format is Antelope, so index keys are limited to 767 bytes (LinOTP keys in utf8mb4 need up to 1280)';
+  return undefined;
+}
+
 export async function planMysqlUtf8(db: Db, t: Tables): Promise<Utf8Plan> {
   const plan: Utf8Plan = { convert: [], foreignLatin1: [], pending: await readMarker(db, t), blocked: [], suggest: false };
+  const prefixProblem = await mysqlLargePrefixProblem(db);
   const charsets = await db.tableCharsets();
   const status = await db.query<{ n: string; e: string | null; f: string | null }>(
     'SELECT TABLE_NAME AS n, ENGINE AS e, ROW_FORMAT AS f FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = ?',
@@ -98,6 +117,7 @@ export async function planMysqlUtf8(db: Db, t: Tables): Promise<Utf8Plan> {
     if (engine === 'myisam' && widest > 1000) {
       plan.blocked.push(`${table} is a MyISAM table; in utf8mb4 its widest key needs ${widest} bytes, MyISAM allows 1000 (convert it with ALTER TABLE ${table} ENGINE=InnoDB first)`);
     }
+    if (prefixProblem && engine === 'innodb' && widest > 767) plan.blocked.push(`${table} cannot become utf8mb4: ${prefixProblem}; set innodb_large_prefix=ON and innodb_file_format=Barracuda`);
     plan.convert.push({ table, dynamic: engine === 'innodb' && (rowFormat === 'compact' || rowFormat === 'redundant') && widest > 767 });
   }
   plan.suggest = plan.convert.length === 0 && plan.pending.length === 0 && !(await configKeyExists(db, t, SUGGEST_KEY));

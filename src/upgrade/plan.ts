@@ -13,7 +13,7 @@ import { describeDbUrl } from '../db/url.js';
 import { LINOTP_3_4, getTable, type TableDef } from '../schema/tables.js';
 import { describeModelVersion, readStoredVersion, STEP_SUMMARIES, TARGET_MODEL_VERSION, type MigrationStep, type ModelVersionInfo } from '../schema/version.js';
 import { adminRealmRow, adminResolverRows, allDefaultRows, DEFAULT_ADMIN_REALM_NAME, DEFAULT_ADMIN_RESOLVER_NAME } from './defaults.js';
-import { planMysqlUtf8, type Utf8Plan } from './mysql-utf8.js';
+import { mysqlLargePrefixProblem, planMysqlUtf8, type Utf8Plan } from './mysql-utf8.js';
 import { runReencryption, totalCount, type ReencryptSummary } from './reencrypt.js';
 import { configKeyExists, countRows, Tables } from './sql.js';
 
@@ -160,6 +160,10 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
     }
   }
   plan.internal.createTables = [...create, ...incomplete];
+  if (db.engine === 'mysql' && create.length) {
+    const problem = await mysqlLargePrefixProblem(db);
+    if (problem) plan.blockers.push(`cannot create utf8mb4 tables: ${problem}; set innodb_large_prefix=ON and innodb_file_format=Barracuda`);
+  }
   if (create.length || incomplete.length) {
     plan.actions.push({
       id: 'create-tables',
