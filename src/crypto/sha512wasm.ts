@@ -48,6 +48,13 @@ function fracWordsLE(n: number, k: 2n | 3n): Uint8Array {
   return out;
 }
 
+/** The 80 round constants as 64-bit values (for immediates). */
+const ROUND_K: bigint[] = (() => {
+  const bytes = fracWordsLE(80, 3n);
+  const view = new DataView(bytes.buffer);
+  return Array.from({ length: 80 }, (_, i) => view.getBigUint64(8 * i, true));
+})();
+
 // ---- assembler ----------------------------------------------------------------------------------
 
 const uleb = (n: number): number[] => {
@@ -69,12 +76,23 @@ const sleb = (n: number): number[] => {
     out.push(b | 0x80);
   }
 };
+/** Signed LEB128 of a 64-bit value (for i64.const). */
+const sleb64 = (v: bigint): number[] => {
+  const out: number[] = [];
+  v = BigInt.asIntN(64, v);
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && !(b & 0x40)) || (v === -1n && b & 0x40)) return [...out, b];
+    out.push(b | 0x80);
+  }
+};
 const vec = (items: number[][]) => [...uleb(items.length), ...items.flat()];
 const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
 const str = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'ascii')];
 
-// locals: 0 = block pointer (param), 1 = t8 (i32), 2..9 = a..h, 10 = t1, 11 = t2, 12 = x, 13 = y
-const P = 0, T8 = 1, A = 2, T1 = 10, T2 = 11, X = 12, Y = 13;
+// locals: 0 = block pointer (param), 1 = t8 (i32), 2..9 = a..h, 10 = t1, 12 = x, 13 = y
+const P = 0, T8 = 1, A = 2, T1 = 10, X = 12, Y = 13; // local 11 is unused since the rounds are unrolled
 const get = (i: number) => [0x20, i];
 const set = (i: number) => [0x21, i];
 const tee = (i: number) => [0x22, i];
@@ -82,7 +100,7 @@ const i32c = (n: number) => [0x41, ...sleb(n)];
 const i64c = (n: number) => [0x42, ...sleb(n)];
 const load = (off: number) => [0x29, 3, ...uleb(off)];
 const store = (off: number) => [0x37, 3, ...uleb(off)];
-const [ADD, AND, XOR, SHRU, ROTR] = [[0x7c], [0x83], [0x85], [0x88], [0x8a]];
+const [ADD, AND, OR, XOR, SHRU, ROTR] = [[0x7c], [0x83], [0x84], [0x85], [0x88], [0x8a]];
 const rotr = (l: number, n: number) => [...get(l), ...i64c(n), ...ROTR];
 /** `loop … t8 += 8; br_if t8 < limit` with t8 starting at `from`. */
 const loopT8 = (from: number, limit: number, body: number[]) => [
@@ -94,36 +112,45 @@ function compressBody(): number[] {
   const code: number[] = [];
   // W[0..15] = block words
   code.push(...loopT8(0, 128, [...get(T8), ...get(P), ...get(T8), 0x6a, ...load(0), ...store(W_BASE)]));
-  // W[16..79] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16]
-  code.push(...loopT8(128, 640, [
-    ...get(T8),
-    ...get(T8), ...load(W_BASE - 16), ...set(Y),
-    ...rotr(Y, 19), ...rotr(Y, 61), ...XOR, ...get(Y), ...i64c(6), ...SHRU, ...XOR,
-    ...get(T8), ...load(W_BASE - 56), ...ADD,
-    ...get(T8), ...load(W_BASE - 120), ...set(X),
-    ...rotr(X, 1), ...rotr(X, 8), ...XOR, ...get(X), ...i64c(7), ...SHRU, ...XOR, ...ADD,
-    ...get(T8), ...load(W_BASE - 128), ...ADD,
-    ...store(W_BASE),
-  ]));
+  // W[16..79] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16], unrolled (fixed addresses)
+  const w = (t: number) => [...i32c(0), ...load(W_BASE + 8 * t)];
+  for (let t = 16; t < 80; t++) {
+    code.push(
+      ...i32c(0),
+      ...w(t - 2), ...set(Y),
+      ...rotr(Y, 19), ...rotr(Y, 61), ...XOR, ...get(Y), ...i64c(6), ...SHRU, ...XOR,
+      ...w(t - 7), ...ADD,
+      ...w(t - 15), ...set(X),
+      ...rotr(X, 1), ...rotr(X, 8), ...XOR, ...get(X), ...i64c(7), ...SHRU, ...XOR, ...ADD,
+      ...w(t - 16), ...ADD,
+      ...store(W_BASE + 8 * t),
+    );
+  }
   for (let j = 0; j < 8; j++) code.push(...i32c(0), ...load(H_BASE + 8 * j), ...set(A + j));
-  const [a, b, c, d, e, f, g, h] = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => A + j);
-  code.push(...loopT8(0, 640, [
-    // t1 = h + Σ1(e) + Ch(e,f,g) + K[t] + W[t]
-    ...get(h),
-    ...rotr(e, 14), ...rotr(e, 18), ...XOR, ...rotr(e, 41), ...XOR, ...ADD,
-    ...get(e), ...get(f), ...AND, ...get(e), ...i64c(-1), ...XOR, ...get(g), ...AND, ...XOR, ...ADD,
-    ...get(T8), ...load(K_BASE), ...ADD,
-    ...get(T8), ...load(W_BASE), ...ADD,
-    ...set(T1),
-    // t2 = Σ0(a) + Maj(a,b,c)
-    ...rotr(a, 28), ...rotr(a, 34), ...XOR, ...rotr(a, 39), ...XOR,
-    ...get(a), ...get(b), ...AND, ...get(a), ...get(c), ...AND, ...XOR, ...get(b), ...get(c), ...AND, ...XOR, ...ADD,
-    ...set(T2),
-    ...get(g), ...set(h), ...get(f), ...set(g), ...get(e), ...set(f),
-    ...get(d), ...get(T1), ...ADD, ...set(e),
-    ...get(c), ...set(d), ...get(b), ...set(c), ...get(a), ...set(b),
-    ...get(T1), ...get(T2), ...ADD, ...set(a),
-  ]));
+  // The 80 rounds, unrolled: K as immediates, and instead of shifting a..h each round the roles
+  // rotate over the 8 locals (new a lands in h's local, new e in d's); after 80 = 10×8 rounds the
+  // roles are back where they started.
+  const roles = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => A + j);
+  ROUND_K.forEach((k, t) => {
+    const [a, b, c, d, e, f, g, h] = roles;
+    code.push(
+      // t1 = h + Σ1(e) + Ch(e,f,g) + K[t] + W[t], with Ch = g ^ (e & (f ^ g))
+      ...get(h),
+      ...rotr(e, 14), ...rotr(e, 18), ...XOR, ...rotr(e, 41), ...XOR, ...ADD,
+      ...get(g), ...get(e), ...get(f), ...get(g), ...XOR, ...AND, ...XOR, ...ADD,
+      0x42, ...sleb64(k), ...ADD,
+      ...i32c(0), ...load(W_BASE + 8 * t), ...ADD,
+      ...set(T1),
+      // d += t1 (becomes e)
+      ...get(d), ...get(T1), ...ADD, ...set(d),
+      // h = t1 + Σ0(a) + Maj(a,b,c) (becomes a), with Maj = (a & (b | c)) | (b & c)
+      ...get(T1),
+      ...rotr(a, 28), ...rotr(a, 34), ...XOR, ...rotr(a, 39), ...XOR, ...ADD,
+      ...get(a), ...get(b), ...get(c), ...OR, ...AND, ...get(b), ...get(c), ...AND, ...OR, ...ADD,
+      ...set(h),
+    );
+    roles.unshift(roles.pop()!);
+  });
   for (let j = 0; j < 8; j++) code.push(...i32c(0), ...i32c(0), ...load(H_BASE + 8 * j), ...get(A + j), ...ADD, ...store(H_BASE + 8 * j));
   code.push(0x0b);
   const locals = [...vec([[1, 0x7f], [12, 0x7e]])];
