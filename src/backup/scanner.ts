@@ -207,6 +207,20 @@ export class SqlScanner {
         case S.Backtick:
         case S.Bracket: {
           const close = state === S.Single ? QUOTE : state === S.Double ? DQUOTE : state === S.Backtick ? BACKTICK : RBRACK;
+          // Fast path: jump to the next quote or backslash (most dump bytes are inside strings).
+          if (b !== close && b !== BSL && b !== NL) {
+            const nq = this.buf.indexOf(close, this.pos);
+            let next = nq < 0 ? this.buf.length : nq;
+            // search only up to the quote: a rare byte searched to the end of a 1 MB buffer per string is quadratic
+            const span = this.buf.subarray(this.pos, next);
+            if (escapes) {
+              const nb = span.indexOf(BSL);
+              if (nb >= 0) next = this.pos + nb;
+            }
+            for (let k = span.indexOf(NL); k >= 0 && this.pos + k < next; k = span.indexOf(NL, k + 1)) this.line++;
+            this.pos = next;
+            continue;
+          }
           if (b === NL) this.line++;
           if (escapes && b === BSL && state !== S.Backtick) {
             if (this.pos + 1 >= this.buf.length && !this.eof) {

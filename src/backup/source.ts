@@ -121,8 +121,8 @@ function checkEntry(path: string, e: TarEntry): void {
 
 /** A file's bytes (gunzipped when `gzip`), with read and decompression errors as one-line InputErrors. */
 async function* readFileStream(path: string, gzip: boolean): AsyncGenerator<Buffer> {
-  const raw = createReadStream(path);
-  const stream = gzip ? raw.pipe(createGunzip()) : raw;
+  const raw = createReadStream(path, { highWaterMark: 1 << 20 });
+  const stream = gzip ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
   raw.on('error', (e) => stream.destroy(e));
   try {
     for await (const c of stream as AsyncIterable<Buffer>) yield c;

@@ -80,18 +80,29 @@ export function canonical(v: SqlValue, engine: Engine): string {
 /** Order-sensitive SHA-256 over the rows of one table. */
 export class RowHasher {
   private readonly h: Hash = createHash('sha256');
+  private pending: string[] = [];
+  private size = 0;
   rows = 0;
   constructor(private readonly engine: Engine) {}
   add(row: SqlValue[]): void {
+    // Same byte stream as hashing `${len}:${value}` per value and '\n' per row, in fewer update() calls.
+    let line = '';
     for (const v of row) {
       const c = canonical(v, this.engine);
-      this.h.update(`${c.length}:`);
-      this.h.update(c);
+      line += `${c.length}:${c}`;
     }
-    this.h.update('\n');
+    this.pending.push(line, '\n');
+    this.size += line.length + 1;
     this.rows++;
+    if (this.size > 1 << 16) this.flush();
+  }
+  private flush(): void {
+    if (this.pending.length) this.h.update(this.pending.join(''));
+    this.pending = [];
+    this.size = 0;
   }
   digest(): string {
+    this.flush();
     return this.h.digest('hex');
   }
 }

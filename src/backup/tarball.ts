@@ -89,8 +89,8 @@ function corrupt(file: string, what: string): InputError {
 
 /** Yields the entries of a tar or tar.gz file (gzip detected by its magic bytes). */
 export async function* readTar(file: string, gzip: boolean): AsyncGenerator<TarEntry> {
-  const raw = createReadStream(file);
-  const source = gzip ? raw.pipe(createGunzip()) : raw;
+  const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+  const source = gzip ? raw.pipe(createGunzip({ chunkSize: 1 << 20 })) : raw;
   const errors: Error[] = [];
   source.on('error', (e: Error) => errors.push(e));
   const reader = new ByteReader(source as AsyncIterable<Buffer>);

@@ -35,6 +35,18 @@ describeEngines('db adapter', (engine) => {
     await expect(db.query('SELECT ? AS a', [])).rejects.toThrow(/placeholder|parameter/);
   });
 
+  it('insertMany carries quotes, backslashes, bytes, booleans and big numbers exactly', async () => {
+    await db.execute(`CREATE TABLE ${q('Tricky')} (id INTEGER NOT NULL PRIMARY KEY, s VARCHAR(100), b ${engine === 'postgres' ? 'BYTEA' : 'BLOB'}, f BOOLEAN, n BIGINT)`);
+    const tricky = [`it's \\ "x" \\n ?`, "E'\\x00'", '🔐 ünï', ''];
+    const rows = tricky.map((s, i) => [i, s, Buffer.from([i, 0, 255, 0x5c, 0x27]), i % 2 === 0, i === 0 ? 9007199254740993n : -i]);
+    expect(await db.insertMany('Tricky', ['id', 's', 'b', 'f', 'n'], rows)).toBe(4);
+    const back = await db.query(`SELECT id, s, b, f, n FROM ${q('Tricky')} ORDER BY id`);
+    expect(back.map((r) => r.s)).toEqual(tricky);
+    expect(back.map((r) => (r.b as Buffer).toString('hex'))).toEqual(rows.map((r) => (r[2] as Buffer).toString('hex')));
+    expect(back.map((r) => Boolean(r.f))).toEqual([true, false, true, false]);
+    expect(back.map((r) => String(r.n))).toEqual(['9007199254740993', '-1', '-2', '-3']);
+  });
+
   it('round-trips unicode including 4-byte emoji, and gives the raw UTF-8 bytes', async () => {
     await db.execute(`CREATE TABLE ${q('Uni')} (id INTEGER NOT NULL PRIMARY KEY, s VARCHAR(100))${engine === 'mysql' ? ' DEFAULT CHARSET=utf8mb4' : ''}`);
     const text = 'Grüße, 日本, 🔐😀 \u00a0end';
