@@ -108,11 +108,14 @@ export class StepRunner {
         if (opts.required) this.stoppedBy = rec;
         return undefined;
       }
-      const { message, hint, kind } = describeError(err);
+      const { message, hint: given, kind } = describeError(err);
+      const own = this.checks.filter((c) => c.status === 'fail').slice(failingBefore);
+      // A step that recorded its own failing check: that check's hint is the fix.
+      const hint = given ?? own.find((c) => c.hint)?.hint;
       const rec: StepRecord = { id, title, status: 'failed', seconds: seconds(), summary: message, error: { message, hint, kind } };
       this.record(rec);
       this.stoppedBy = rec;
-      const ownFailures = this.checks.filter((c) => c.status === 'fail').length > failingBefore;
+      const ownFailures = own.length > 0;
       if (!ownFailures) this.addCheck({ id: `step.${id}`, step: id, title: `${title}: completed`, status: 'fail', summary: message, hint });
       return undefined;
     }

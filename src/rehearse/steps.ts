@@ -183,7 +183,11 @@ export async function stepUpgrade(s: RehearsalState): Promise<StepOutcome<void>>
   // The plan first, so that refusals (wrong key, unknown model version) become a named check.
   const plan = await planUpgrade(db, uopts);
   if (plan.blockers.length) {
-    check(s, { id: 'upgrade.plan', step: 'upgrade', title: 'init database accepts the restored data', status: 'fail', summary: plan.blockers[0], items: cut(plan.blockers), hint: 'nothing of the upgrade was applied; see `linotp-migrate init database --plan`' });
+    const keyBlocker = /decrypt/i.test(plan.blockers[0]);
+    const hint = keyBlocker
+      ? 'these values are damaged or were written with another encKey: repair them in LinOTP 2 (e.g. re-enroll the token) and make a new backup; `init database --skip-undecryptable` would upgrade without them'
+      : 'see `linotp-migrate init database --plan` on the restored data (rehearse with --keep)';
+    check(s, { id: 'upgrade.plan', step: 'upgrade', title: 'init database accepts the restored data', status: 'fail', summary: plan.blockers[0], items: plan.blockers.length > 1 ? cut(plan.blockers) : undefined, hint });
     throw new StepChecksFailed(plan.blockers[0]);
   }
   const result = await applyUpgrade(db, uopts);

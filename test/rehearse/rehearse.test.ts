@@ -110,6 +110,33 @@ describe('rehearse the demo backup into a scratch SQLite database', () => {
     expect(byId(report, 'backup.enc-key')).toMatchObject({ status: 'fail', summary: expect.stringMatching(/encrypted and no passphrase/), hint: expect.stringMatching(/--passphrase-file/) });
   }, 60_000);
 
+  it('a damaged seed in the backup: the upgrade refuses it and the rehearsal fails (exit 3) naming the token', async () => {
+    const enc = 'f199b35838d4215af26473a239ec9bad20d39de0149288f49086e5f951f2e9d49e0f0e024f49916e2f3d631eaca90db60b966d43bbcf1d5266608795b8a0ec4938f67a1f34aa74896a1183cb4497de61e572801837f531f89057fc6675786553';
+    // one byte of the next-to-last block changed: the padding of the seed no longer decrypts
+    const i = enc.length - 34;
+    const bad = enc.slice(0, i) + (enc[i] === '0' ? '1' : '0') + enc.slice(i + 1);
+    const dump = readFileSync(DUMP, 'latin1');
+    expect(dump).toContain(enc);
+    const file = join(tmp, 'linotp_backup_damaged.sql');
+    writeFileSync(file, dump.replace(enc, bad), 'latin1');
+    const report = await runRehearsal({ backup: file, encKeyPath: ENC_KEY, cwd: ROOT, tmpBase: tmp });
+    expect(report).toMatchObject({ outcome: 'failed', exitCode: 3 });
+    expect(byId(report, 'backup.enc-key')?.status).toBe('pass');
+    const failing = report.checks.filter((c) => c.status === 'fail');
+    expect(failing).toHaveLength(1);
+    expect(failing[0].step).toBe('upgrade');
+    expect(JSON.stringify(failing[0])).toMatch(/oath0001/);
+    expect(stepStatus(report)).toMatchObject({ restore: 'ok', upgrade: 'failed', verify: 'skipped:earlier-failure' });
+  }, 120_000);
+
+  it('--fail-on rejected makes the access log findings failing checks', async () => {
+    const report = await runRehearsal({ backup: DUMP, encKeyPath: ENC_KEY, accessLogs: [ACCESS_LOG], apiFailOn: 'rejected', cwd: ROOT, tmpBase: tmp });
+    expect(report).toMatchObject({ outcome: 'failed', exitCode: 3 });
+    expect(report.checks.filter((c) => c.status === 'fail').map((c) => c.id)).toEqual(['api-check.rejected']);
+    expect(byId(report, 'api-check.deprecated')?.status).toBe('warn');
+    expect(byId(report, 'api-check.rejected')?.items).toContain('GET admin/assign: 6 call(s) from 10.30.1.40');
+  }, 120_000);
+
   it('a missing backup file is an operational error (exit 1)', async () => {
     const report = await runRehearsal({ backup: join(tmp, 'nope.sql'), encKeyPath: ENC_KEY, cwd: ROOT, tmpBase: tmp });
     expect(report.outcome).toBe('error');
