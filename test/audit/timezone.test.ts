@@ -58,6 +58,22 @@ describe('audit timestamp conversion', () => {
     expect(c.convert('2024-10-27T00:30:00.000+00:00')).toBeUndefined();
   });
 
+  it('places repeated-hour times by row order', () => {
+    const c = new ZoneConverter('Europe/Berlin', 'order');
+    const seq = ['2024-10-27 01:59:00.000000', '2024-10-27 02:10:00.000000', '2024-10-27 02:59:00.000000', '2024-10-27 02:01:00.000000', '2024-10-27 02:58:00.000000', '2024-10-27 03:00:00.000000'];
+    let prev: number | undefined;
+    const got = seq.map((v) => {
+      const r = c.convert(v, prev)!;
+      prev = r.epochMs;
+      return r.utc.slice(11, 16);
+    });
+    expect(got).toEqual(['23:59', '00:10', '00:59', '01:01', '01:58', '02:00']);
+    // small disorder (several servers, slow requests) stays in the first pass
+    expect(c.convert('2024-10-27 02:08:00.000000', Date.UTC(2024, 9, 27, 0, 10))?.utc).toBe('2024-10-27T00:08:00.000+00:00');
+    // no previous row: the first pass
+    expect(c.convert('2024-10-27 02:30:00.000000')?.utc).toBe('2024-10-27T00:30:00.000+00:00');
+  });
+
   for (const [zone, fold] of [['Europe/Berlin', 0], ['Europe/Berlin', 1], ['America/New_York', 0], ['Australia/Lord_Howe', 0], ['Asia/Kolkata', 0], ['America/Santiago', 0], ['Australia/Sydney', 1], ['UTC', 0]] as const) {
     it(`matches python zoneinfo exactly for ${zone} (fold=${fold})`, () => {
       const values = sampleLocalTimes();
