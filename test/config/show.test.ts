@@ -95,3 +95,21 @@ describe('config convert command', () => {
     await expect(spec('convert').run(ctx({}).c, [], { ini: file, out: 'out' })).rejects.toThrow(/already exists/);
   });
 });
+
+describe('convert → LinOTP 3 settings round trip', () => {
+  it('what config convert --split writes is what config show and every command see', async () => {
+    const { planConvert, applyConvert } = await import('../../src/config/plan.js');
+    const { resolveInstallation } = await import('../../src/settings/resolve.js');
+    writeFileSync(path.join(dir, 'linotp.ini'), '[DEFAULT]\nlinotpSecretFile = %(here)s/encKey\n[app:main]\nsqlalchemy.url = postgres://linotp:a%%b@c@db/linotp\n');
+    const plan = planConvert({ ini: 'linotp.ini', outDir: 'etc', split: true, here: '/etc/linotp2', rebase: ['/etc/linotp2=/etc/linotp'] }, dir);
+    applyConvert(plan, false);
+    const env = { LINOTP_CFG: `${dir}/etc/conf.d` };
+    const shown = showSettings(env);
+    const get = (n: string) => shown.settings.find((s) => s.name === n)!;
+    expect(get('DATABASE_URI')).toMatchObject({ value: "'postgresql://linotp:***@db/linotp'", source: `${dir}/etc/conf.d/01-migrated-database.cfg:5` });
+    expect(get('SECRET_FILE').value).toBe("'/etc/linotp/encKey'");
+    const inst = resolveInstallation({}, env, dir);
+    expect(inst.databaseUri?.value).toBe('postgresql://linotp:a%25b%40c@db/linotp');
+    expect(inst.encKeyPath?.value).toBe('/etc/linotp/encKey');
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, it, expect } from 'vitest';
+import { convertDbUrl, maskUrl } from '../../src/config/dburl.js';
+import { rebasePath, mapLogLevel } from '../../src/config/types.js';
+import { planControllers } from '../../src/config/controllers.js';
+
+describe('database URL conversion', () => {
+  it('uses the drivers LinOTP 3 ships with and keeps parameters', () => {
+    expect(convertDbUrl('postgres://u:p@h:5433/linotp', []).value).toBe('postgresql://u:p@h:5433/linotp');
+    expect(convertDbUrl('postgresql+psycopg2://u@h/l', []).value).toBe('postgresql+psycopg2://u@h/l');
+    expect(convertDbUrl('mariadb://u:p@h/l', []).value).toBe('mysql+mysqldb://u:p@h/l');
+    const py = convertDbUrl('mysql+pymysql://u:p@h/l?charset=utf8&unix_socket=/run/mysqld/mysqld.sock', []);
+    expect(py.value).toBe('mysql+mysqldb://u:p@h/l?charset=utf8&unix_socket=/run/mysqld/mysqld.sock');
+    expect(py.notes.join()).toMatch(/pymysql/);
+    expect(convertDbUrl('mysql://u:p@[::1]:3306/l', []).value).toBe('mysql+mysqldb://u:p@[::1]:3306/l');
+  });
+
+  it('moves absolute SQLite files with --rebase and flags relative ones', () => {
+    expect(convertDbUrl('sqlite:////etc/linotp2/token.db', [['/etc/linotp2', '/etc/linotp']]).value).toBe('sqlite:////etc/linotp/token.db');
+    expect(convertDbUrl('sqlite:///token.db', []).relativeSqlite).toBe(true);
+  });
+
+  it('masks passwords, also in URLs it cannot parse', () => {
+    expect(maskUrl('mysql://u:se#cret@h/l')).toBe('mysql://u:***@h/l');
+    expect(maskUrl('oracle://u:secret@h/l')).not.toContain('secret');
+  });
+});
+
+describe('helpers', () => {
+  it('rebases whole path components, longest prefix first', () => {
+    const r: [string, string][] = [['/etc/linotp2', '/etc/linotp'], ['/etc/linotp2/keys', '/srv/keys']];
+    expect(rebasePath('/etc/linotp2/encKey', r).path).toBe('/etc/linotp/encKey');
+    expect(rebasePath('/etc/linotp2/keys/encKey', r).path).toBe('/srv/keys/encKey');
+    expect(rebasePath('/etc/linotp22/encKey', r)).toEqual({ path: '/etc/linotp22/encKey', rebased: false });
+  });
+
+  it('maps log levels to names LinOTP 3 accepts', () => {
+    expect(['WARN', 'warn', 'FATAL', 'NOTSET', 'info', 'CRITICAL', 'TRACE', '10'].map(mapLogLevel)).toEqual(['WARNING', 'WARNING', 'CRITICAL', 'DEBUG', 'INFO', 'CRITICAL', null, null]);
+  });
+
+  it('plans controllers per version', () => {
+    const v2default = new Set(['manage', 'selfservice', 'userservice', 'monitoring', 'reporting', 'validate', 'ocra', 'openid', 'u2f', 'tools']);
+    expect(planControllers(v2default, '3.4').settings).toEqual([['ENABLE_CONTROLLERS', 'ALL u2f'], ['DISABLE_CONTROLLERS', 'gettoken maintenance']]);
+    expect(planControllers(new Set(['validate']), '3.4').settings[1][1]).toBe('admin audit auth gettoken maintenance manage monitoring reporting selfservice system tools userservice tokens:/api/v2/tokens realms:/api/v2/realms resolvers:/api/v2/resolvers auditlog:/api/v2/auditlog');
+    expect(planControllers(new Set(['validate', 'helpdesk']), '3.0')).toMatchObject({ settings: [['CONTROLLERS', 'validate helpdesk']], lost: [] });
+    expect(planControllers(new Set(['validate', 'helpdesk', 'ocra']), '3.2')).toMatchObject({ settings: [['CONTROLLERS', 'validate']], lost: ['helpdesk', 'ocra'] });
+  });
+});
