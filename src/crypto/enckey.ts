@@ -101,7 +101,12 @@ export function parseEncKey(bytes: Buffer, source: string): EncKey {
     return new EncKey(bytes, source, 'raw');
   }
   if (!ascii) {
-    throw new KeyError(`encKey ${source} is ${bytes.length} bytes; LinOTP keys are 96 bytes (three AES-256 keys)`, FORMS_HINT);
+    // LinOTP's getSecret() reads 32-byte slots from the start and ignores anything after byte 96,
+    // so a longer file may "work" there. We don't guess; we say how to cut it.
+    const hint = bytes.length > ENC_KEY_BYTES
+      ? `LinOTP reads only the first 96 bytes; if the installation works with this file, use them: head -c 96 ${source} > encKey.96 (then check it with linotp-migrate verify)`
+      : FORMS_HINT;
+    throw new KeyError(`encKey ${source} is ${bytes.length} bytes; LinOTP keys are 96 bytes (three AES-256 keys)`, hint);
   }
   const str = text.toString('latin1');
   if (looksLikeDump(str)) {

@@ -77,7 +77,13 @@ describe('parseEncKey', () => {
     }
     expect(err).toBeInstanceOf(KeyError);
     expect((err as KeyError).message).toContain(msg);
-    expect((err as KeyError).hint).toMatch(/96-byte encKey/);
+    expect((err as KeyError).hint).toMatch(/96-byte encKey|head -c 96 f/);
+  });
+
+  it('a longer binary file: explains that LinOTP reads only the first 96 bytes', () => {
+    expect(() => parseEncKey(Buffer.concat([SAMPLE_KEY_BYTES, Buffer.from('\n')]), '/etc/linotp2/encKey')).toThrow(
+      expect.objectContaining({ message: expect.stringContaining('is 97 bytes'), hint: expect.stringContaining('head -c 96 /etc/linotp2/encKey > encKey.96') }),
+    );
   });
 });
 
