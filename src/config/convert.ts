@@ -260,6 +260,24 @@ export function convertIni(ini: IniFile, opts: ConvertOptions): Conversion {
     decide(e, value === e.value ? 'renamed' : 'converted', [name], rule.reason);
   }
 
+  // --- HSM: a suggestion only; an HSM setup must be tested on the HSM ---
+  const hsmE = eff('linotpActiveSecurityModule');
+  const hsmId = hsmE?.value.trim();
+  if (hsmE && hsmId && hsmId !== 'default') {
+    const prefix = `linotpSecurity.${hsmId}.`;
+    const entries = [...global.values(), ...app.values()].filter((e) => e.key.startsWith(prefix));
+    const suggestion = entries
+      .map((e) => {
+        const k = e.key.slice(prefix.length);
+        const numeric = /^(slotid|poolsize)$|Handle$/.test(k) && /^\s*-?\d+\s*$/.test(e.value);
+        const shown = k === 'password' ? "'***'" : numeric ? String(Number(e.value)) : `'${e.value.trim()}'`;
+        return `'${k}': ${shown}`;
+      })
+      .join(', ');
+    decide(hsmE, 'needs-attention', ['ACTIVE_SECURITY_MODULE', 'HSM_PKCS11_CONFIG'],
+      `HSM '${hsmId}': set ACTIVE_SECURITY_MODULE = 'pkcs11' and HSM_PKCS11_CONFIG = {${suggestion}} (required: module, library, password, slotid, defaultLabel; handles as numbers), then test with the HSM`);
+  }
+
   // --- logging sections ---
   const log = convertLogging(ini, opts);
   settings.push(...log.settings.filter((s) => !settings.some((x) => x.name === s.name)));

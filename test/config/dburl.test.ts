@@ -45,3 +45,17 @@ describe('helpers', () => {
     expect(planControllers(new Set(['validate', 'helpdesk', 'ocra']), '3.2')).toMatchObject({ settings: [['CONTROLLERS', 'validate']], lost: ['helpdesk', 'ocra'] });
   });
 });
+
+describe('HSM settings', () => {
+  it('are flagged with a suggested HSM_PKCS11_CONFIG, password masked', async () => {
+    const { parseIni } = await import('../../src/settings/ini.js');
+    const { convertIni } = await import('../../src/config/convert.js');
+    const ini = parseIni('[DEFAULT]\nlinotpActiveSecurityModule = lunasa\nlinotpSecurity.lunasa.module = linotp.lib.security.pkcs11.Pkcs11SecurityModule\nlinotpSecurity.lunasa.library = libCryptoki2_64.so\nlinotpSecurity.lunasa.password = 6SNq-L9WL\nlinotpSecurity.lunasa.slotid = 1\nlinotpSecurity.lunasa.defaultHandle = 22\n', '/etc/linotp2/linotp.ini');
+    const c = convertIni(ini, { target: '3.4', rebase: [] });
+    const row = c.rows.find((r) => r.key === 'linotpActiveSecurityModule')!;
+    expect(row.status).toBe('needs-attention');
+    expect(row.reason).toContain("HSM_PKCS11_CONFIG = {'module': 'linotp.lib.security.pkcs11.Pkcs11SecurityModule', 'library': 'libCryptoki2_64.so', 'password': '***', 'slotid': 1, 'defaultHandle': 22}");
+    expect(JSON.stringify(c)).not.toContain('6SNq');
+    expect(c.rows.filter((r) => r.key.startsWith('linotpSecurity.')).every((r) => r.status === 'needs-attention')).toBe(true);
+  });
+});
