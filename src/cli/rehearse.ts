@@ -9,20 +9,19 @@ export const commands: CommandSpec[] = [
     path: ['rehearse'],
     summary: 'Rehearse the whole LinOTP 2 → 3 upgrade on a scratch database, with JSON, Markdown and JUnit reports',
     description:
-      'Runs the upgrade end to end on a scratch target — by default a SQLite database in a temporary directory (no server\n' +
-      'needed); --target-db for a MariaDB/MySQL or PostgreSQL rehearsal (a non-empty target is refused unless --yes):\n' +
-      '  config convert (with --ini, plan only) → backup verify → backup restore with the key → init database →\n' +
-      '  admin fix-db-encoding → create/reset the admin (with --admin) → verify → api-check (with --access-log).\n' +
-      'Every step is timed; the first failing step stops the run and says what to fix. The target is removed afterwards\n' +
+      'Runs the upgrade end to end on a scratch target: by default a SQLite database in a temporary directory (no server needed); ' +
+      '--target-db for a MariaDB/MySQL or PostgreSQL rehearsal (a non-empty target is refused unless --yes).\n\n' +
+      'Steps: config convert (with --ini, plan only) → backup verify → backup restore with the key → init database → ' +
+      'admin fix-db-encoding → create/reset the admin (with --admin) → verify → api-check (with --access-log). ' +
+      'Every step is timed; the first failing step stops the run and says what to fix. The target is removed afterwards ' +
       'unless --keep (in a --target-db database only the tables the rehearsal created are dropped).\n\n' +
-      'Checks: the backup reads completely and the encKey opens and decrypts it; every row restored; rows per table\n' +
-      'preserved (minus what the upgrade deletes by design, e.g. open challenges); the encKey decrypts every seed, PIN and\n' +
-      'encrypted value; no mojibake left; model version current; admin resolver and realm present; an admin able to log in\n' +
-      '(hash set and verified); the converted config has no needs-attention items (warnings otherwise); api-check findings\n' +
-      '(warnings, or failures with --fail-on).\n\n' +
-      'With --report-dir: report.json (schema in docs/report-schema.md), report.md (summary with the exact production\n' +
-      'commands) and junit.xml (one testcase per check). Exit 0 when every check passes (warnings allowed), 3 when a check\n' +
-      'fails (including a wrong passphrase or encKey), 1 on an operational error (e.g. an unreachable database).',
+      'Checks: the backup reads completely and the encKey opens and decrypts it; every row restored; rows per table preserved ' +
+      '(minus what the upgrade deletes by design, e.g. open challenges); the encKey decrypts every seed, PIN and encrypted value; ' +
+      'no mojibake left; model version current; admin resolver and realm present; an admin able to log in (hash set and verified); ' +
+      'the converted config has no needs-attention items (warnings otherwise); api-check findings (warnings, or failures with --fail-on).\n\n' +
+      'With --report-dir: report.json (schema in docs/report-schema.md), report.md (summary with the exact production commands) ' +
+      'and junit.xml (one testcase per check). Exit 0 when every check passes (warnings allowed), 3 when a check fails ' +
+      '(including a wrong passphrase or encKey), 1 on an operational error (e.g. an unreachable database).',
     options: [
       { flags: '--backup <file>', description: 'the LinOTP 2 backup: linotp-backup output (linotp_backup_*.sql with encKey_*.gpg, loose or in a tar.gz), a backup create archive, or a mysqldump/pg_dump' },
       { flags: '--ini <file>', description: 'the LinOTP 2 linotp.ini: rehearse config convert on it' },
