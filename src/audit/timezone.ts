@@ -11,10 +11,11 @@
  *   `isoformat(timespec="milliseconds")` does for the rows LinOTP 3 writes itself. Truncation never
  *   carries into the next second/day and keeps the order of rows.
  * - Ambiguous local times (the repeated hour when DST ends) are resolved by `ambiguous`:
- *   'order' (default for the audit commands) — rows are read in id order, which is the order LinOTP
- *     wrote them in: take the earlier instant unless that lies more than ORDER_SLACK_MS before the
- *     previous row's instant (the clock has gone back: second pass), then the later one. With no
- *     previous row it is 'earlier'. This puts both passes of the repeated hour in the right place.
+ *   'order' (default for the audit commands) — rows come in id order, the order LinOTP wrote them
+ *     in. A repeated-hour time takes the first pass until a row's first-pass instant lies more than
+ *     ORDER_SLACK_MS before the previous row's instant (the clock has gone back); from then on every
+ *     row in that day's repeated hour takes the second pass. Small disorder (several servers, slow
+ *     requests) within the slack stays in the first pass. With no previous row: the first pass.
  *   'earlier' — always the first pass (Python's `fold=0`); 'later' — always the second (`fold=1`).
  * - Non-existent local times (the hour skipped when DST starts) are read with the offset in force
  *   BEFORE the change (Python's `fold=0` again): a clock that had not been moved yet. 02:30 on
@@ -97,6 +98,8 @@ export class ZoneConverter {
   /** UTC hour → its offset, or null when the offset changes inside that hour. */
   private readonly hourCache = new Map<number, number | null>();
   private readonly minuteCache = new Map<number, number>();
+  /** 'order' rule: the local day whose repeated hour has reached its second pass. */
+  private secondPassDay: number | undefined;
   private readonly resolveCache = new Map<number, number[]>();
 
   constructor(zone: string, readonly ambiguous: AmbiguousRule = 'earlier') {
@@ -183,11 +186,17 @@ export class ZoneConverter {
       epochMs = instants[0];
       resolution = 'normal';
     } else if (instants.length > 1) {
+      const first = instants[0];
       const last = instants[instants.length - 1];
       if (this.ambiguous === 'later') epochMs = last;
-      else if (this.ambiguous === 'order' && previousMs !== undefined) {
-        epochMs = instants.find((t) => t >= previousMs - ORDER_SLACK_MS) ?? last;
-      } else epochMs = instants[0];
+      else if (this.ambiguous === 'earlier') epochMs = first;
+      else {
+        // 'order': once the clock has clearly gone back inside this day's repeated hour, every later
+        // row in that hour belongs to the second pass (a zone repeats at most one hour a day).
+        const day = Math.floor(wall / DAY);
+        if (this.secondPassDay !== day && previousMs !== undefined && first < previousMs - ORDER_SLACK_MS) this.secondPassDay = day;
+        epochMs = this.secondPassDay === day ? last : first;
+      }
       resolution = 'ambiguous';
     } else {
       // In a gap: use the offset in force just before the change (the one a day earlier).

@@ -69,9 +69,12 @@ describe('audit timestamp conversion', () => {
     });
     expect(got).toEqual(['23:59', '00:10', '00:59', '01:01', '01:58', '02:00']);
     // small disorder (several servers, slow requests) stays in the first pass
-    expect(c.convert('2024-10-27 02:08:00.000000', Date.UTC(2024, 9, 27, 0, 10))?.utc).toBe('2024-10-27T00:08:00.000+00:00');
+    const fresh = new ZoneConverter('Europe/Berlin', 'order');
+    expect(fresh.convert('2024-10-27 02:08:00.000000', Date.UTC(2024, 9, 27, 0, 10))?.utc).toBe('2024-10-27T00:08:00.000+00:00');
     // no previous row: the first pass
-    expect(c.convert('2024-10-27 02:30:00.000000')?.utc).toBe('2024-10-27T00:30:00.000+00:00');
+    expect(new ZoneConverter('Europe/Berlin', 'order').convert('2024-10-27 02:30:00.000000')?.utc).toBe('2024-10-27T00:30:00.000+00:00');
+    // the second pass of one day does not leak into another year's repeated hour
+    expect(c.convert('2025-10-26 02:30:00.000000', Date.UTC(2025, 9, 26, 0, 20))?.utc).toBe('2025-10-26T00:30:00.000+00:00');
   });
 
   for (const [zone, fold] of [['Europe/Berlin', 0], ['Europe/Berlin', 1], ['America/New_York', 0], ['Australia/Lord_Howe', 0], ['Asia/Kolkata', 0], ['America/Santiago', 0], ['Australia/Sydney', 1], ['UTC', 0]] as const) {
