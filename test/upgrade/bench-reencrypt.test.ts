@@ -26,7 +26,7 @@ describeEngines('re-encryption speed', (engine) => {
       for (let i = 0; i < N; i++) {
         const iv = randomBytes(16).toString('hex');
         const seed = randomBytes(20).toString('hex');
-        rows.push([100 + i, `bench${i}`, 'HMAC', encryptTokenSeed(KEY, seed, iv, 'legacy'), iv, '', 1]);
+        rows.push([100 + i, `bench${i}`, 'HMAC', encryptTokenSeed(KEY, seed, iv, 'legacy'), iv, '', true]);
       }
       const q = (n: string) => db.dialect.quoteIdent(n);
       await db.insertMany('Token', ['LinOtpTokenId', 'LinOtpTokenSerialnumber', 'LinOtpTokenType', 'LinOtpKeyEnc', 'LinOtpKeyIV', 'LinOtpPinHash', 'LinOtpIsactive'], rows);

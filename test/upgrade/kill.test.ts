@@ -27,7 +27,7 @@ function tokenRows() {
   const rows = [];
   for (let i = 0; i < N; i++) {
     const iv = randomBytes(16).toString('hex');
-    rows.push([100 + i, `kill${i}`, 'HMAC', encryptTokenSeed(KEY, randomBytes(20).toString('hex'), iv, 'legacy'), iv, '', 1]);
+    rows.push([100 + i, `kill${i}`, 'HMAC', encryptTokenSeed(KEY, randomBytes(20).toString('hex'), iv, 'legacy'), iv, '', true]);
   }
   return rows;
 }
