@@ -1,6 +1,6 @@
 /** `linotp-migrate verify`: flags → src/verify (read-only checks) → a compact table or --json. */
 import type { ChalkInstance } from 'chalk';
-import { ChecksFailedError } from '../errors.js';
+import { ChecksFailedError, InputError } from '../errors.js';
 import type { CheckStatus, VerifyReport } from '../verify/types.js';
 import { installationOptions } from './options.js';
 import { renderTable } from './output.js';
@@ -79,7 +79,11 @@ export const commands: CommandSpec[] = [
       '  - how many text values look double-encoded (latin1/utf8 mojibake; repair with `admin fix-db-encoding`).',
       'Exit 0 when every check passes (warnings allowed), 3 when any fails; failing tokens and Config keys are named. Tokens and text columns are streamed, so memory stays bounded.',
     ].join('\n'),
-    options: [...installationOptions, { flags: '--skip-encoding', description: 'do not scan text columns for double-encoded values (faster on a large audit table)' }],
+    options: [
+      ...installationOptions,
+      { flags: '--skip-encoding', description: 'do not scan text columns for double-encoded values (faster on a large audit table)' },
+      { flags: '--audit-public-key <file>', description: "LinOTP 2's audit public key (public.pem): check every audit signature instead of only counting them" },
+    ],
     examples: [
       'linotp-migrate verify --ini /etc/linotp2/linotp.ini',
       'linotp-migrate verify --database-uri mysql://linotp:secret@localhost/LinOTP2 --enc-key /etc/linotp2/encKey --json',
@@ -100,10 +104,19 @@ export const commands: CommandSpec[] = [
       const key = inst.encKeyPath ? loadEncKey(inst.encKeyPath.value) : undefined;
       if (!key) ctx.out.warn('no encKey given: seeds, PINs and Config secrets will not be checked (give --enc-key, LINOTP_SECRET_FILE or --ini)');
       ctx.out.debug(`database from ${uri.source}${inst.encKeyPath ? `, encKey from ${inst.encKeyPath.source}` : ''}`);
+      let auditPublicKeyPem: string | undefined;
+      if (opts.auditPublicKey !== undefined) {
+        const { readFileSync } = await import('node:fs');
+        try {
+          auditPublicKeyPem = readFileSync(String(opts.auditPublicKey), 'utf8');
+        } catch (e) {
+          throw new InputError(`cannot read the audit public key ${opts.auditPublicKey}: ${(e as NodeJS.ErrnoException).code ?? e}`, 'give the public.pem of the LinOTP 2 installation (linotpAudit.key.public)');
+        }
+      }
       const db = await openDatabase(uri.value);
       let report: VerifyReport;
       try {
-        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding) });
+        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding), auditPublicKeyPem });
       } finally {
         await db.close();
       }

@@ -22,6 +22,8 @@ export type { VerifyReport, CheckResult } from './types.js';
 export interface VerifyOptions {
   /** Skip the mojibake scan (it reads every text column, including the audit trail). */
   skipEncoding?: boolean;
+  /** LinOTP 2's audit public key (PEM): check every audit signature instead of only counting them. */
+  auditPublicKeyPem?: string;
 }
 
 /** Which releases accept the stored model version, in words. */
@@ -103,6 +105,12 @@ function keyChecks(t: SecretTallies, stats: KeyStats, key: EncKey | undefined): 
   return out;
 }
 
+async function utf8ConversionMarker(db: Db, config: string): Promise<boolean> {
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  const rows = await db.query(`SELECT ${q('Key')} AS k FROM ${q(config)} WHERE ${q('Key')} = ?`, ['linotp.utf8_conversion']);
+  return rows.some((r) => r.k === 'linotp.utf8_conversion');
+}
+
 export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const model = await detectModelVersion(db);
   const is3 = model.stored !== null && /^[34]\./.test(model.stored);
@@ -131,10 +139,15 @@ export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOpt
     checks.push(await checkLocalAdmins(db, cmp.present.imported_user));
   }
 
+  // Audit trail: timestamp forms and LinOTP 2 signatures (src/audit, loaded only here).
+  const { auditChecks } = await import('../audit/integration.js');
+  checks.push(...(await auditChecks(db, { publicKeyPem: opts.auditPublicKeyPem })));
+
   let encoding: VerifyReport['encoding'] = { suspicious: 0, multiple: 0, byColumn: {}, samples: [], scanned: 0 };
   if (!opts.skipEncoding) {
     const tables: { def: TableDef; stored: string }[] = schema.tables.filter((d) => cmp.present[d.name]).map((d) => ({ def: d, stored: cmp.present[d.name] }));
     encoding = await scanEncoding(db, tables);
+    const marker = cmp.present.Config ? await utf8ConversionMarker(db, cmp.present.Config) : false;
     const cols = Object.entries(encoding.byColumn)
       .sort((a, b) => b[1] - a[1])
       .map(([c, n]) => `${c}: ${n}`);
@@ -145,7 +158,7 @@ export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOpt
             id: 'encoding',
             title: 'text encoding',
             status: 'warn',
-            summary: `${encoding.suspicious} text value(s) look double-encoded (latin1/utf8 mojibake)${encoding.multiple ? `, ${encoding.multiple} of them more than twice` : ''}`,
+            summary: `${encoding.suspicious} text value(s) look double-encoded (latin1/utf8 mojibake)${encoding.multiple ? `, ${encoding.multiple} of them more than twice` : ''}${marker ? '; LinOTP 3 left the marker linotp.utf8_conversion' : ''}`,
             checked: encoding.scanned,
             failed: encoding.suspicious,
             items: cols,
