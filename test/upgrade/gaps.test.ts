@@ -135,6 +135,17 @@ describe('refusals, lock and erase (SQLite and PostgreSQL)', () => {
     }
   });
 
+  it('no linotp.Config row but tokens: migrated anyway (LinOTP would only stamp the version)', async () => {
+    const db = await gapDb('sqlite');
+    await db.execute(`DELETE FROM "Config" WHERE "Key" = 'linotp.Config'`);
+    const plan = await planUpgrade(db, { encKey: KEY });
+    expect(plan.fresh).toBe(false);
+    expect(plan.warnings.join('\n')).toMatch(/no linotp.Config row but 4 tokens/);
+    expect(plan.actions.map((a) => a.id)).toContain('3.1.0.0');
+    await applyUpgrade(db, { encKey: KEY });
+    await expectGapsFixed(db);
+  });
+
   it('a second concurrent run fails fast on the lock', async () => {
     const t = await createTestDatabase('postgres');
     const a = await openDatabase(t.url);
