@@ -3,8 +3,7 @@
  * its magic bytes, not the name), so memory grows with the number of distinct endpoints and
  * clients, never with the size of the logs.
  */
-import { createReadStream } from 'node:fs';
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { access, open, stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
