@@ -20,7 +20,7 @@ const whereOptions: OptionSpec[] = [
   ...installationOptions.filter((o) => !o.flags.startsWith('--enc-key')),
   {
     flags: '--audit-database-uri <uri>',
-    description: "the audit trail's database when it is not the main one; default: the ini's linotpAudit.sql.url, else the main database",
+    description: "the audit trail's database when it is not the main one; default: the ini's linotpAudit.sql.url, else LinOTP 3's AUDIT_DATABASE_URI, else the main database (for SQLite: its <file>_audit sibling when the file has no audit table)",
   },
   {
     flags: '--audit-table <name>',
