@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { readIni } from '../settings/ini.js';
 import { LINOTP_VERSIONS, type LinotpVersion } from '../settings/schema.js';
 import { convertIni, type Conversion } from './convert.js';
-import { planFiles, writeFiles, type CfgFilePlan } from './write.js';
+import { groupId, planFiles, writeFiles, type CfgFilePlan } from './write.js';
 
 export interface ConvertRequest {
   ini: string;
@@ -15,11 +15,15 @@ export interface ConvertRequest {
   /** Directory `%(here)s` stands for (default: the ini's directory). */
   here?: string;
   split?: boolean;
+  /** Group that may read the files (default `linotp`, when it exists). */
+  group?: string;
 }
 
 export interface ConvertPlan {
   conversion: Conversion;
   files: CfgFilePlan[];
+  /** Group the files will belong to, when it exists on this machine. */
+  group?: { name: string; gid: number };
 }
 
 export function parseRebase(specs: string[] = []): [string, string][] {
@@ -50,9 +54,15 @@ export function planConvert(req: ConvertRequest, cwd: string): ConvertPlan {
     'Only Python literals: LinOTP executes this file. It may hold the database password: keep it mode 0640, group linotp.',
   ];
   const files = planFiles(conversion.settings, path.resolve(cwd, req.outDir), Boolean(req.split), header, target);
-  return { conversion, files };
+  const groupName = req.group ?? 'linotp';
+  const gid = groupId(groupName);
+  if (gid === undefined) {
+    if (req.group) throw new UsageError(`--group ${req.group}: no such group`, 'give the group LinOTP 3 runs as (Debian: linotp)');
+    conversion.warnings.push(`there is no group '${groupName}' here: make the written files readable by the user LinOTP 3 runs as (e.g. chgrp linotp FILE; they are mode 0640)`);
+  }
+  return { conversion, files, group: gid === undefined ? undefined : { name: groupName, gid } };
 }
 
 export function applyConvert(plan: ConvertPlan, force: boolean): void {
-  writeFiles(plan.files, force);
+  writeFiles(plan.files, force, plan.group?.gid);
 }

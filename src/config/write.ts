@@ -5,7 +5,7 @@
  * atomically (temporary file + fsync + rename/link) with mode 0640, because they hold the database
  * password; an existing file is only replaced with `force`.
  */
-import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, readFileSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError, UsageError } from '../errors.js';
@@ -84,8 +84,24 @@ export function planFiles(settings: OutSetting[], outDir: string, split: boolean
     });
 }
 
-/** Writes all planned files, or none when one exists and `force` is not set. */
-export function writeFiles(plans: CfgFilePlan[], force: boolean): void {
+/** The gid of a group from /etc/group, or undefined. */
+export function groupId(name: string, groupFile = '/etc/group'): number | undefined {
+  try {
+    for (const line of readFileSync(groupFile, 'utf8').split('\n')) {
+      const [g, , gid] = line.split(':');
+      if (g === name && /^\d+$/.test(gid ?? '')) return Number(gid);
+    }
+  } catch {
+    /* no group database */
+  }
+  return undefined;
+}
+
+/**
+ * Writes all planned files, or none when one exists and `force` is not set. With `gid` the files
+ * get that group (LinOTP runs as user/group linotp and must read its 0640 config).
+ */
+export function writeFiles(plans: CfgFilePlan[], force: boolean, gid?: number): void {
   const existing = plans.filter((p) => p.exists);
   if (existing.length && !force) {
     throw new UsageError(`${existing.map((p) => p.path).join(', ')} already exist${existing.length === 1 ? 's' : ''}`, 'nothing was written; add --force to replace, or choose another --out directory');
@@ -100,6 +116,7 @@ export function writeFiles(plans: CfgFilePlan[], force: boolean): void {
     } finally {
       closeSync(fd);
     }
+    if (gid !== undefined) chownSync(tmp, process.getuid?.() ?? 0, gid);
     chmodSync(tmp, 0o640); // the umask may have removed group read
     try {
       if (force) renameSync(tmp, p.path);

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { planConvert, applyConvert } from '../../src/config/plan.js';
 import { evalCfgFiles } from './python.js';
+import { groupId } from '../../src/config/write.js';
 import { UsageError } from '../../src/errors.js';
 
 const FIX = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -200,6 +201,15 @@ describe('config convert: writing', () => {
     applyConvert(again, true);
     expect(readFileSync(file, 'utf8')).toContain('DATABASE_URI = ');
     expect(statSync(file).mode & 0o777).toBe(0o640);
+  });
+
+  it('gives the files the group LinOTP runs as', () => {
+    const plan = planConvert({ ini: EXAMPLE, outDir: out, group: 'daemon' }, process.cwd());
+    expect(plan.group?.name).toBe('daemon');
+    applyConvert(plan, false);
+    expect(statSync(plan.files[0].path).gid).toBe(plan.group!.gid);
+    expect(() => planConvert({ ini: EXAMPLE, outDir: out, group: 'no-such-group-x' }, process.cwd())).toThrow(/--group no-such-group-x: no such group/);
+    if (groupId('linotp') === undefined) expect(planConvert({ ini: EXAMPLE, outDir: out }, process.cwd()).conversion.warnings.join()).toMatch(/no group 'linotp' here/);
   });
 
   it('refuses output LinOTP 3 would refuse, writing nothing', () => {
