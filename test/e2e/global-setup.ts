@@ -5,6 +5,8 @@
  * A lock directory keeps parallel test files from running tsc at the same time.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,13 +36,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function ensureBuilt(): Promise<void> {
   if (!distIsStale()) return;
-  const lock = join(ROOT, 'dist.build-lock');
+  // Outside the repository, keyed by its path; a lock older than 3 minutes is from a dead run.
+  const lock = join(tmpdir(), `linotp-migrate-build-${createHash('sha256').update(ROOT).digest('hex').slice(0, 12)}.lock`);
   for (let i = 0; ; i++) {
     try {
       mkdirSync(lock);
       break;
     } catch {
-      if (i > 600) throw new Error(`build lock ${lock} held for 2 minutes; remove it if no build runs`);
+      try {
+        if (Date.now() - statSync(lock).mtimeMs > 180_000) rmdirSync(lock);
+      } catch {
+        /* removed meanwhile */
+      }
+      if (i > 900) throw new Error(`build lock ${lock} held for 3 minutes; remove it if no build runs`);
       await sleep(200);
     }
   }
