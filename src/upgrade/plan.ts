@@ -264,9 +264,10 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   return plan;
 }
 
+/** Database equality (see configKeyExists): Realm.name is UNIQUE under the table's collation. */
 export async function realmExists(db: Db, t: Tables, name: string): Promise<boolean> {
   const rows = await db.query<{ n: string }>(`SELECT ${t.c('name')} AS n FROM ${t.t('Realm')} WHERE ${t.c('name')} = ?`, [name]);
-  return rows.some((r) => r.n === name);
+  return rows.length > 0;
 }
 
 interface StepCtx {

@@ -48,10 +48,14 @@ export async function readConfigRows(db: Db, t: Tables): Promise<ConfigRow[]> {
   return rows.map((r) => ({ key: String(r.k), value: r.v === null ? null : String(r.v), type: r.ty === null ? null : String(r.ty), description: r.d === null ? null : String(r.d) }));
 }
 
+/**
+ * Equality as the database defines it: on MySQL's case-insensitive collations a look-alike key
+ * counts as present — LinOTP's insert-if-missing sees it the same way, and inserting would collide
+ * with the primary key.
+ */
 export async function configKeyExists(db: Db, t: Tables, key: string): Promise<boolean> {
-  // Exact comparison in JS: MySQL's case-insensitive collations match look-alike keys.
   const rows = await db.query<{ k: string }>(`SELECT ${t.c('Key')} AS k FROM ${t.t('Config')} WHERE ${t.c('Key')} = ?`, [key]);
-  return rows.some((r) => r.k === key);
+  return rows.length > 0;
 }
 
 export async function insertConfig(db: Db, t: Tables, key: string, value: string, type: string, description: string): Promise<void> {
