@@ -5,7 +5,8 @@
  * removed unless `keep`. The report says passed (exit 0), failed (3: a check failed, e.g. a wrong
  * key) or error (1: something operational, e.g. an unreachable database).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { InputError } from '../errors.js';
 import { resolve } from 'node:path';
 import { productionCommands } from './production.js';
 import { describeError, StepRunner, type StepHooks } from './runner.js';
@@ -24,6 +25,21 @@ function toolVersion(): string {
   }
 }
 
+/** Every input file is checked before any work, so a typo fails in a second, not after the restore. */
+function preflight(o: RehearseOptions): void {
+  const files: [string, string | undefined][] = [['--backup', o.backup], ['--ini', o.ini], ['--enc-key', o.encKeyPath], ...(o.accessLogs ?? []).map((f): [string, string] => ['--access-log', f])];
+  for (const [flag, file] of files) {
+    if (!file) continue;
+    let ok = false;
+    try {
+      ok = statSync(file).isFile();
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new InputError(`${flag} ${file} does not exist or is not a file`, 'check the path; nothing was done');
+  }
+}
+
 export async function runRehearsal(opts: RehearseOptions, hooks: StepHooks = {}): Promise<RehearsalReport> {
   const cwd = opts.cwd ?? process.cwd();
   const o: RehearseOptions = {
@@ -34,6 +50,7 @@ export async function runRehearsal(opts: RehearseOptions, hooks: StepHooks = {})
     encKeyPath: opts.encKeyPath ? resolve(cwd, opts.encKeyPath) : undefined,
     accessLogs: opts.accessLogs?.map((f) => resolve(cwd, f)),
   };
+  preflight(o);
   const started = new Date();
   const run = new StepRunner(hooks);
   const s: RehearsalState = { opts: o, run, tables: [], details: {} };

@@ -14,7 +14,7 @@ import type { RestorePlan, RestoreResult } from '../backup/restore.js';
 import type { BackupSource } from '../backup/source.js';
 import type { EncKey } from '../crypto/enckey.js';
 import type { FixEncodingReport } from '../encoding/index.js';
-import { KeyError } from '../errors.js';
+import { InputError, KeyError } from '../errors.js';
 import type { UpgradeResult } from '../upgrade/apply.js';
 import type { VerifyReport } from '../verify/types.js';
 import { countRows } from './counts.js';
@@ -95,9 +95,16 @@ export async function stepBackup(s: RehearsalState): Promise<StepOutcome<void>> 
   try {
     r = await verifyBackup(s.opts.backup, { key: given, passphrase: given ? undefined : s.opts.passphrase });
   } catch (e) {
-    if (!(e instanceof KeyError)) throw e;
-    check(s, { id: 'backup.enc-key', step: 'backup', title: 'encKey opens and decrypts the backup', status: 'fail', summary: e.message, hint: e.hint });
-    throw new StepChecksFailed(e.message, e.hint);
+    if (e instanceof KeyError) {
+      check(s, { id: 'backup.enc-key', step: 'backup', title: 'encKey opens and decrypts the backup', status: 'fail', summary: e.message, hint: e.hint });
+      throw new StepChecksFailed(e.message, e.hint);
+    }
+    // A damaged or foreign file is what a rehearsal is there to find: a failed check, not an error.
+    if (e instanceof InputError) {
+      check(s, { id: 'backup.readable', step: 'backup', title: 'backup reads completely', status: 'fail', summary: e.message, hint: e.hint ?? 'make a new backup on the LinOTP 2 server' });
+      throw new StepChecksFailed(e.message, e.hint);
+    }
+    throw e;
   }
   s.backup = { report: r.report, src: r.src, info: r.info };
   const rows = r.report.tables.reduce((n, t) => n + t.rows, 0);

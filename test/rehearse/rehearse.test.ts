@@ -137,11 +137,18 @@ describe('rehearse the demo backup into a scratch SQLite database', () => {
     expect(byId(report, 'api-check.rejected')?.items).toContain('GET admin/assign: 6 call(s) from 10.30.1.40');
   }, 120_000);
 
-  it('a missing backup file is an operational error (exit 1)', async () => {
-    const report = await runRehearsal({ backup: join(tmp, 'nope.sql'), encKeyPath: ENC_KEY, cwd: ROOT, tmpBase: tmp });
-    expect(report.outcome).toBe('error');
-    expect(report.exitCode).toBe(1);
-    expect(byId(report, 'step.backup')).toMatchObject({ status: 'fail', summary: expect.stringMatching(/does not exist/) });
+  it('a missing input file is refused before any work (exit 1)', async () => {
+    await expect(runRehearsal({ backup: join(tmp, 'nope.sql'), encKeyPath: ENC_KEY, cwd: ROOT, tmpBase: tmp })).rejects.toThrow(/--backup .*nope\.sql does not exist/);
+    await expect(runRehearsal({ backup: DUMP, encKeyPath: ENC_KEY, accessLogs: [join(tmp, 'access.log.9')], cwd: ROOT, tmpBase: tmp })).rejects.toThrow(/--access-log .* does not exist/);
+  });
+
+  it('a file that is not a dump fails the backup check (exit 3)', async () => {
+    const file = join(tmp, 'empty.sql');
+    writeFileSync(file, 'this is not SQL\n');
+    const report = await runRehearsal({ backup: file, encKeyPath: ENC_KEY, cwd: ROOT, tmpBase: tmp });
+    expect(report).toMatchObject({ outcome: 'failed', exitCode: 3 });
+    expect(byId(report, 'backup.readable')).toMatchObject({ status: 'fail', summary: expect.stringMatching(/does not look like a SQL dump/) });
+    expect(report.counts.fail).toBe(1);
   });
 });
 
