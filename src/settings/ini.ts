@@ -10,7 +10,8 @@
  * - `[DEFAULT]`, `[app:*]`, `[server:*]`: interpolated (PasteDeploy).
  * - `[logger_*]`, `[handler_*]` (`args`, `level`, `class`, …): interpolated, so `%(here)s` works in `args`.
  * - `[formatter_*]` `format` and `datefmt`: read RAW (they hold `%(asctime)s`, `%Y`).
- * Callers choose with `get()` (interpolated) or `raw()`.
+ * Callers choose with `get()` (Python 3 interpolation), `getLinotp2()` (what LinOTP 2 on Python 2
+ * actually read — use it to migrate) or `raw()`.
  *
  * Known differences to LinOTP 2's real parser (Python 2.7 ConfigParser), reported as warnings:
  * Python 2 cut a value at ` ;` (semicolon after whitespace). Python 2 merged duplicate
@@ -104,6 +105,57 @@ export class IniFile {
     const out: string[] = [];
     this.interpolate(section, e, e.raw, out, 1);
     return out.join('');
+  }
+
+  /**
+   * The value as LinOTP 2 itself read it: PasteDeploy on Python 2 used the plain
+   * `ConfigParser.ConfigParser`, whose interpolation differs from Python 3's: a value without
+   * "%(" is used exactly as written (`%` and `%%` stay), and a value with "%(" is %-formatted
+   * against the section and [DEFAULT] (`%(name)s` → raw value, `%%` → `%`), again while "%(" remains
+   * (at most 10 times). So the unescaped `%` the Debian postinst wrote into passwords worked in
+   * LinOTP 2, although Python 3's configparser rejects it. A value LinOTP 2 could not have read
+   * (e.g. `%w` next to a `%(here)s`) is an InputError.
+   */
+  getLinotp2(section: string, key: string): string | undefined {
+    const e = this.entry(section, key);
+    if (!e) return undefined;
+    const where = `${this.file}:${e.line} [${section}] ${e.key}`;
+    let value = e.raw;
+    for (let depth = MAX_INTERPOLATION_DEPTH; depth > 0; depth--) {
+      if (!value.includes('%(')) return value;
+      value = this.percentFormat(section, value, where);
+    }
+    if (value.includes('%(')) {
+      throw new InputError(`${where}: interpolation nested deeper than ${MAX_INTERPOLATION_DEPTH} (a reference loop?)`, 'check the %(name)s references of this key');
+    }
+    return value;
+  }
+
+  /** Python 2 `value % mapping` for the forms ConfigParser files use: `%(name)s` and `%%`. */
+  private percentFormat(section: string, value: string, where: string): string {
+    let out = '';
+    for (let i = 0; i < value.length; i++) {
+      const c = value[i];
+      if (c !== '%') {
+        out += c;
+        continue;
+      }
+      const next = value[i + 1];
+      if (next === '%') {
+        out += '%';
+        i++;
+        continue;
+      }
+      const m = next === '(' ? /^%\(([^)]*)\)s/.exec(value.slice(i)) : null;
+      if (!m) {
+        throw new InputError(`${where}: LinOTP 2 could not read this value ('%' next to a %(name)s reference must be written %%)`, 'write %% for a literal % in values that also use %(name)s');
+      }
+      const ref = this.entry(section, m[1]);
+      if (!ref) throw new InputError(`${where}: interpolation refers to '${m[1]}', which is not set in [${section}] or [DEFAULT]`, 'define it');
+      out += ref.raw;
+      i += m[0].length - 1;
+    }
+    return out;
   }
 
   /** `(key, interpolated value)` for every key of a section, like `parser.items(section)`. */

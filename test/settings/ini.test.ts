@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readIni, parseIni, DEFAULT_SECTION } from '../../src/settings/ini.js';
 import { InputError } from '../../src/errors.js';
-import { runPython } from './python.js';
+import { runPython, runPython2, python2Available } from './python.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -194,5 +194,62 @@ describe('ini reader details', () => {
 
   it('accepts a UTF-8 BOM', () => {
     expect(parseIni(Buffer.from('\ufeff[s]\nk=v\n'), '/x/l.ini').get('s', 'k')).toBe('v');
+  });
+});
+
+const PY2_DUMP = String.raw`
+import sys, json
+from ConfigParser import ConfigParser
+out = []
+for c in json.load(sys.stdin):
+    p = ConfigParser({'here': c['here'], '__file__': c['file']})
+    p.optionxform = str
+    p.read(c['file'])
+    res = {}
+    for s in ['DEFAULT'] + p.sections():
+        d = {}
+        keys = p.defaults().keys() if s == 'DEFAULT' else p.options(s)
+        for k in keys:
+            try:
+                d[k] = p.get(s, k)
+            except Exception as e:
+                d[k] = {'error': True}
+        res[s] = d
+    out.append(res)
+print(json.dumps(out))
+`;
+
+describe('getLinotp2 vs Python 2.7 ConfigParser (what LinOTP 2 ran on)', () => {
+  const have2 = python2Available();
+  it.skipIf(!have2)('agrees on % handling in 100 generated files', () => {
+    const part = fc.constantFrom('%(a)s', '%(here)s', '%(b)s', '%(nope)s', '%%', '%', '%w', '%s', 'x', '@', '#', ';', '(', ')', 'p', '%(');
+    const value = fc.array(part, { maxLength: 5 }).map((a) => a.join('').trim());
+    const doc = fc.tuple(value, value, value, value).map(([a, b, c, d]) => `[DEFAULT]\na = ${a}\nb = ${b}\n[app:main]\nurl = ${c}\nb = ${d}\n`);
+    fc.assert(
+      fc.property(fc.array(doc, { minLength: 100, maxLength: 100 }), (docs) => {
+        const cases = docs.map((text) => {
+          const file = path.join(dir, `py2-${counter++}.ini`);
+          writeFileSync(file, text);
+          return { file, here: '/etc/linotp2' };
+        });
+        const py = runPython2<Record<string, Record<string, string | { error: true }>>[]>(PY2_DUMP, cases);
+        cases.forEach((c, i) => {
+          const ini = readIni(c.file, { here: c.here });
+          for (const [s, keys] of Object.entries(py[i])) {
+            for (const [k, v] of Object.entries(keys)) {
+              let ts: string | { error: true };
+              try {
+                ts = ini.getLinotp2(s, k)!;
+              } catch (err) {
+                if (!(err instanceof InputError)) throw err;
+                ts = { error: true };
+              }
+              expect(ts, `${docs[i]} [${s}] ${k}`).toEqual(v);
+            }
+          }
+        });
+      }),
+      { numRuns: 2, endOnFailure: true },
+    );
   });
 });
