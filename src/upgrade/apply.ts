@@ -14,6 +14,7 @@ import { getTable, LINOTP_3_4 } from '../schema/tables.js';
 import { MODEL_VERSION_KEY, TARGET_MODEL_VERSION, type MigrationStep } from '../schema/version.js';
 import { allDefaultRows, DEFAULT_ADMIN_REALM_NAME, DEFAULT_ADMIN_RESOLVER_NAME } from './defaults.js';
 import { applyMysqlUtf8 } from './mysql-utf8.js';
+import { fixSequences, laggingSequences } from './pg-sequences.js';
 import { COLUMN_STEPS, planUpgrade, realmExists, stepIndexes, type ActionId, type PlannedAction, type UpgradeOptions, type UpgradePlan } from './plan.js';
 import { runReencryption, totalCount } from './reencrypt.js';
 import { configKeyExists, insertConfig, Tables, upsertConfigValue } from './sql.js';
@@ -87,6 +88,12 @@ export async function applyUpgrade(db: Db, opts: UpgradeOptions = {}, hooks: Upg
         case 'repair-padding':
           done.result = await inTx(action.id, (tx) => reencrypt(tx, t, opts, hooks));
           break;
+        case 'fix-sequences': {
+          const lagging = await laggingSequences(db, t);
+          await inTx(action.id, (tx) => fixSequences(tx, lagging));
+          done.result.sequencesFixed = lagging.map((l) => l.sequence);
+          break;
+        }
         case 'create-audit':
           done.result.createdTables = await opts.auditDb!.transaction((tx) => createTables(tx, ['audit']));
           break;

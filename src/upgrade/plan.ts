@@ -15,6 +15,7 @@ import { describeModelVersion, readStoredVersion, STEP_SUMMARIES, TARGET_MODEL_V
 import { adminRealmRow, adminResolverRows, allDefaultRows, DEFAULT_ADMIN_REALM_NAME, DEFAULT_ADMIN_RESOLVER_NAME } from './defaults.js';
 import { mysqlLargePrefixProblem, planMysqlUtf8, type Utf8Plan } from './mysql-utf8.js';
 import { runReencryption, totalCount, type ReencryptSummary } from './reencrypt.js';
+import { laggingSequences } from './pg-sequences.js';
 import { configKeyExists, countRows, Tables } from './sql.js';
 
 export interface UpgradeOptions {
@@ -40,7 +41,7 @@ export interface UpgradeOptions {
   skipUndecryptable?: boolean;
 }
 
-export type ActionId = 'erase' | 'create-tables' | 'create-audit' | MigrationStep | 'repair-padding' | 'truncate-audit' | 'defaults' | 'stamp';
+export type ActionId = 'erase' | 'create-tables' | 'create-audit' | 'fix-sequences' | MigrationStep | 'repair-padding' | 'truncate-audit' | 'defaults' | 'stamp';
 
 export interface PlannedAction {
   id: ActionId;
@@ -180,6 +181,17 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
       title: 'create the audit table in the audit database',
       effects: { tablesToCreate: ['audit'] },
       notes: [`audit database: ${opts.auditDb ? describeDbUrl(opts.auditDb.url) : opts.auditDbMissing}`],
+      changesData: true,
+    });
+  }
+
+  const lagging = opts.eraseAllData ? [] : await laggingSequences(db, t);
+  if (lagging.length) {
+    plan.actions.push({
+      id: 'fix-sequences',
+      title: 'move PostgreSQL id sequences behind the existing ids forward',
+      effects: { sequences: lagging.map((l) => `${l.sequence} ${l.lastValue} → ${l.maxId}`) },
+      notes: ['otherwise the next insert (the admin realm, LinOTP\'s next token) fails with a duplicate key'],
       changesData: true,
     });
   }

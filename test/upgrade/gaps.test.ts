@@ -146,6 +146,20 @@ describe('refusals, lock and erase (SQLite and PostgreSQL)', () => {
     await expectGapsFixed(db);
   });
 
+  it('PostgreSQL sequences behind the existing ids are moved forward before inserting', async () => {
+    const db = await gapDb('postgres');
+    await db.query(`SELECT setval('"Realm_id_seq"', 1, false)`);
+    await db.query(`SELECT setval('"Token_LinOtpTokenId_seq"', 1, false)`);
+    const plan = await planUpgrade(db, { encKey: KEY });
+    expect(plan.actions.find((a) => a.id === 'fix-sequences')!.effects.sequences).toEqual([
+      'public."Token_LinOtpTokenId_seq" 0 → 4',
+      'public."Realm_id_seq" 0 → 1',
+    ]);
+    await applyUpgrade(db, { encKey: KEY });
+    await expectGapsFixed(db);
+    expect((await planUpgrade(db, { encKey: KEY })).upToDate).toBe(true);
+  });
+
   it('a second concurrent run fails fast on the lock', async () => {
     const t = await createTestDatabase('postgres');
     const a = await openDatabase(t.url);
