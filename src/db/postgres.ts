@@ -34,19 +34,57 @@ export function toPgSql(sql: string, count: number): string {
   return substitutePlaceholders(sql, 'postgres', count, (i) => `$${i + 1}`);
 }
 
-/**
- * A value as a PostgreSQL literal of unknown type (the column's type decides), independent of
- * standard_conforming_strings: strings as E'…' with backslash escapes.
- */
-export function pgLiteral(v: SqlValue): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : `'${String(v)}'`;
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'boolean') return v ? 'true' : 'false';
-  if (Buffer.isBuffer(v)) return `E'\\\\x${v.toString('hex')}'`;
-  const s = v instanceof Date ? naiveDateString(v) : v;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/** A value as a field of COPY's text format (`\\N` = NULL). */
+export function copyField(v: SqlValue): string {
+  if (v === null || v === undefined) return '\\N';
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  if (Buffer.isBuffer(v)) return '\\\\x' + v.toString('hex');
+  const s = v instanceof Date ? naiveDateString(v) : String(v);
   if (s.includes('\0')) throw new DatabaseError('a text value contains a NUL character, which PostgreSQL cannot store');
-  return "E'" + s.replace(/\\/g, '\\\\').replace(/'/g, "\\'") + "'";
+  return s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]);
+}
+
+/** A COPY FROM STDIN run through pg's "submittable" interface (what pg-copy-streams does). */
+class CopyIn {
+  readonly done: Promise<number>;
+  private resolve!: (n: number) => void;
+  private reject!: (e: Error) => void;
+  private rows = 0;
+  private failed = false;
+  constructor(
+    readonly text: string,
+    private readonly data: Buffer,
+  ) {
+    this.done = new Promise((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+  }
+  submit(connection: any): void {
+    connection.query(this.text);
+  }
+  handleCopyInResponse(connection: any): void {
+    for (let i = 0; i < this.data.length; i += 1 << 20) connection.sendCopyFromChunk(this.data.subarray(i, i + (1 << 20)));
+    connection.endCopyFrom();
+  }
+  handleCommandComplete(msg: { text?: string }): void {
+    const m = /COPY (\d+)/.exec(msg.text ?? '');
+    if (m) this.rows = Number(m[1]);
+  }
+  handleReadyForQuery(): void {
+    if (!this.failed) this.resolve(this.rows);
+  }
+  handleError(err: Error): void {
+    this.failed = true;
+    this.reject(err);
+  }
+  handleEmptyQuery(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleCopyData(): void {}
+  handlePortalSuspended(): void {}
 }
 
 function toParam(v: SqlValue): unknown {
@@ -158,20 +196,26 @@ export class PostgresDb implements Db {
     }
   }
 
+  /**
+   * COPY … FROM STDIN (text format) in chunks of a few MB: the server's bulk path, several times
+   * faster than multi-row INSERTs for large restores. Atomic per call like one statement.
+   */
   async insertMany(table: string, columns: string[], rows: SqlValue[][]): Promise<number> {
     if (rows.length === 0) return 0;
-    const head = `INSERT INTO ${dialect.quoteIdent(table)} (${columns.map(dialect.quoteIdent).join(', ')}) VALUES `;
+    const text = `COPY ${dialect.quoteIdent(table)} (${columns.map(dialect.quoteIdent).join(', ')}) FROM STDIN`;
+    const client = this.client ?? (await this.pool.connect());
     let total = 0;
-    // Values are inlined as literals: binding tens of thousands of parameters per statement costs
-    // the server far more than parsing the same values as text (measured ~3x).
-    for (const chunk of chunkRows(rows, columns.length, { maxBytes: 4 * 1024 * 1024, maxRows: 2000 })) {
-      const values = chunk.map((r) => '(' + r.map(pgLiteral).join(',') + ')').join(',');
-      try {
-        const res = await this.runner.query(head + values);
-        total += res.rowCount ?? 0;
-      } catch (err) {
-        throw statementError(err, head, this.url);
+    try {
+      for (const chunk of chunkRows(rows, columns.length, { maxBytes: 8 * 1024 * 1024, maxRows: 20000 })) {
+        const lines = chunk.map((r) => r.map(copyField).join('\t') + '\n').join('');
+        const op = new CopyIn(text, Buffer.from(lines, 'utf8'));
+        client.query(op as any);
+        total += await op.done;
       }
+    } catch (err) {
+      throw statementError(err, text, this.url);
+    } finally {
+      if (!this.client) client.release();
     }
     return total;
   }
