@@ -2,6 +2,8 @@
  * `config convert` core: a LinOTP 2 linotp.ini → LinOTP 3 settings plus a report with one row per
  * ini key. Pure (reads only the ini object and, for warnings, whether referenced files exist).
  *
+ * Values are read as LinOTP 2 read them (IniFile.getLinotp2: Python 2 ConfigParser, where `%`
+ * and `%%` stay as written unless the value also uses %(name)s).
  * LinOTP 2's effective configuration follows PasteDeploy: `[DEFAULT]` keys form global_conf
  * (interpolated); `[app:main]` keys form app_conf, EXCEPT keys that `[DEFAULT]` also sets —
  * PasteDeploy skips those, so [DEFAULT]'s value wins (only `set key = …` overrides a global).
@@ -59,11 +61,25 @@ export function convertIni(ini: IniFile, opts: ConvertOptions): Conversion {
   // --- LinOTP 2's effective configuration (PasteDeploy + Pylons) ---
   const own = (section: string) => ini.keys(section).filter((k) => (ini.entry(section, k)?.line ?? 0) > 0 && ini.entry(section, k)?.section === section);
   const global = new Map<string, Eff>();
-  for (const key of own(DEFAULT_SECTION)) global.set(key, { value: ini.get(DEFAULT_SECTION, key)!, section: DEFAULT_SECTION, key, line: ini.entry(DEFAULT_SECTION, key)!.line });
+  // Values as LinOTP 2 (Python 2 ConfigParser) read them; say where Python 3 would differ.
+  const v2 = (section: string, key: string): string => {
+    const value = ini.getLinotp2(section, key)!;
+    let v3: string | undefined;
+    try {
+      v3 = ini.get(section, key);
+    } catch {
+      v3 = undefined;
+    }
+    if (v3 !== value) {
+      warnings.push(`${origin(section, key, ini.entry(section, key)!.line)}: '%' read as LinOTP 2 (Python 2) did, i.e. as written${value.includes('%(') ? '' : ' (%% is not unescaped in a value without %(name)s)'}`);
+    }
+    return value;
+  };
+  for (const key of own(DEFAULT_SECTION)) global.set(key, { value: v2(DEFAULT_SECTION, key), section: DEFAULT_SECTION, key, line: ini.entry(DEFAULT_SECTION, key)!.line });
   const app = new Map<string, Eff>();
   if (ini.hasSection(APP)) {
     for (const key of own(APP)) {
-      const e: Eff = { value: ini.get(APP, key)!, section: APP, key, line: ini.entry(APP, key)!.line };
+      const e: Eff = { value: v2(APP, key), section: APP, key, line: ini.entry(APP, key)!.line };
       if (key.startsWith('set ')) global.set(key.slice(4).trim(), e);
       else if (key.startsWith('get ')) {
         const g = global.get(e.value.trim());

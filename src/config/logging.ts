@@ -19,7 +19,7 @@ const keysOf = (ini: IniFile, section: string): string[] =>
 
 function safeGet(ini: IniFile, section: string, key: string): string | undefined {
   try {
-    return ini.get(section, key);
+    return ini.getLinotp2(section, key); // logging.config.fileConfig on Python 2 used the same ConfigParser
   } catch (err) {
     if (err instanceof MigrateError) return undefined;
     throw err;

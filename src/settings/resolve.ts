@@ -9,7 +9,8 @@
  *   configured (a LinOTP 3 installation is present).
  *
  * LinOTP 2 values follow PasteDeploy: a key in [DEFAULT] beats the same key in [app:main]
- * (PasteDeploy skips it there) unless [app:main] says `set key = …`.
+ * (PasteDeploy skips it there) unless [app:main] says `set key = …`; `%` is read as LinOTP 2 on
+ * Python 2 read it (IniFile.getLinotp2), so an unescaped `%` in a password works as it did.
  *
  * A cfg file that exists but cannot be read (Debian's 01-debian-database.cfg is mode 0600) may set
  * the database or the key: then only the command line or the environment can name them; we do not
@@ -113,12 +114,12 @@ export function resolveInstallation(
  */
 export function linotp2Value(ini: IniFile, key: string): Sourced<string> | undefined {
   if (ini.hasSection(INI_APP_SECTION) && ini.entry(INI_APP_SECTION, `set ${key}`)) {
-    return { value: ini.get(INI_APP_SECTION, `set ${key}`)!, source: ini.origin(INI_APP_SECTION, `set ${key}`) };
+    return { value: ini.getLinotp2(INI_APP_SECTION, `set ${key}`)!, source: ini.origin(INI_APP_SECTION, `set ${key}`) };
   }
   const d = ini.entry('DEFAULT', key);
-  if (d && d.line > 0) return { value: ini.get('DEFAULT', key)!, source: ini.origin('DEFAULT', key) };
+  if (d && d.line > 0) return { value: ini.getLinotp2('DEFAULT', key)!, source: ini.origin('DEFAULT', key) };
   if (ini.hasSection(INI_APP_SECTION) && ini.entry(INI_APP_SECTION, key)) {
-    return { value: ini.get(INI_APP_SECTION, key)!, source: ini.origin(INI_APP_SECTION, key) };
+    return { value: ini.getLinotp2(INI_APP_SECTION, key)!, source: ini.origin(INI_APP_SECTION, key) };
   }
   return undefined;
 }

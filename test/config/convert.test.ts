@@ -171,7 +171,7 @@ describe('config convert: nasty passwords (fast-check-style batch, one python3 p
       const dir = path.join(out, `c${i}`);
       mkdirSync(dir);
       writeFileSync(path.join(dir, 'linotp.ini'),
-        `[DEFAULT]\nlinotpSecretFile = %(here)s/encKey\n[app:main]\nsqlalchemy.url = mysql://user:${inUrl.replace(/%/g, '%%')}@db.example:3306/LinOTP2\nlinotpTokenModules = a,\n  b\n`);
+        `[DEFAULT]\nlinotpSecretFile = %(here)s/encKey\n[app:main]\nsqlalchemy.url = mysql://user:${inUrl}@db.example:3306/LinOTP2\nlinotpTokenModules = a,\n  b\n`);
       return { password: pw, dir };
     });
     const files = cases.map(({ dir }) => {

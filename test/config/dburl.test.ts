@@ -59,3 +59,17 @@ describe('HSM settings', () => {
     expect(c.rows.filter((r) => r.key.startsWith('linotpSecurity.')).every((r) => r.status === 'needs-attention')).toBe(true);
   });
 });
+
+describe('% in ini values, as LinOTP 2 (Python 2) read them', () => {
+  it('keeps % and %% as written unless the value uses %(name)s, and says so', async () => {
+    const { parseIni } = await import('../../src/settings/ini.js');
+    const { convertIni } = await import('../../src/config/convert.js');
+    const ini = parseIni('[DEFAULT]\nlinotpSecretFile = %(here)s/enc%%Key\n[app:main]\nsqlalchemy.url = mysql://u:a%b%%c@h/d\n', '/etc/linotp2/linotp.ini');
+    const c = convertIni(ini, { target: '3.4', rebase: [] });
+    const get = (n: string) => c.settings.find((s) => s.name === n)?.value;
+    expect(get('DATABASE_URI')).toBe('mysql+mysqldb://u:a%25b%25%25c@h/d');
+    expect(get('SECRET_FILE')).toBe('/etc/linotp2/enc%Key');
+    expect(c.warnings.join('\n')).toMatch(/\[app:main\] sqlalchemy\.url \(line 4\): '%' read as LinOTP 2 \(Python 2\) did/);
+    expect(c.warnings.join('\n')).not.toContain('a%b');
+  });
+});

@@ -100,7 +100,7 @@ describe('convert → LinOTP 3 settings round trip', () => {
   it('what config convert --split writes is what config show and every command see', async () => {
     const { planConvert, applyConvert } = await import('../../src/config/plan.js');
     const { resolveInstallation } = await import('../../src/settings/resolve.js');
-    writeFileSync(path.join(dir, 'linotp.ini'), '[DEFAULT]\nlinotpSecretFile = %(here)s/encKey\n[app:main]\nsqlalchemy.url = postgres://linotp:a%%b@c@db/linotp\n');
+    writeFileSync(path.join(dir, 'linotp.ini'), '[DEFAULT]\nlinotpSecretFile = %(here)s/encKey\n[app:main]\nsqlalchemy.url = postgres://linotp:a%b@c@db/linotp\n');
     const plan = planConvert({ ini: 'linotp.ini', outDir: 'etc', split: true, here: '/etc/linotp2', rebase: ['/etc/linotp2=/etc/linotp'] }, dir);
     applyConvert(plan, false);
     const env = { LINOTP_CFG: `${dir}/etc/conf.d` };

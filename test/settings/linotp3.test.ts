@@ -101,7 +101,7 @@ describe('LINOTP_CFG file list', () => {
 });
 
 describe('resolveInstallation precedence', () => {
-  const ini = () => write('etc/linotp2/linotp.ini', '[DEFAULT]\nlinotpSecretFile = %(here)s/encKey\n[app:main]\nsqlalchemy.url = mysql://u:p%%w@h/LinOTP2\n');
+  const ini = () => write('etc/linotp2/linotp.ini', '[DEFAULT]\nlinotpSecretFile = %(here)s/encKey\n[app:main]\nsqlalchemy.url = mysql://u:p%w@h/LinOTP2\n');
 
   it('--ini only: the ini values, with file:line', () => {
     const iniPath = ini();
