@@ -187,6 +187,14 @@ export async function removeAdmin(db: Db, names: AdminNames, name: string): Prom
   });
 }
 
+/** Whether the admin realm's resolver list names the admin resolver (else nobody can log in with these accounts). */
+export async function isAdminResolverEnabled(db: Db, names: AdminNames): Promise<boolean> {
+  const t = await requireAdminSetup(db, names);
+  const cur = await configValue(db, t.config, `linotp.useridresolver.group.${names.realm.toLowerCase()}`);
+  const list = cur?.v === null || cur?.v === undefined ? '' : String(cur.v);
+  return list.split(',').some((n) => n.trim() === RESOLVER_SPEC(names.resolver));
+}
+
 export interface EnableResult {
   action: 'unchanged' | 'added';
   key: string;

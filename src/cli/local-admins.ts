@@ -9,6 +9,7 @@ import {
   ADMIN_COLUMNS,
   ADMIN_FIELDS,
   enableAdminResolver,
+  isAdminResolverEnabled,
   listAdmins,
   modifyAdmin,
   removeAdmin,
@@ -131,6 +132,12 @@ async function obtainPassword(ctx: CommandContext, account: string, given: strin
   }
 }
 
+async function warnIfNotEnabled(ctx: CommandContext, db: Db, names: AdminNames): Promise<void> {
+  if (!(await isAdminResolverEnabled(db, names))) {
+    ctx.out.warn(`the admin realm ${names.realm.toLowerCase()} does not include the local admin resolver ${names.resolver}, so this account cannot log in yet; run: linotp-migrate local-admins enable`);
+  }
+}
+
 export const commands: CommandSpec[] = [
   {
     path: ['local-admins', 'list'],
@@ -166,7 +173,11 @@ export const commands: CommandSpec[] = [
     options: [...fieldOptions(false), ...dbOptions],
     examples: ['linotp-migrate local-admins add admin --givenname Ada --surname Admin --email ada@example.com'],
     async run(ctx, [name], opts) {
-      const rec = await withAdminDb(ctx, opts, (db, names) => addAdmin(db, names, name, fieldsFrom(opts)));
+      const rec = await withAdminDb(ctx, opts, async (db, names) => {
+        const r = await addAdmin(db, names, name, fieldsFrom(opts));
+        await warnIfNotEnabled(ctx, db, names);
+        return r;
+      });
       ctx.out.info(`added local admin ${name}; set its password with: linotp-migrate local-admins password ${name}`);
       ctx.out.result({ action: 'added', username: rec.username, resolver: rec.groupid }, () => '');
     },
@@ -205,6 +216,7 @@ export const commands: CommandSpec[] = [
         await requireAdmin(db, names, name);
         const password = await obtainPassword(ctx, name, opts.password, minLength);
         await setAdminPassword(db, names, name, password);
+        await warnIfNotEnabled(ctx, db, names);
       });
       ctx.out.info(`password of ${name} set`);
       ctx.out.result({ action: 'password-set', username: name, scheme: 'sha512_crypt', rounds: 656000 }, () => '');

@@ -183,7 +183,15 @@ describeEngines('local-admins CLI', (engine) => {
     expect(ok(['list'])).toBe('admin\n');
   });
 
-  it('enable, settings from the environment, and other resolvers untouched', async () => {
+  it('enable (and the warning while the resolver is not in the admin realm), settings from the environment, other resolvers untouched', async () => {
+    const q = (n: string) => a.db.dialect.quoteIdent(n);
+    await a.db.execute(`UPDATE ${q('Config')} SET ${q('Value')} = ? WHERE ${q('Key')} = ?`, ['useridresolver.LDAPIdResolver.IdResolver.corp', 'linotp.useridresolver.group.linotp_admins']);
+    const added = run(['add', 'carol', ...db]);
+    expect(added.status, added.stderr).toBe(0);
+    expect(added.stderr).toContain('does not include the local admin resolver LinOTP_local_admins, so this account cannot log in yet; run: linotp-migrate local-admins enable');
+    ok(['enable']);
+    expect(await a.config('linotp.useridresolver.group.linotp_admins')).toBe(`useridresolver.SQLIdResolver.IdResolver.${RESOLVER},useridresolver.LDAPIdResolver.IdResolver.corp`);
+    expect(run(['remove', 'carol', '--yes', ...db]).stderr).not.toContain('does not include');
     ok(['enable']);
     const other = run(['list', ...db], { env: { LINOTP_ADMIN_RESOLVER_NAME: 'Other' } });
     expect(other.status).toBe(1);

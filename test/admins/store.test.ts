@@ -3,6 +3,7 @@ import {
   addAdmin,
   DuplicateAdminError,
   enableAdminResolver,
+  isAdminResolverEnabled,
   listAdmins,
   modifyAdmin,
   removeAdmin,
@@ -68,7 +69,9 @@ describeEngines('local admins store', (engine) => {
     expect(await enableAdminResolver(a.db, names)).toMatchObject({ action: 'added', value: `${spec},useridresolver.LDAPIdResolver.IdResolver.corp` });
     expect(await a.config(key)).toBe(`${spec},useridresolver.LDAPIdResolver.IdResolver.corp`);
     expect((await enableAdminResolver(a.db, names)).action).toBe('unchanged');
+    expect(await isAdminResolverEnabled(a.db, names)).toBe(true);
     await a.db.execute(`DELETE FROM ${q('Config')} WHERE ${q('Key')} = ?`, [key]);
+    expect(await isAdminResolverEnabled(a.db, names)).toBe(false);
     expect(await enableAdminResolver(a.db, names)).toMatchObject({ action: 'added', value: spec });
     expect(await a.config(key)).toBe(spec);
   });
