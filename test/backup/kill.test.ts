@@ -27,7 +27,7 @@ async function loading(db: Db, url: string): Promise<boolean> {
     return Number((await db.query('SELECT COUNT(*) AS n FROM `audit__lm_new`'))[0].n) > 0;
   }
   if (db.engine === 'postgres') {
-    const r = await db.query("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = 'linotp-migrate' AND datname = current_database() AND query LIKE 'INSERT INTO \"audit\"%' AND pid <> pg_backend_pid()");
+    const r = await db.query("SELECT COUNT(*) AS n FROM pg_stat_activity WHERE application_name = 'linotp-migrate' AND datname = current_database() AND (query LIKE 'INSERT INTO \"audit\"%' OR query LIKE 'COPY \"audit\"%') AND pid <> pg_backend_pid()");
     return Number(r[0].n) > 0;
   }
   return existsSync(`${parseDbUrl(url).database}-journal`) || existsSync(`${parseDbUrl(url).database}-wal`);
@@ -37,7 +37,7 @@ describeEngines('backup restore killed with SIGKILL', (engine) => {
   it.skipIf(!built)('leaves the target unchanged, and the next run succeeds', async () => {
     const target = await freshDb(engine);
     const small = await fixtureDb(engine, { seed: 3, tokens: 5, auditRows: 10 });
-    const big = await fixtureDb(engine, { seed: 4, tokens: 50, auditRows: 60000 });
+    const big = await fixtureDb(engine, { seed: 4, tokens: 50, auditRows: 30000 });
     try {
       const smallFile = (await createBackup(small.db, { outDir: tmp(), encKey: null })).file;
       const bigFile = (await createBackup(big.db, { outDir: tmp(), encKey: null })).file;
@@ -74,7 +74,7 @@ describeEngines('backup restore killed with SIGKILL', (engine) => {
         const src = await openBackup(bigFile);
         const plan = await planRestore(db, src, await inspectDump(src));
         const res = await applyRestore(db, src, plan);
-        expect(res.tables.find((t) => t.name === 'audit')!.rows).toBe(60004);
+        expect(res.tables.find((t) => t.name === 'audit')!.rows).toBe(30004);
         expect((await db.listTables()).filter((t) => t.includes('__lm_'))).toEqual([]);
       } finally {
         await db.close();
