@@ -30,6 +30,7 @@ const args = [
   '--admin', 'admin',
   '--admin-password-file', 'fixtures/demo/admin-password.txt',
   '--access-log', 'fixtures/demo/access.log',
+  '--audit-timezone', 'Europe/Berlin',
   '--report-dir', reportDir,
   ...process.argv.slice(2),
 ];

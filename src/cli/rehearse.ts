@@ -12,7 +12,7 @@ export const commands: CommandSpec[] = [
       'Runs the upgrade end to end on a scratch target: by default a SQLite database in a temporary directory (no server needed); ' +
       '--target-db for a MariaDB/MySQL or PostgreSQL rehearsal (a non-empty target is refused unless --yes).\n\n' +
       'Steps: config convert (with --ini, plan only) → backup verify → backup restore with the key → init database → ' +
-      'admin fix-db-encoding → create/reset the admin (with --admin) → verify → api-check (with --access-log). ' +
+      'admin fix-db-encoding → audit to-utc (with --audit-timezone) → create/reset the admin (with --admin) → verify → api-check (with --access-log). ' +
       'Every step is timed; the first failing step stops the run and says what to fix. The target is removed afterwards ' +
       'unless --keep (in a --target-db database only the tables the rehearsal created are dropped).\n\n' +
       'Checks: the backup reads completely and the encKey opens and decrypts it; every row restored; rows per table preserved ' +
@@ -32,6 +32,7 @@ export const commands: CommandSpec[] = [
       { flags: '--admin-password-file <file>', description: "file whose first line is the admin's password", env: 'LINOTP_MIGRATE_ADMIN_PASSWORD' },
       { flags: '--access-log <file...>', description: 'access log(s) of the LinOTP 2 server for api-check (plain or .gz)' },
       { flags: '--fail-on <verdict>', description: 'make api-check findings failing checks: rejected, or deprecated (= rejected or deprecated); default: warnings', choices: ['rejected', 'deprecated'] },
+      { flags: '--audit-timezone <zone>', description: 'rehearse audit to-utc: the IANA zone LinOTP 2 wrote audit times in, e.g. Europe/Berlin' },
       { flags: '--truncate-audit', description: 'rehearse init database --truncate-audit (the audit rows are deleted by design)' },
       { flags: '--report-dir <dir>', description: 'write report.json, report.md and junit.xml into this directory' },
       { flags: '--keep', description: 'keep the scratch target (its path or URL is printed)' },
@@ -73,6 +74,7 @@ export const commands: CommandSpec[] = [
           keep: Boolean(opts.keep),
           apiFailOn: opts.failOn,
           truncateAudit: Boolean(opts.truncateAudit),
+          auditTimezone: opts.auditTimezone,
           cwd: ctx.cwd,
         },
         {

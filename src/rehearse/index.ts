@@ -1,7 +1,7 @@
 /**
  * `rehearse`: the whole LinOTP 2 → 3 upgrade on a scratch target, timed step by step, with one
  * report. The target is prepared (or refused) first, as step `target`; then config → backup → restore → upgrade →
- * encoding → admin → verify → api-check. The first failing step stops the run; the target is
+ * encoding → audit → admin → verify → api-check. The first failing step stops the run; the target is
  * removed unless `keep`. The report says passed (exit 0), failed (3: a check failed, e.g. a wrong
  * key) or error (1: something operational, e.g. an unreachable database).
  */
@@ -10,7 +10,7 @@ import { InputError } from '../errors.js';
 import { resolve } from 'node:path';
 import { productionCommands } from './production.js';
 import { describeError, StepRunner, type StepHooks } from './runner.js';
-import { STEP_TITLES, stepAdmin, stepApiCheck, stepBackup, stepConfig, stepEncoding, stepRestore, stepUpgrade, stepVerify, type RehearsalState, type RehearseOptions } from './steps.js';
+import { STEP_TITLES, stepAdmin, stepApiCheck, stepAudit, stepBackup, stepConfig, stepEncoding, stepRestore, stepUpgrade, stepVerify, type RehearsalState, type RehearseOptions } from './steps.js';
 import { closeTarget, openTarget } from './target.js';
 import { REPORT_FORMAT, REPORT_VERSION, type CheckStatus, type RehearsalReport } from './types.js';
 
@@ -69,6 +69,8 @@ export async function runRehearsal(opts: RehearseOptions, hooks: StepHooks = {})
     await run.run('restore', STEP_TITLES.restore, () => stepRestore(s), { required: true });
     await run.run('upgrade', STEP_TITLES.upgrade, () => stepUpgrade(s), { required: true });
     await run.run('encoding', STEP_TITLES.encoding, () => stepEncoding(s));
+    if (o.auditTimezone) await run.run('audit', STEP_TITLES.audit, () => stepAudit(s));
+    else run.skip('audit', STEP_TITLES.audit, 'not-requested', 'no --audit-timezone given');
     if (o.admin) await run.run('admin', STEP_TITLES.admin, () => stepAdmin(s));
     else run.skip('admin', STEP_TITLES.admin, 'not-requested', 'no --admin given');
     await run.run('verify', STEP_TITLES.verify, () => stepVerify(s), { required: true });

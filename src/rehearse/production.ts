@@ -41,6 +41,7 @@ export function productionCommands(r: RehearsalReport, o: RehearseOptions): stri
     `linotp-migrate admin fix-db-encoding --dry-run --samples 10${repaired ? `   # the rehearsal repaired ${repaired} value(s)` : ''}`,
     'linotp-migrate admin fix-db-encoding',
   );
+  if (o.auditTimezone) out.push(`linotp-migrate audit to-utc --timezone ${q(o.auditTimezone)}   # audit times as LinOTP 3 shows them (UTC)`);
   const admin = r.input.admin ? q(r.input.admin) : '<admin>';
   out.push(`linotp-migrate local-admins add ${admin}`, `linotp-migrate local-admins password ${admin}`, 'linotp-migrate verify');
   if (r.input.accessLogs.length) out.push(`linotp-migrate api-check --access-log ${r.input.accessLogs.map(q).join(' ')} --fail-on rejected   # clients to change before the switch`);

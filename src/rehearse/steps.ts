@@ -41,6 +41,8 @@ export interface RehearseOptions {
   /** Makes api-check findings failing checks: rejected calls, or rejected and deprecated ones. */
   apiFailOn?: 'rejected' | 'deprecated';
   truncateAudit?: boolean;
+  /** IANA zone LinOTP 2 wrote audit times in: rehearse `audit to-utc` with it. */
+  auditTimezone?: string;
   cwd?: string;
   /** Parent directory of the scratch SQLite directory (default the OS temp dir). */
   tmpBase?: string;
@@ -230,6 +232,19 @@ export async function stepEncoding(s: RehearsalState): Promise<StepOutcome<void>
   return { summary: `repaired ${r.totals.repairedValues} double-encoded value(s) in ${r.totals.changedRows} row(s) of ${r.totals.rows}${r.charsetConversions.length ? `; ${r.charsetConversions.length} table(s) converted to utf8mb4` : ''}`, value: undefined };
 }
 
+export async function stepAudit(s: RehearsalState): Promise<StepOutcome<void>> {
+  const applyToUtc = await requireFn(() => import('../audit/to-utc.js'), 'applyToUtc', 'audit to-utc (src/audit/to-utc.ts applyToUtc)');
+  const { findAuditTable } = await import('../audit/table.js');
+  const db = s.target!.db;
+  if (!(await findAuditTable(db))) return { summary: 'no audit table in the target: nothing to convert', value: undefined };
+  const r = await applyToUtc(db, { timezone: s.opts.auditTimezone! });
+  s.details.audit = { timezone: r.timezone, total: r.total, converted: r.converted, alreadyUtc: r.alreadyUtc, unparseable: r.unparseable, ambiguous: r.ambiguous, nonexistent: r.nonexistent };
+  if (r.unparseable) {
+    check(s, { id: 'audit.unparseable', step: 'audit', title: 'audit timestamps convertible', status: 'warn', summary: `${r.unparseable} audit row(s) have a timestamp in neither the LinOTP 2 nor the LinOTP 3 form; left as they are`, items: cut(r.unparseableSamples.map((x) => `id ${x.id}: ${x.before ?? 'NULL'}`)) });
+  }
+  return { summary: `${r.converted} of ${r.total} audit timestamps ${r.timezone} → UTC${r.ambiguous ? `, ${r.ambiguous} in a repeated hour (by row order)` : ''}${r.nonexistent ? `, ${r.nonexistent} in a skipped hour` : ''}`, value: undefined };
+}
+
 export async function stepAdmin(s: RehearsalState): Promise<StepOutcome<void>> {
   const store = await import('../admins/store.js');
   const setAdminPassword = await requireFn(async () => store, 'setAdminPassword', 'local-admins password (src/admins/store.ts setAdminPassword)');
@@ -341,6 +356,7 @@ export const STEP_TITLES: Record<StepId, string> = {
   restore: 'restore into the target',
   upgrade: 'init database',
   encoding: 'admin fix-db-encoding',
+  audit: 'audit to-utc',
   admin: 'create/reset the admin',
   verify: 'verify',
   'api-check': 'api-check',

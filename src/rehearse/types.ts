@@ -6,7 +6,7 @@
 export const REPORT_FORMAT = 'linotp-migrate-rehearsal';
 export const REPORT_VERSION = 1;
 
-export type StepId = 'target' | 'config' | 'backup' | 'restore' | 'upgrade' | 'encoding' | 'admin' | 'verify' | 'api-check';
+export type StepId = 'target' | 'config' | 'backup' | 'restore' | 'upgrade' | 'encoding' | 'audit' | 'admin' | 'verify' | 'api-check';
 
 /**
  * ok: ran and succeeded; failed: ran and stopped the rehearsal; skipped: did not run — `reason`
@@ -90,6 +90,7 @@ export interface RehearsalReport {
     restore?: { rows: number; tables: number; seconds: number; crossEngine: boolean };
     upgrade?: { from: string | null; to: string; actions: { id: string; title: string }[]; warnings: string[] };
     encoding?: { repairedValues: number; changedRows: number; multiple: number; conflicts: number; samples: { where: string; before: string; after: string }[] };
+    audit?: { timezone: string; total: number; converted: number; alreadyUtc: number; unparseable: number; ambiguous: number; nonexistent: number };
     admin?: { name: string; action: 'created' | 'password-reset' };
     verify?: { tokens: number; keyVerdict: string; valuesChecked: number; valuesFailed: number; mojibake: number; model: string | null };
     apiCheck?: { lines: number; apiCalls: number; rejected: { calls: number; findings: number }; deprecated: { calls: number; findings: number }; findings: { endpoint: string; method: string; verdict: string; count: number; clients: string[] }[] };

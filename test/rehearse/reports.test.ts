@@ -160,6 +160,7 @@ describe('docs/report-schema.md', () => {
       'restore',
       'upgrade',
       'encoding',
+      'audit',
       'admin',
       'verify',
       'apiCheck',
