@@ -122,11 +122,29 @@ export async function requireAdmin(db: Db, names: AdminNames, name: string): Pro
   return a;
 }
 
+/**
+ * LinOTP 3.4 creates imported_user with MySQL charset utf8 (3-byte utf8mb3), which cannot store
+ * characters outside the Basic Multilingual Plane (emoji …); say so instead of a driver error.
+ * Only the column charsets the adapter reports matter, so PostgreSQL/SQLite are never affected.
+ */
+async function checkStorable(db: Db, table: string, values: Record<string, string | undefined>): Promise<void> {
+  const astral = Object.entries(values).filter(([, v]) => v !== undefined && /[\u{10000}-\u{10FFFF}]/u.test(v));
+  if (!astral.length) return;
+  const cols = new Map((await db.listColumns(table)).map((c) => [c.name.toLowerCase(), c.charset]));
+  for (const [col] of astral) {
+    const cs = cols.get(col);
+    if (cs && cs !== 'utf8mb4') {
+      throw new UsageError(`${col === 'userid' ? 'the account name' : `--${col}`} contains characters outside the Basic Multilingual Plane (e.g. emoji), which imported_user.${col} (charset ${cs}) cannot store`, 'leave them out');
+    }
+  }
+}
+
 /** `add`: password `*` until `password` is run (LinOTP's `add_user(password="")`). */
 export async function addAdmin(db: Db, names: AdminNames, name: string, fields: AdminFields = {}): Promise<AdminRecord> {
   validateAccountName(name);
   validateFields(fields);
   const t = await requireAdminSetup(db, names);
+  await checkStorable(db, t.importedUser, { userid: name, ...fields });
   const rec: AdminRecord = {
     groupid: names.resolver,
     userid: name,
@@ -155,6 +173,7 @@ export async function addAdmin(db: Db, names: AdminNames, name: string, fields: 
 export async function modifyAdmin(db: Db, names: AdminNames, name: string, fields: AdminFields): Promise<{ changed: AdminField[] }> {
   validateFields(fields);
   const t = await requireAdminSetup(db, names);
+  await checkStorable(db, t.importedUser, fields);
   const given = ADMIN_FIELDS.filter((f) => fields[f] !== undefined);
   return db.transaction(async (tx) => {
     const cur = await getAdmin(tx, t.importedUser, names, name);

@@ -76,6 +76,17 @@ describeEngines('local admins store', (engine) => {
     expect(await a.config(key)).toBe(spec);
   });
 
+  it('characters outside the BMP: refused clearly where imported_user is utf8mb3 (MySQL, as LinOTP creates it), stored elsewhere', async () => {
+    const add = addAdmin(a.db, names, 'emoji😀');
+    if (engine === 'mysql') {
+      await expect(add).rejects.toThrow('the account name contains characters outside the Basic Multilingual Plane (e.g. emoji), which imported_user.userid (charset utf8mb3) cannot store');
+      await expect(modifyAdmin(a.db, names, 'admin', { surname: '🙂' })).rejects.toThrow(UsageError);
+    } else {
+      await add;
+      await removeAdmin(a.db, names, 'emoji😀');
+    }
+  });
+
   it('remove deletes only that admin', async () => {
     await removeAdmin(a.db, names, 'zoë');
     await expect(removeAdmin(a.db, names, 'zoë')).rejects.toThrow('User zoë does not exist');
