@@ -315,7 +315,7 @@ export async function stepVerify(s: RehearsalState): Promise<StepOutcome<void>> 
     items: lost.length ? lost.map((t) => `${t.table}: ${t.backup} in the backup, ${t.after ?? 'table missing'} now, expected ${t.backup + t.expectedDelta}${t.why ? ` (${t.why})` : ''}`) : designed.length ? designed : undefined,
     hint: lost.length ? 'rows were lost between the backup and the upgraded database; do not run this upgrade on production before the cause is found' : undefined,
   });
-  s.details.verify = { tokens: v.tokens.total, keyVerdict: v.key.verdict, valuesChecked: v.key.checked, valuesFailed: v.key.failed, mojibake: v.encoding.suspicious, model: v.model.stored };
+  s.details.verify = { tokens: v.tokens.total, tokensByType: v.tokens.byType, keyVerdict: v.key.verdict, valuesChecked: v.key.checked, valuesFailed: v.key.failed, mojibake: v.encoding.suspicious, model: v.model.stored };
   const failed = s.run.checks.filter((c) => c.step === 'verify' && c.status === 'fail').length;
   return { summary: `${v.tokens.total} tokens; encKey ${v.key.verdict} (${v.key.checked - v.key.failed} of ${v.key.checked} values decrypt); ${v.encoding.suspicious} mojibake value(s); model ${v.model.stored}${failed ? `; ${failed} check(s) failed` : ''}`, value: undefined };
 }

@@ -92,7 +92,7 @@ export interface RehearsalReport {
     encoding?: { repairedValues: number; changedRows: number; multiple: number; conflicts: number; samples: { where: string; before: string; after: string }[] };
     audit?: { timezone: string; total: number; converted: number; alreadyUtc: number; unparseable: number; ambiguous: number; nonexistent: number };
     admin?: { name: string; action: 'created' | 'password-reset' };
-    verify?: { tokens: number; keyVerdict: string; valuesChecked: number; valuesFailed: number; mojibake: number; model: string | null };
+    verify?: { tokens: number; tokensByType: Record<string, number>; keyVerdict: string; valuesChecked: number; valuesFailed: number; mojibake: number; model: string | null };
     apiCheck?: { lines: number; apiCalls: number; rejected: { calls: number; findings: number }; deprecated: { calls: number; findings: number }; findings: { endpoint: string; method: string; verdict: string; count: number; clients: string[] }[] };
   };
   warnings: string[];

@@ -54,6 +54,18 @@ export function renderMarkdown(r: RehearsalReport): string {
     L.push('## Rows per table', '', ...table(['table', 'backup', 'after upgrade', 'expected change', 'why', ''], r.tables.map((t) => [t.table, t.backup, t.after ?? 'missing', t.expectedDelta ? (t.expectedDelta > 0 ? `+${t.expectedDelta}` : t.expectedDelta) : '', t.why ?? '', t.ok ? '✅' : '❌']), [1, 2, 3]), '');
   }
   const d = r.details;
+  const found: string[] = [];
+  const backupRows = r.tables.reduce((n, t) => n + t.backup, 0);
+  if (r.tables.length) found.push(`- The backup holds ${backupRows} rows in ${r.tables.length} tables (LinOTP model ${r.input.modelVersion ?? 'not stored'}).`);
+  if (d.verify) {
+    const types = Object.entries(d.verify.tokensByType).sort((a, b) => b[1] - a[1]).map(([t, n]) => `${n} ${t}`).join(', ');
+    found.push(`- ${d.verify.tokens} tokens${types ? ` (${types})` : ''}; ${d.verify.valuesChecked - d.verify.valuesFailed} of ${d.verify.valuesChecked} encrypted values decrypt with the encKey.`);
+  }
+  if (d.encoding) found.push(`- ${d.encoding.repairedValues} double-encoded text value(s) (latin1/utf8 mojibake).`);
+  if (d.audit) found.push(`- ${d.audit.total} audit rows, ${d.audit.converted} of them in LinOTP 2 local time (${d.audit.timezone}).`);
+  if (d.config) found.push(`- linotp.ini: ${d.config.needsAttention.length} key(s) need attention in LinOTP 3.`);
+  if (d.apiCheck) found.push(`- Access logs: ${d.apiCheck.apiCalls} API calls, ${d.apiCheck.rejected.calls} that LinOTP 3 rejects, ${d.apiCheck.deprecated.calls} deprecated.`);
+  if (found.length) L.push('## What was found', '', ...found, '');
   const changed: string[] = [];
   if (d.restore) changed.push(`- Restored ${d.restore.rows} rows in ${d.restore.tables} tables (${d.restore.crossEngine ? 'into another engine: tables created from the LinOTP schema model' : 'same engine: the dump\'s own DDL'}).`);
   if (d.upgrade) changed.push(`- \`init database\`: model ${d.upgrade.from ?? '(none)'} → ${d.upgrade.to}; ${d.upgrade.actions.map((a) => `${a.id} (${a.title})`).join('; ')}.`);
@@ -61,6 +73,7 @@ export function renderMarkdown(r: RehearsalReport): string {
     changed.push(`- \`admin fix-db-encoding\`: repaired ${d.encoding.repairedValues} double-encoded value(s) in ${d.encoding.changedRows} row(s)${d.encoding.multiple ? `; ${d.encoding.multiple} value(s) encoded three or more times left as they are` : ''}.`);
     for (const x of d.encoding.samples) changed.push(`  - ${x.where}: \`${JSON.stringify(x.before)}\` → \`${JSON.stringify(x.after)}\``);
   }
+  if (d.audit) changed.push(`- \`audit to-utc\`: ${d.audit.converted} audit timestamps ${d.audit.timezone} → UTC.`);
   if (d.admin) changed.push(`- Local admin \`${d.admin.name}\` ${d.admin.action === 'created' ? 'created' : 'password reset'} (sha512_crypt).`);
   if (d.config) changed.push(`- \`config convert\` (plan only): ${Object.entries(d.config.counts).map(([k, n]) => `${n} ${k}`).join(', ')}.`);
   if (changed.length) L.push('## What changed', '', ...changed, '');
