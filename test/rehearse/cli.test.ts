@@ -103,6 +103,14 @@ describe('linotp-migrate rehearse (built binary)', () => {
   }, 60_000);
 });
 
+describe('the demo archive', () => {
+  it('is up to date with fixtures/demo/linotp2-mysql.sql and encKey (scripts/make-demo-backup.mjs --check)', () => {
+    if (!existsSync('/usr/bin/gpg') && !process.env.GPG) return;
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'make-demo-backup.mjs'), '--check'], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+  }, 60_000);
+});
+
 describe('npm run demo (scripts/demo.mjs)', () => {
   it('rehearses fixtures/demo into SQLite, prints a passing human report, writes nothing into fixtures/', () => {
     const before = demoSnapshot();
