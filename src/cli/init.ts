@@ -70,6 +70,16 @@ const initDatabase: CommandSpec = {
     { flags: '--target <version>', description: 'LinOTP release whose model to reach', choices: ['3.4'], default: '3.4' },
     { flags: '--erase-all-data', description: "drop LinOTP's tables first (asks for confirmation unless --yes)" },
     { flags: '--truncate-audit', description: 'delete all audit rows (2.x signatures never verify in LinOTP 3)' },
+    {
+      flags: '--audit-timezone <zone>',
+      description: "IANA zone the LinOTP 2 server wrote audit times in (e.g. Europe/Berlin): convert them to LinOTP 3's UTC form; never guessed",
+    },
+    {
+      flags: '--audit-ambiguous <rule>',
+      description: 'placement of times in the repeated hour at the end of DST: by row order, or the earlier/later instant',
+      choices: ['order', 'earlier', 'later'],
+      default: 'order',
+    },
     { flags: '--skip-undecryptable', description: 'leave values the encKey cannot decrypt unchanged instead of refusing (at least one must decrypt)' },
   ],
   examples: [
@@ -77,6 +87,8 @@ const initDatabase: CommandSpec = {
     'linotp-migrate init database --database-uri mysql://linotp:pw@localhost/LINOTP --enc-key /etc/linotp2/encKey',
   ],
   async run(ctx, _args, opts) {
+    // An invalid zone is a usage error before anything is opened.
+    const auditTimezone = opts.auditTimezone === undefined ? undefined : (await import('../audit/timezone.js')).validateZone(String(opts.auditTimezone));
     const inst = installation(ctx, opts);
     const uri = requireDatabaseUri(inst);
     let encKey: EncKey | undefined;
@@ -100,6 +112,8 @@ const initDatabase: CommandSpec = {
       eraseAllData: Boolean(opts.eraseAllData),
       createAudit: audit.kind === 'main',
       skipUndecryptable: Boolean(opts.skipUndecryptable),
+      auditTimezone,
+      auditAmbiguous: opts.auditAmbiguous,
     };
     const { openDatabase, describeDbUrl, parseDbUrl } = await import('../db/index.js');
     const { planUpgrade } = await import('../upgrade/plan.js');

@@ -18,6 +18,7 @@ import { fixSequences, laggingSequences } from './pg-sequences.js';
 import { COLUMN_STEPS, planUpgrade, realmExists, stepIndexes, type ActionId, type PlannedAction, type UpgradeOptions, type UpgradePlan } from './plan.js';
 import { runReencryption, totalCount } from './reencrypt.js';
 import { configKeyExists, insertConfig, Tables, upsertConfigValue } from './sql.js';
+import { applyAuditTimezone } from '../audit/integration.js';
 
 export const LOCK_NAME = 'linotp-migrate init database';
 
@@ -106,6 +107,14 @@ export async function applyUpgrade(db: Db, opts: UpgradeOptions = {}, hooks: Upg
           done.result.auditRowsDeleted = n;
           break;
         }
+        case 'audit-to-utc':
+          // Runs its own keyed, resumable transactions inside this lock (it takes no lock of its own).
+          done.result = await applyAuditTimezone(opts.auditDb ?? db, {
+            timezone: opts.auditTimezone!,
+            ambiguous: opts.auditAmbiguous,
+            progress: hooks.progress?.('audit timestamps', 0),
+          });
+          break;
         case 'defaults':
           done.result = await inTx(action.id, (tx) => insertDefaults(tx, t, resolver, realm));
           break;

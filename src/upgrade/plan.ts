@@ -17,6 +17,8 @@ import { mysqlLargePrefixProblem, planMysqlUtf8, type Utf8Plan } from './mysql-u
 import { runReencryption, totalCount, type ReencryptSummary } from './reencrypt.js';
 import { laggingSequences } from './pg-sequences.js';
 import { configKeyExists, countRows, Tables } from './sql.js';
+import { planAuditTimezone } from '../audit/integration.js';
+import type { AmbiguousRule } from '../audit/timezone.js';
 
 export interface UpgradeOptions {
   /** Needed when values must be re-encrypted (3.1.0.0 or a padding repair). */
@@ -39,9 +41,16 @@ export interface UpgradeOptions {
   auditDbMissing?: string;
   /** Leave values the key cannot decrypt untouched instead of refusing. */
   skipUndecryptable?: boolean;
+  /**
+   * IANA zone the LinOTP 2 server wrote its audit timestamps in (`--audit-timezone`): they are converted
+   * to LinOTP 3's UTC form. Never guessed: without it, local rows are only reported.
+   */
+  auditTimezone?: string;
+  /** How times in the repeated autumn hour are placed (src/audit/timezone.ts). */
+  auditAmbiguous?: AmbiguousRule;
 }
 
-export type ActionId = 'erase' | 'create-tables' | 'create-audit' | 'fix-sequences' | MigrationStep | 'repair-padding' | 'truncate-audit' | 'defaults' | 'stamp';
+export type ActionId = 'erase' | 'create-tables' | 'create-audit' | 'fix-sequences' | MigrationStep | 'repair-padding' | 'truncate-audit' | 'audit-to-utc' | 'defaults' | 'stamp';
 
 export interface PlannedAction {
   id: ActionId;
@@ -258,6 +267,12 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   if (opts.truncateAudit && ((t.has('audit') && !create.includes('audit')) || auditT?.has('audit'))) {
     const n = (await countRows(db, t, 'audit')) + (opts.auditDb && auditT ? await countRows(opts.auditDb, auditT, 'audit') : 0);
     plan.actions.push({ id: 'truncate-audit', title: 'delete all audit rows (--truncate-audit)', effects: { auditRowsToDelete: n }, notes: [], changesData: n > 0 });
+  }
+  if (!opts.truncateAudit) {
+    // LinOTP 2 wrote local times that LinOTP 3 shows as UTC (issue: audit trail across the upgrade).
+    const audit = await planAuditTimezone(opts.auditDb ?? db, { timezone: opts.auditTimezone, ambiguous: opts.auditAmbiguous });
+    plan.warnings.push(...audit.warnings);
+    if (audit.action) plan.actions.push({ id: 'audit-to-utc', ...audit.action });
   }
 
   if (restMissing.length || realmMissing) {
