@@ -13,9 +13,12 @@
  * Callers choose with `get()` (Python 3 interpolation), `getLinotp2()` (what LinOTP 2 on Python 2
  * actually read — use it to migrate) or `raw()`.
  *
- * Known differences to LinOTP 2's real parser (Python 2.7 ConfigParser), reported as warnings:
- * Python 2 cut a value at ` ;` (semicolon after whitespace). Python 2 merged duplicate
- * keys/sections silently (last wins); Python 3 (and we, by default) reject them.
+ * LinOTP 2 itself ran on Python 2.7, whose ConfigParser differs: `getLinotp2()` gives the value
+ * as LinOTP 2 saw it (a ` ;` cut the first line, `""` was empty, blank lines inside a value were
+ * dropped and indented comment lines kept, `%` stayed as written unless the value used
+ * %(name)s), tested against python2.7; the structural differences are also reported as warnings.
+ * Python 2 merged duplicate keys/sections silently (last wins); Python 3 (and we, by default)
+ * reject them.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -40,6 +43,8 @@ export interface IniEntry {
   key: string;
   /** The value before interpolation (continuation lines joined with `\n`). */
   raw: string;
+  /** The raw value as Python 2's ConfigParser (LinOTP 2) saw it, when that differs from `raw`. */
+  raw2?: string;
   /** 1-based line of `key = …`; 0 for the built-in `here`/`__file__`. */
   line: number;
   /** Section the key is written in (`DEFAULT` for inherited ones). */
@@ -120,7 +125,7 @@ export class IniFile {
     const e = this.entry(section, key);
     if (!e) return undefined;
     const where = `${this.file}:${e.line} [${section}] ${e.key}`;
-    let value = e.raw;
+    let value = e.raw2 ?? e.raw;
     for (let depth = MAX_INTERPOLATION_DEPTH; depth > 0; depth--) {
       if (!value.includes('%(')) return value;
       value = this.percentFormat(section, value, where);
@@ -152,7 +157,7 @@ export class IniFile {
       }
       const ref = this.entry(section, m[1]);
       if (!ref) throw new InputError(`${where}: interpolation refers to '${m[1]}', which is not set in [${section}] or [DEFAULT]`, 'define it');
-      out += ref.raw;
+      out += ref.raw2 ?? ref.raw;
       i += m[0].length - 1;
     }
     return out;
@@ -266,14 +271,19 @@ export function parseIni(input: Buffer | string, file: string, opts: IniReadOpti
   let curName = '';
   let entry: IniEntry | undefined; // the option continuation lines append to
   let parts: string[] = [];
+  let parts2: string[] = [];
   let indentLevel = 0;
   const added = new Set<string>();
   const fail = (lineno: number, msg: string, hint?: string): never => {
     throw new InputError(`${file}:${lineno}: ${msg}`, hint);
   };
   const finish = () => {
-    if (entry) entry.raw = parts.join('\n').replace(RSTRIP_RE, '');
+    if (!entry) return;
+    entry.raw = parts.join('\n').replace(RSTRIP_RE, '');
+    const raw2 = parts2.join('\n');
+    if (raw2 !== entry.raw) entry.raw2 = raw2;
   };
+  const py2Space = (ch: string | undefined) => ch !== undefined && /^[ \t\n\r\x0b\x0c]$/.test(ch);
 
   lines.forEach((line, i) => {
     const lineno = i + 1;
@@ -282,12 +292,18 @@ export function parseIni(input: Buffer | string, file: string, opts: IniReadOpti
     if (!stripped || isComment) {
       // configparser keeps empty lines inside a value (trimmed at the end), skips comment lines.
       if (!isComment && entry) parts.push('');
+      // Python 2 skipped blank lines, but took an indented comment line as part of the value.
+      if (isComment && entry && py2Space(line[0])) {
+        parts2.push(stripped);
+        ini.warnings.push(`${file}:${lineno}: LinOTP 2 (Python 2) read this indented comment as part of [${curName}] ${entry.key}`);
+      }
       return;
     }
     const ns = NONSPACE_RE.exec(line);
     const indent = ns ? ns.index : 0;
     if (cur && entry && indent > indentLevel) {
       parts.push(stripped);
+      parts2.push(stripped);
       return;
     }
     indentLevel = indent;
@@ -326,10 +342,15 @@ export function parseIni(input: Buffer | string, file: string, opts: IniReadOpti
     const value = pyStrip(om![3]);
     entry = { key, raw: value, line: lineno, section: curName };
     parts = [value];
-    const semi = value.indexOf(';');
-    if (semi > 0 && NONSPACE_RE.test(value[semi - 1]) === false) {
+    // Python 2 cut the first line at a ';' that follows whitespace, and read "" as empty.
+    let v2 = OPTION_RE.exec(line.replace(/^[ \t\x0b\x0c]+/, ''))?.[3] ?? om![3]; // with its trailing blanks
+    const semi = v2.indexOf(';');
+    if (semi >= 0 && py2Space(semi === 0 ? v2[v2.length - 1] : v2[semi - 1])) {
+      v2 = v2.slice(0, semi);
       ini.warnings.push(`${file}:${lineno}: [${curName}] ${key} contains ' ;'; LinOTP 2 (Python 2) treated the rest as a comment`);
     }
+    v2 = v2.replace(/^[ \t\n\r\x0b\x0c]+|[ \t\n\r\x0b\x0c]+$/g, '');
+    parts2 = [v2 === '""' ? '' : v2];
     cur!.set(key, entry);
   });
   finish();
