@@ -60,6 +60,7 @@ export const commands: CommandSpec[] = [
       const { runRehearsal } = await import('../rehearse/index.js');
       const { renderText, stepLine } = await import('../reports/text.js');
       const live = Boolean(ctx.out.stderr.isTTY) && !ctx.out.json && !ctx.out.quiet;
+      if (live) ctx.out.info(`rehearsing the upgrade of ${opts.backup}${opts.targetDb ? '' : ' in a scratch SQLite database'}:`);
       const report = await runRehearsal(
         {
           backup: opts.backup,
@@ -88,7 +89,7 @@ export const commands: CommandSpec[] = [
         const { writeReports } = await import('../reports/write.js');
         files = writeReports(path.resolve(ctx.cwd, opts.reportDir), report);
       }
-      ctx.out.result(report, (r, c) => renderText(r, c, files));
+      ctx.out.result(report, (r, c) => renderText(r, c, files, live));
       if (report.outcome === 'failed') {
         const first = report.checks.find((x) => x.status === 'fail');
         throw new ChecksFailedError(`rehearsal failed: ${report.counts.fail} check(s) failed${first ? ` (first: ${first.title}: ${first.summary})` : ''}`, first?.hint ?? 'see the report; fix the cause and rehearse again');

@@ -16,11 +16,12 @@ function mark(st: RehearsalCheck['status'], c: ChalkInstance): string {
   return st === 'pass' ? c.green('ok') : st === 'fail' ? c.red('FAIL') : st === 'warn' ? c.yellow('warn') : c.dim('skip');
 }
 
-export function renderText(r: RehearsalReport, c: ChalkInstance, files?: string[]): string {
+/** `stepsShown`: the step lines were already printed live (on a terminal); do not repeat them. */
+export function renderText(r: RehearsalReport, c: ChalkInstance, files?: string[], stepsShown = false): string {
   const L: string[] = [];
   const target = r.target.url ? `${r.target.engine} ${r.target.url} (${r.target.scratch ? 'scratch' : '--target-db'}${r.target.kept ? ', kept' : r.target.removed ? ', removed afterwards' : ''})` : '(no target)';
-  L.push(`rehearsal: ${r.input.backup} → ${target}`);
-  L.push('', 'steps:', ...r.steps.map((s) => stepLine(s, c)));
+  L.push(`${stepsShown ? '\n' : ''}rehearsal: ${r.input.backup} → ${target}`);
+  if (!stepsShown) L.push('', 'steps:', ...r.steps.map((s) => stepLine(s, c)));
   const stopped = r.steps.find((s) => s.status === 'failed');
   if (stopped?.error) {
     L.push('', c.red(`stopped at "${stopped.title}": ${stopped.error.message}`));
