@@ -71,7 +71,7 @@ export function convertIni(ini: IniFile, opts: ConvertOptions): Conversion {
       v3 = undefined;
     }
     if (v3 !== value) {
-      warnings.push(`${origin(section, key, ini.entry(section, key)!.line)}: '%' read as LinOTP 2 (Python 2) did, i.e. as written${value.includes('%(') ? '' : ' (%% is not unescaped in a value without %(name)s)'}`);
+      warnings.push(`${origin(section, key, ini.entry(section, key)!.line)}: read as LinOTP 2 (Python 2) did; Python 3's configparser would read it differently (${/%/.test(ini.raw(section, key)!) ? "'%' stays as written unless the value uses %(name)s" : "' ;' comments, blank or indented comment lines"})`);
     }
     return value;
   };

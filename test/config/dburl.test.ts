@@ -69,7 +69,7 @@ describe('% in ini values, as LinOTP 2 (Python 2) read them', () => {
     const get = (n: string) => c.settings.find((s) => s.name === n)?.value;
     expect(get('DATABASE_URI')).toBe('mysql+mysqldb://u:a%25b%25%25c@h/d');
     expect(get('SECRET_FILE')).toBe('/etc/linotp2/enc%Key');
-    expect(c.warnings.join('\n')).toMatch(/\[app:main\] sqlalchemy\.url \(line 4\): '%' read as LinOTP 2 \(Python 2\) did/);
+    expect(c.warnings.join('\n')).toMatch(/\[app:main\] sqlalchemy\.url \(line 4\): read as LinOTP 2 \(Python 2\) did; .*'%' stays as written/);
     expect(c.warnings.join('\n')).not.toContain('a%b');
   });
 });
