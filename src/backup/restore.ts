@@ -222,6 +222,9 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
       loaded.set(t.target, (loaded.get(t.target) ?? 0) + rows.length);
       ctx.opts.onRows?.(t.target, ev.rows.length);
       await ctx.opts.afterBatch?.(t.target);
+    } else if (ev.type === 'set' && ev.name === 'time_zone' && ctx.db.engine === 'mysql' && src.dialect === 'mysql') {
+      // TIMESTAMP values in the dump are in this zone (mysqldump and our dumps: '+00:00').
+      await ctx.db.execute('SET SESSION time_zone = ?', [ev.value]);
     } else if (ev.type === 'ddl' && ctx.plan.sameEngine) {
       const t = ev.table ? byName.get(ev.table) : undefined;
       if (ev.table && (!t || t.ddl !== 'dump')) continue;
@@ -322,9 +325,9 @@ async function applyMysqlShadow(db: Db, src: BackupSource, plan: RestorePlan, op
     const leftovers = (await tx.listTables()).filter((t) => SHADOW_RE.test(t));
     try {
       await tx.execute('SET SESSION foreign_key_checks = 0');
-      await tx.execute("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'");
-      // Our dumps and mysqldump's carry TIMESTAMP values in UTC (SET TIME_ZONE='+00:00').
-      await tx.execute("SET SESSION time_zone = '+00:00'");
+      // Strict: a value the target column cannot hold fails the restore instead of being cut
+      // silently; NO_AUTO_VALUE_ON_ZERO keeps id 0 rows, as mysqldump's own header does.
+      await tx.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO'");
       for (const t of leftovers) await tx.execute(`DROP TABLE IF EXISTS ${q(t)}`);
       const preserved = await readPreservedAdmins(tx, plan);
       const ctx: LoadContext = {

@@ -128,6 +128,35 @@ describe('LinOTP 2 linotp-backup output (mariadb-dump + gpg -c)', () => {
   });
 });
 
+describe('LinOTP 2 MariaDB databases with latin1 and utf8 tables', () => {
+  for (const charset of ['latin1', 'utf8'] as const) {
+    it(`a ${charset} database restores into MariaDB byte for byte, and into PostgreSQL as the same text`, async () => {
+      if (!(await serverAvailable('mysql'))) return;
+      const source = await fixtureDb('mysql', { tokens: 12, auditRows: 20, mysqlCharset: charset });
+      const dir = tmp('lmt-cs-');
+      const dump = join(dir, 'linotp_backup_2301020304.sql');
+      execSync(`mariadb-dump -uroot -S /run/mysqld/mysqld.sock ${mysqlDbName(source.url)} > ${dump}`);
+      const targets = [await freshDb('mysql'), ...((await serverAvailable('postgres')) ? [await freshDb('postgres')] : [])];
+      try {
+        for (const target of targets) {
+          const r = await runBackup('restore', { file: dump, databaseUri: target.url });
+          expect(r.error, r.stderr).toBeUndefined();
+          for (const t of TABLES) expect(await tableContent(target.db, t), t).toEqual(await tableContent(source.db, t));
+        }
+        // same engine: the same table charsets and the same stored bytes
+        const [my] = targets;
+        expect(await my.db.tableCharsets()).toEqual(await source.db.tableCharsets());
+        const raw = async (db: typeof my.db) =>
+          (await db.query(`SELECT HEX(${db.dialect.rawBytes('`LinOtpTokenDesc`')}) AS h FROM \`Token\` ORDER BY \`LinOtpTokenId\``)).map((x) => x.h);
+        expect(await raw(my.db)).toEqual(await raw(source.db));
+      } finally {
+        for (const t of targets) await t.drop();
+        await source.drop();
+      }
+    });
+  }
+});
+
 describe('pg_dump plain dumps', () => {
   let source: Awaited<ReturnType<typeof fixtureDb>> | undefined;
   let dump: string;

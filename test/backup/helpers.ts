@@ -28,10 +28,10 @@ export async function freshDb(engine: TestEngine): Promise<TestDb> {
   };
 }
 
-export async function fixtureDb(engine: TestEngine, opts: { seed?: number; tokens?: number; auditRows?: number } = {}): Promise<TestDb & { inst: Installation }> {
+export async function fixtureDb(engine: TestEngine, opts: { seed?: number; tokens?: number; auditRows?: number; mysqlCharset?: 'utf8' | 'latin1' | 'utf8mb4' } = {}): Promise<TestDb & { inst: Installation }> {
   const t = await freshDb(engine);
   const inst = buildInstallation({ seed: opts.seed ?? 1, tokens: opts.tokens ?? 15, auditRows: opts.auditRows ?? 40 });
-  await writeInstallation(t.db, inst);
+  await writeInstallation(t.db, inst, { mysqlCharset: opts.mysqlCharset });
   return { ...t, inst };
 }
 
