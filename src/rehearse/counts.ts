@@ -34,6 +34,8 @@ function designedChanges(s: RehearsalState): Map<string, { delta: number; why: s
   if (suggested) add('config', 1, 'marker linotp.utf8_conversion inserted by migration step 3.0.0.0 (MySQL)');
   add('realm', sumApplied(s, 'realmRowsInserted'), 'admin realm created');
   if (s.encoding?.marker.removed) add('config', -1, 'marker linotp.utf8_conversion removed by fix-db-encoding');
+  const kept = s.restore?.result.preservedAdmins ?? 0;
+  if (kept) add('imported_user', kept, `${kept} local admin(s) already in the target kept by the restore`);
   if (s.details.admin?.action === 'created') add('imported_user', 1, `local admin ${s.details.admin.name} created`);
   return m;
 }

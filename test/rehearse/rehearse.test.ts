@@ -144,6 +144,17 @@ describe('rehearse the demo backup into a scratch SQLite database', () => {
     expect(byId(report, 'api-check.rejected')?.items).toContain('GET admin/assign: 6 call(s) from 10.30.1.40');
   }, 120_000);
 
+  it('again into a kept LinOTP 3 target (--yes): its local admin survives the restore and is counted as such', async () => {
+    const url = `sqlite:///${join(tmp, 'kept-target.db')}`;
+    const first = await runRehearsal({ backup: DUMP, encKeyPath: ENC_KEY, targetDb: url, admin: { name: 'admin', password: ADMIN_PASSWORD }, keep: true, cwd: ROOT });
+    expect(first.outcome).toBe('passed');
+    const again = await runRehearsal({ backup: DUMP, encKeyPath: ENC_KEY, targetDb: url, yes: true, cwd: ROOT });
+    expect(again.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    expect(again.tables.find((t) => t.table === 'imported_user')).toMatchObject({ backup: 8, after: 9, expectedDelta: 1, ok: true });
+    expect(byId(again, 'verify.local-admins')?.status).toBe('pass');
+    expect(again.target).toMatchObject({ scratch: false, removed: true });
+  }, 120_000);
+
   it('a missing input file is refused before any work (exit 1)', async () => {
     await expect(runRehearsal({ backup: join(tmp, 'nope.sql'), encKeyPath: ENC_KEY, cwd: ROOT, tmpBase: tmp })).rejects.toThrow(/--backup .*nope\.sql does not exist/);
     await expect(runRehearsal({ backup: DUMP, encKeyPath: ENC_KEY, accessLogs: [join(tmp, 'access.log.9')], cwd: ROOT, tmpBase: tmp })).rejects.toThrow(/--access-log .* does not exist/);
