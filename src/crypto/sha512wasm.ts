@@ -48,12 +48,12 @@ function fracWordsLE(n: number, k: 2n | 3n): Uint8Array {
   return out;
 }
 
-/** The 80 round constants as 64-bit values (for immediates). */
-const ROUND_K: bigint[] = (() => {
+/** The 80 round constants as 64-bit values (for immediates); computed when the module is first assembled. */
+function roundConstants(): bigint[] {
   const bytes = fracWordsLE(80, 3n);
   const view = new DataView(bytes.buffer);
   return Array.from({ length: 80 }, (_, i) => view.getBigUint64(8 * i, true));
-})();
+}
 
 // ---- assembler ----------------------------------------------------------------------------------
 
@@ -131,7 +131,7 @@ function compressBody(): number[] {
   // rotate over the 8 locals (new a lands in h's local, new e in d's); after 80 = 10×8 rounds the
   // roles are back where they started.
   const roles = [0, 1, 2, 3, 4, 5, 6, 7].map((j) => A + j);
-  ROUND_K.forEach((k, t) => {
+  roundConstants().forEach((k, t) => {
     const [a, b, c, d, e, f, g, h] = roles;
     code.push(
       // t1 = h + Σ1(e) + Ch(e,f,g) + K[t] + W[t], with Ch = g ^ (e & (f ^ g))
