@@ -87,7 +87,10 @@ export const commands: CommandSpec[] = [
   },
 ];
 
-const cut = (s: string, n: number) => (s.length > n ? s.slice(0, n - 1) + '…' : s);
+const cut = (text: string, n: number) => {
+  const s = text.replace(/\r?\n/g, '↵');
+  return s.length > n ? s.slice(0, n - 1) + '…' : s;
+};
 
 function colour(k: { yellow(s: string): string; red(s: string): string; dim(s: string): string; green(s: string): string }, s: string): string {
   return s === 'needs-attention' ? k.red(s) : s === 'dropped' ? k.dim(s) : s === 'converted' ? k.yellow(s) : k.green(s);

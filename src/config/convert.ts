@@ -14,6 +14,7 @@ import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SECTION, type IniFile } from '../settings/ini.js';
 import { pyInt, SettingValueError } from '../settings/schema.js';
+import { toPythonLiteral } from '../settings/pyvalue.js';
 import { MigrateError } from '../errors.js';
 import { findRule, targetFor, type MappingRule } from './mapping.js';
 import { convertDbUrl, maskUrl, sameDatabase, type ConvertedUrl } from './dburl.js';
@@ -55,7 +56,7 @@ export function convertIni(ini: IniFile, opts: ConvertOptions): Conversion {
     rowFor.set(`${e.section}\0${e.key}`, { status, to, reason });
   const put = (name: string, value: OutSetting['value'], from: Eff[], display?: string, group: OutSetting['group'] = 'main') => {
     if (settings.some((s) => s.name === name)) return;
-    settings.push({ name, value, origins: from.map((e) => origin(e.section, e.key, e.line)), group, display: display ?? String(value) });
+    settings.push({ name, value, origins: from.map((e) => origin(e.section, e.key, e.line)), group, display: display ?? (typeof value === 'string' ? value : toPythonLiteral(value)) });
   };
 
   // --- LinOTP 2's effective configuration (PasteDeploy + Pylons) ---

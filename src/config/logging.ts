@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { IniFile } from '../settings/ini.js';
-import { parseCfg, PyTuple, PyFloat, type PyValue } from '../settings/pyliteral.js';
+import { parseCfg, PyTuple, PyFloat, toPythonLiteral, type PyValue } from '../settings/pyliteral.js';
 import { MigrateError } from '../errors.js';
 import { LOG_NAMES, targetFor } from './mapping.js';
 import { mapLogLevel, origin, rebasePath, type ConvertOptions, type OutSetting, type ReportRow, type StepResult } from './types.js';
@@ -40,7 +40,7 @@ export function convertLogging(ini: IniFile, opts: ConvertOptions): StepResult {
     if (!name) return null;
     if (!settings.some((s) => s.name === name)) {
       const where = line(section, key) ? origin(section, key, line(section, key)) : `[${section}] ${key} not set (Python logging default)`;
-      settings.push({ name, value, origins: [where], group: 'main', display: display ?? String(value) });
+      settings.push({ name, value, origins: [where], group: 'main', display: display ?? (typeof value === 'string' ? value : toPythonLiteral(value)) });
     }
     return name;
   };
