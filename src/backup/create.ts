@@ -210,7 +210,7 @@ async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOpt
   if (tx.engine === 'postgres') await out.write(`COPY ${q(table)} (${colList}) FROM stdin;\n`);
   const literal = tx.engine === 'mysql' ? mysqlLiteral : sqliteLiteral;
   const insertHead = `INSERT INTO ${q(table)} (${colList}) VALUES `;
-  for await (const batch of tx.stream(select, [], { batchSize: 1000 })) {
+  for await (const batch of tx.stream(select, [], { batchSize: 5000 })) {
     const values: SqlValue[][] = batch.map((r) => columns.map((c) => (r[c] === undefined ? null : r[c])));
     for (const v of values) hasher.add(v);
     if (tx.engine === 'postgres') {

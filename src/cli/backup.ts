@@ -157,8 +157,18 @@ const restore: CommandSpec = {
         ctx.out.debug(`encKey not checked: ${(e as Error).message}`);
       }
     }
-    // 2. The plan.
-    const db = await openDb(ctx, inst, true);
+    // 2. The plan. A plan-only run must not even create a missing SQLite file: it plans against an empty database.
+    let db;
+    const { parseDbUrl } = await import('../db/url.js');
+    const target = parseDbUrl(requireDatabaseUri(inst).value);
+    const { existsSync: exists } = await import('node:fs');
+    if (dryRun && target.engine === 'sqlite' && target.database !== ':memory:' && !exists(path.resolve(ctx.cwd, target.database))) {
+      const { openDatabase } = await import('../db/index.js');
+      db = await openDatabase({ ...target, database: ':memory:' });
+      ctx.out.info(`${target.database} does not exist yet; it would be created`);
+    } else {
+      db = await openDb(ctx, inst, true);
+    }
     try {
       const { planRestore, applyRestore } = await import('../backup/restore.js');
       const resolver = opts.adminResolver ?? (typeof inst.settings.get('ADMIN_RESOLVER_NAME') === 'string' && inst.settings.isExplicit('ADMIN_RESOLVER_NAME') ? String(inst.settings.get('ADMIN_RESOLVER_NAME')) : undefined);

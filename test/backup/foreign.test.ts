@@ -217,7 +217,7 @@ describe('the CLI commands', () => {
       expect(listed.doc.backups.filter((b: { kind: string }) => b.kind === 'linotp-migrate')).toHaveLength(2);
       const plan = await runBackup('restore', { file: ok.doc.file, databaseUri: `sqlite:///${join(dir, 'new.db')}`, plan: true });
       expect(plan.doc.applied).toBe(false);
-      expect(existsSync(join(dir, 'new.db'))).toBe(true); // opened, but empty
+      expect(existsSync(join(dir, 'new.db'))).toBe(false); // a plan creates nothing
       expect(plan.doc.tables.length).toBeGreaterThan(5);
     } finally {
       await src.drop();
