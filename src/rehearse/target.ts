@@ -25,6 +25,24 @@ export interface ScratchTarget {
   before: string[];
   /** Where the temporary SQLite database lives (scratch only). */
   dir?: string;
+  /** Removes the scratch directory if the process is interrupted (unregistered by closeTarget). */
+  onSignal?: () => void;
+}
+
+/** Ctrl-C / kill during a rehearsal: delete the scratch directory, then end as the signal would have. */
+function removeOnSignal(dir: string): () => void {
+  const handler = (signal: NodeJS.Signals) => {
+    rmSync(dir, { recursive: true, force: true });
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
 }
 
 export class NonEmptyTargetError extends MigrateError {
@@ -39,11 +57,13 @@ export async function openTarget(opts: { targetDb?: string; yes?: boolean; tmpBa
   const { openDatabase } = await import('../db/index.js');
   if (!opts.targetDb) {
     const dir = mkdtempSync(join(opts.tmpBase ?? tmpdir(), 'linotp-rehearse-'));
+    const onSignal = removeOnSignal(dir);
     try {
       // SQLAlchemy form: sqlite:/// + absolute path (which starts with /).
       const db = await openDatabase(`sqlite:///${join(dir, 'linotp.db')}`, { create: true });
-      return { db, url: describeDbUrl(db.url), engine: db.engine, scratch: true, before: [], dir };
+      return { db, url: describeDbUrl(db.url), engine: db.engine, scratch: true, before: [], dir, onSignal };
     } catch (e) {
+      onSignal();
       rmSync(dir, { recursive: true, force: true });
       throw e;
     }
@@ -62,6 +82,7 @@ export async function openTarget(opts: { targetDb?: string; yes?: boolean; tmpBa
 
 /** Removes what the rehearsal created (unless kept) and closes the connection. Returns whether anything was removed. */
 export async function closeTarget(t: ScratchTarget, keep: boolean): Promise<boolean> {
+  t.onSignal?.();
   let removed = false;
   try {
     if (!keep && !t.scratch) {
