@@ -60,6 +60,21 @@ describeEngines('backup create/restore round trip', (engine) => {
     expect(b.file).toMatch(/linotp_backup_2405021011_1\.tar\.gz$/);
   });
 
+  it('--skip-audit leaves the audit table out, and a restore then leaves the target audit alone', async () => {
+    const r = await createBackup(source.db, { outDir: tmp(), encKey: null, skipAudit: true });
+    expect(r.manifest.skippedTables).toEqual(['audit']);
+    expect(r.manifest.tables.map((t) => t.name)).not.toContain('audit');
+    const target = await freshDb(engine);
+    try {
+      await restoreInto(target, file);
+      const { plan } = await restoreInto(target, r.file);
+      expect(plan.untouched).toEqual(['audit']);
+      expect((await target.db.query(`SELECT COUNT(*) AS n FROM ${target.db.dialect.quoteIdent('audit')}`))[0].n).toBe(44);
+    } finally {
+      await target.drop();
+    }
+  });
+
   it('verify: checksums, row counts and the key, without a database', async () => {
     const { report } = await verifyBackup(file, { passphrase: PASS });
     expect(report.problems).toEqual([]);
