@@ -187,7 +187,15 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
   const loaded = new Map<string, number>();
   const dump = checkedDump(src);
   const where = `${src.path}${src.kind === 'dump' ? '' : ':' + src.dumpName}`;
+  // One insert in flight while the next batch is parsed: parsing and the server's work overlap.
+  let inflight: Promise<unknown> | undefined;
+  const settle = async () => {
+    const p = inflight;
+    inflight = undefined;
+    if (p) await p;
+  };
   for await (const ev of readDump(dump.stream, src.dialect, where)) {
+    if (ev.type !== 'rows') await settle();
     if (ev.type === 'create') {
       const t = byName.get(ev.table);
       if (!t || created.has(t.source)) continue;
@@ -218,7 +226,11 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
           throw e;
         }
       }
-      if (rows.length) await ctx.db.insertMany(ctx.into(t), columns, rows);
+      if (rows.length) {
+        await settle();
+        inflight = ctx.db.insertMany(ctx.into(t), columns, rows);
+        inflight.catch(() => undefined); // handled by settle(); avoids an unhandled-rejection report meanwhile
+      }
       loaded.set(t.target, (loaded.get(t.target) ?? 0) + rows.length);
       ctx.opts.onRows?.(t.target, ev.rows.length);
       await ctx.opts.afterBatch?.(t.target);
@@ -231,6 +243,7 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
       await ctx.ddl(t, ev);
     }
   }
+  await settle();
   dump.verify();
   // Tables with neither CREATE nor rows in the dump cannot occur (planned tables come from the dump).
   if (ctx.preserved.rows.length) {
