@@ -116,7 +116,11 @@ export const commands: CommandSpec[] = [
       const db = await openDatabase(uri.value);
       let report: VerifyReport;
       try {
-        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding), auditPublicKeyPem });
+        const adminNames = {
+          resolver: String(inst.settings.get('ADMIN_RESOLVER_NAME') ?? 'LinOTP_local_admins'),
+          realm: String(inst.settings.get('ADMIN_REALM_NAME') ?? 'linotp_admins'),
+        };
+        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding), auditPublicKeyPem, adminNames });
       } finally {
         await db.close();
       }

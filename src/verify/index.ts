@@ -12,7 +12,7 @@ import type { Db } from '../db/types.js';
 import { compareToModel } from '../schema/inspect.js';
 import { LINOTP_2_12, LINOTP_3_4, type SchemaModel, type TableDef } from '../schema/tables.js';
 import { detectModelVersion, TARGET_MODEL_VERSION, type ModelVersionInfo } from '../schema/version.js';
-import { checkAdminRealm, checkLocalAdmins } from './admins.js';
+import { checkAdminRealm, checkLocalAdmins, type AdminNames } from './admins.js';
 import { scanEncoding } from './encoding.js';
 import { checkConfig, checkTokens, newTallies, type SecretTallies } from './secrets.js';
 import type { CheckResult, KeyStats, VerifyReport } from './types.js';
@@ -24,6 +24,8 @@ export interface VerifyOptions {
   skipEncoding?: boolean;
   /** LinOTP 2's audit public key (PEM): check every audit signature instead of only counting them. */
   auditPublicKeyPem?: string;
+  /** LinOTP 3 ADMIN_RESOLVER_NAME / ADMIN_REALM_NAME when not the defaults. */
+  adminNames?: AdminNames;
 }
 
 /** Which releases accept the stored model version, in words. */
@@ -135,8 +137,8 @@ export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOpt
   }
 
   if (is3 && cmp.present.Config) {
-    checks.push(await checkAdminRealm(db, { config: cmp.present.Config, realm: cmp.present.Realm }));
-    checks.push(await checkLocalAdmins(db, cmp.present.imported_user));
+    checks.push(await checkAdminRealm(db, { config: cmp.present.Config, realm: cmp.present.Realm }, opts.adminNames));
+    checks.push(await checkLocalAdmins(db, cmp.present.imported_user, opts.adminNames));
   }
 
   // Audit trail: timestamp forms and LinOTP 2 signatures (src/audit, loaded only here).
