@@ -37,6 +37,9 @@ function isIdent(b: number): boolean {
   return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b >= 0x80;
 }
 
+/** Largest statement accepted (mysqldump splits extended INSERTs at net_buffer_length, ~1 MB). */
+export const MAX_STATEMENT = 256 << 20;
+
 export class SqlScanner {
   private buf: Buffer = Buffer.alloc(0);
   private pos = 0;
@@ -57,6 +60,10 @@ export class SqlScanner {
   /** Loads more input, keeping bytes from `keepFrom` on. Returns false at end of input. */
   private async more(keepFrom: number): Promise<boolean> {
     if (this.eof) return false;
+    if (this.buf.length - keepFrom > MAX_STATEMENT) {
+      // Memory stays bounded whatever the dump: one statement is held at a time, and it must be sane.
+      throw new InputError(`${this.where}: a statement starting at line ${this.line} is larger than ${MAX_STATEMENT >> 20} MB`, 'this is not a dump mysqldump/mariadb-dump or pg_dump writes with their defaults (extended INSERTs are split at about 1 MB)');
+    }
     const r = await this.it.next();
     if (r.done) {
       this.eof = true;
