@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { ChecksFailedError, InputError, UsageError } from '../errors.js';
 import type { Db } from '../db/types.js';
-import { INI_APP_SECTION, requireDatabaseUri, resolveInstallation, type Sourced } from '../settings/resolve.js';
+import { linotp2Value, requireDatabaseUri, resolveInstallation, type Sourced } from '../settings/resolve.js';
 import type { ToUtcPlan, ToUtcResult, TimestampSample } from '../audit/to-utc.js';
 import type { SignatureCheck } from '../audit/signatures.js';
 import { DEFAULT_AUDIT_TABLE } from '../audit/table.js';
@@ -43,11 +43,12 @@ export function resolveAuditTarget(ctx: CommandContext, opts: Record<string, any
   const inst = resolveInstallation({ databaseUri: opts.databaseUri, ini: opts.ini }, ctx.env, ctx.cwd);
   for (const w of inst.warnings) ctx.out.warn(w);
   const ini = inst.ini;
-  const prefix = ini?.get(INI_APP_SECTION, 'linotpAudit.sql.table_prefix') ?? '';
+  // Values read as LinOTP 2 (Python 2 PasteDeploy) read them: `%` unescaped, [DEFAULT] precedence.
+  const prefix = (ini && linotp2Value(ini, 'linotpAudit.sql.table_prefix')?.value) ?? '';
   const table = opts.auditTable ? String(opts.auditTable) : `${prefix}${DEFAULT_AUDIT_TABLE}`;
   if (opts.auditDatabaseUri) return { uri: { value: String(opts.auditDatabaseUri), source: '--audit-database-uri' }, table, fromMain: false };
-  const iniAudit = !opts.databaseUri ? ini?.get(INI_APP_SECTION, 'linotpAudit.sql.url') : undefined;
-  if (ini && iniAudit) return { uri: { value: iniAudit, source: ini.origin(INI_APP_SECTION, 'linotpAudit.sql.url') }, table, fromMain: false };
+  const iniAudit = !opts.databaseUri && ini ? linotp2Value(ini, 'linotpAudit.sql.url') : undefined;
+  if (iniAudit) return { uri: iniAudit, table, fromMain: false };
   const main = requireDatabaseUri(inst);
   if (inst.settings.isExplicit('AUDIT_DATABASE_URI')) {
     const setting = inst.settings.resolved('AUDIT_DATABASE_URI')!;
