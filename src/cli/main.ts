@@ -76,6 +76,13 @@ export function buildProgram(specs: CommandSpec[], onRun: (spec: CommandSpec, ar
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // `linotp-migrate … | head` closes the pipe early: stop quietly instead of crashing on EPIPE.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw err;
+    });
+  }
   const specs = await loadCommandSpecs();
   let global: GlobalOptions = { json: argv.includes('--json'), verbose: argv.filter((a) => a === '-v' || a === '--verbose').length, quiet: false, yes: false, color: true };
   let out = new Output({ ...global, color: !process.env.NO_COLOR && !argv.includes('--no-color') });
