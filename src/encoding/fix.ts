@@ -74,20 +74,28 @@ export async function processTable(db: Db, t: TargetTable, state: FixState): Pro
   const selectCols = [...new Set([...t.pk, ...t.columns])];
   const order = t.pk.map(q).join(', ');
   const base = `SELECT ${selectCols.map(q).join(', ')} FROM ${q(t.stored)}`;
-  let cursor: SqlValue[] | undefined;
-  for (;;) {
+  const fetchPage = (cursor: SqlValue[] | undefined) => {
     let sql = base;
     let params: SqlValue[] = [];
     if (cursor) {
       // (a, b) > (x, y) spelled out: row-value comparison is not available everywhere.
       const ors = t.pk.map((_, i) => '(' + t.pk.slice(0, i + 1).map((c, j) => `${q(c)} ${j === i ? '>' : '='} ?`).join(' AND ') + ')');
       sql += ` WHERE ${ors.join(' OR ')}`;
-      params = t.pk.flatMap((_, i) => cursor!.slice(0, i + 1));
+      params = t.pk.flatMap((_, i) => cursor.slice(0, i + 1));
     }
-    sql += ` ORDER BY ${order} LIMIT ${state.pageSize}`;
-    const rows = await db.query(sql, params);
+    const p = db.query(sql + ` ORDER BY ${order} LIMIT ${state.pageSize}`, params);
+    p.catch(() => undefined); // awaited below; avoids an unhandled rejection while a page is being written
+    return p;
+  };
+  // The next page is read while the current one is written (another connection on MySQL and
+  // PostgreSQL). A key renamed meanwhile may show up again in a later page: its repaired form is
+  // then simply left alone.
+  let pending = fetchPage(undefined);
+  for (;;) {
+    const rows = await pending;
     if (!rows.length) break;
-    cursor = t.pk.map((c) => rows[rows.length - 1][c]);
+    const more = rows.length >= state.pageSize;
+    if (more) pending = fetchPage(t.pk.map((c) => rows[rows.length - 1][c]));
     const changes: RowChange[] = [];
     for (const row of rows) {
       const change = decideRow(t, row, state, result);
@@ -97,7 +105,7 @@ export async function processTable(db: Db, t: TargetTable, state: FixState): Pro
     if (changes.length && state.apply) await applyPage(db, t, changes, state, result);
     else result.changedRows += changes.length;
     state.onRows?.(rows.length);
-    if (rows.length < state.pageSize) break;
+    if (!more) break;
   }
   return result;
 }
@@ -197,7 +205,14 @@ async function mysqlConvertUpdate(db: Db, t: TargetTable, changes: RowChange[]):
     const guard = `CAST(${q(col)} AS BINARY) IN (${olds.map(() => 'CAST(? AS BINARY)').join(', ')})`;
     return `${q(col)} = CASE WHEN ${keys} AND ${guard} THEN CONVERT(CAST(CONVERT(${q(col)} USING latin1) AS BINARY) USING utf8mb4) ELSE ${q(col)} END`;
   });
-  const where = keyList(changes, params);
+  // An integer key: one range scan over the page instead of a B-tree dive per row (rows in the
+  // range that need nothing fall through to ELSE and are not written).
+  const ids = changes.map((c) => c.pk[0]);
+  let where: string;
+  if (t.pk.length === 1 && ids.every((v) => typeof v === 'number')) {
+    where = `${q(t.pk[0])} BETWEEN ? AND ?`;
+    params.push(Math.min(...(ids as number[])), Math.max(...(ids as number[])));
+  } else where = keyList(changes, params);
   await db.execute(`UPDATE ${q(t.stored)} SET ${sets.join(', ')} WHERE ${where}`, params);
   return changes.length;
 }
