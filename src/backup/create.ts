@@ -10,15 +10,15 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import type { EncKey } from '../crypto/enckey.js';
 import { describeDbUrl } from '../db/url.js';
-import type { Db, SqlValue } from '../db/types.js';
+import type { Db } from '../db/types.js';
 import { InputError } from '../errors.js';
 import { findTable, LINOTP_2_12, LINOTP_3_4, primaryKeyColumns } from '../schema/tables.js';
 import { readStoredVersion } from '../schema/version.js';
 import { tableDdl } from './ddl-source.js';
 import { encryptKeyBytes } from './gpg.js';
 import { FORMAT, KEY_MEMBER, MANIFEST_NAME, toolVersion, type Manifest, type TableManifest } from './manifest.js';
-import { copyField, mysqlLiteral, RowHasher, sqliteLiteral } from './sqltext.js';
-import { writeTarGz } from './tarball.js';
+import { RowTextHasher } from './sqltext.js';
+import { GzipMemberWriter, writeTarGzAround } from './tarball.js';
 
 export interface CreateOptions {
   outDir: string;
@@ -46,42 +46,46 @@ export function backupStamp(d: Date): string {
   return `${p(d.getFullYear() % 100)}${p(d.getMonth() + 1)}${p(d.getDate())}${p(d.getHours())}${p(d.getMinutes())}`;
 }
 
-/** Buffered writer with backpressure and a running SHA-256. */
+/**
+ * The dump member: buffered, hashed (SHA-256 of the member) and gzip-compressed as it is written,
+ * so the uncompressed dump never touches the disk and compression runs beside the dumping.
+ */
 class DumpWriter {
-  private buf: string[] = [];
+  private buf: Buffer[] = [];
   private size = 0;
   private readonly hash = createHash('sha256');
-  bytes = 0;
-  private readonly ws;
+  readonly member: GzipMemberWriter;
   constructor(file: string) {
-    this.ws = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+    this.member = new GzipMemberWriter(file);
   }
-  async write(s: string): Promise<void> {
-    this.buf.push(s);
-    this.size += s.length;
+  get bytes(): number {
+    return this.member.bytes + this.size;
+  }
+  async write(s: string | Buffer): Promise<void> {
+    const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+    this.buf.push(b);
+    this.size += b.length;
     if (this.size > 1 << 20) await this.flush();
   }
   async flush(): Promise<void> {
     if (!this.buf.length) return;
-    const data = Buffer.from(this.buf.join(''), 'utf8');
+    const data = this.buf.length === 1 ? this.buf[0] : Buffer.concat(this.buf, this.size);
     this.buf = [];
     this.size = 0;
     this.hash.update(data);
-    this.bytes += data.length;
-    if (!this.ws.write(data)) await once(this.ws, 'drain');
+    await this.member.write(data);
   }
   async close(): Promise<string> {
     await this.flush();
-    this.ws.end();
-    await once(this.ws, 'finish');
+    await this.member.finish();
     return this.hash.digest('hex');
   }
 }
 
-function orderBy(db: Db, table: string): string {
+/** Rows in primary-key order, so two backups of the same data are byte-identical. */
+function orderBy(table: string): string[] {
   const def = findTable(LINOTP_3_4, table) ?? findTable(LINOTP_2_12, table);
-  const pk = def ? primaryKeyColumns(def) : [];
-  return pk.length ? ` ORDER BY ${pk.map((c) => db.dialect.quoteIdent(c)).join(', ')}` : '';
+  return def ? primaryKeyColumns(def) : [];
 }
 
 function header(db: Db, version: string, when: Date): string[] {
@@ -104,9 +108,8 @@ export async function createBackup(db: Db, opts: CreateOptions): Promise<CreateR
   try {
     const stamp = backupStamp(now);
     const dumpName = `linotp_backup_${stamp}.sql`;
-    const dumpPath = join(work, dumpName);
     const serverVersion = await db.serverVersion();
-    const out = new DumpWriter(dumpPath);
+    const out = new DumpWriter(join(work, 'dump.gz'));
     const tables: TableManifest[] = [];
     const skipped: string[] = [];
     let modelVersion: string | null = null;
@@ -168,13 +171,11 @@ export async function createBackup(db: Db, opts: CreateOptions): Promise<CreateR
     };
     const manifestData = Buffer.from(JSON.stringify(manifest, null, 2) + '\n', 'utf8');
     const tmpArchive = join(work, 'archive.tar.gz');
-    await writeTarGz(
+    await writeTarGzAround(
       tmpArchive,
-      [
-        { name: MANIFEST_NAME, data: manifestData, size: manifestData.length },
-        { name: dumpName, file: dumpPath, size: out.bytes },
-        ...(keyData ? [{ name: KEY_MEMBER, data: keyData, size: keyData.length }] : []),
-      ],
+      [{ name: MANIFEST_NAME, data: manifestData, size: manifestData.length }],
+      { name: dumpName, writer: out.member },
+      keyData ? [{ name: KEY_MEMBER, data: keyData, size: keyData.length }] : [],
       now,
     );
     // Publish under the LinOTP 2 name without ever replacing an existing file (link fails if it exists).
@@ -195,6 +196,9 @@ export async function createBackup(db: Db, opts: CreateOptions): Promise<CreateR
   }
 }
 
+const COMMA = Buffer.from(',');
+const END = Buffer.from(';\n');
+
 async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOptions): Promise<{ manifest: TableManifest; foreignKeys: string[] }> {
   const q = (n: string) => tx.dialect.quoteIdent(n);
   const ddl = await tableDdl(tx, table);
@@ -204,37 +208,41 @@ async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOpt
   await out.write(`\n-- table ${table}\n`);
   for (const s of ddl.drop) await out.write(s + ';\n');
   for (const s of ddl.before) await out.write(s + ';\n');
-  const hasher = new RowHasher(tx.engine);
+  const hasher = new RowTextHasher();
   const colList = columns.map(q).join(', ');
-  const select = `SELECT ${colList} FROM ${q(table)}${orderBy(tx, table)}`;
-  if (tx.engine === 'postgres') await out.write(`COPY ${q(table)} (${colList}) FROM stdin;\n`);
-  const literal = tx.engine === 'mysql' ? mysqlLiteral : sqliteLiteral;
-  const insertHead = `INSERT INTO ${q(table)} (${colList}) VALUES `;
-  for await (const batch of tx.stream(select, [], { batchSize: 5000 })) {
-    const values: SqlValue[][] = batch.map((r) => columns.map((c) => (r[c] === undefined ? null : r[c])));
-    for (const v of values) hasher.add(v);
-    if (tx.engine === 'postgres') {
-      await out.write(values.map((v) => v.map(copyField).join('\t')).join('\n') + '\n');
+  const copy = tx.engine === 'postgres';
+  if (copy) await out.write(`COPY ${q(table)} (${colList}) FROM stdin;\n`);
+  const insertHead = Buffer.from(`INSERT INTO ${q(table)} (${colList}) VALUES `, 'utf8');
+  for await (const batch of tx.dumpRows(table, columns, orderBy(table), { batchSize: 5000 })) {
+    if (copy) {
+      // COPY lines end in \n already: the block is both the dump text and the checksummed text.
+      const block = batch.chunks.length === 1 ? batch.chunks[0] : Buffer.concat(batch.chunks);
+      hasher.addLines(block, batch.rows);
+      await out.write(block);
     } else {
-      // Statements of at most ~1000 rows / 1 MB stay far below max_allowed_packet and SQLite limits.
-      let stmt: string[] = [];
+      hasher.addTuples(batch.chunks);
+      // Statements of at most ~1 MB stay far below max_allowed_packet and SQLite's limits.
+      let parts: Buffer[] = [insertHead];
       let size = 0;
-      for (const v of values) {
-        const tuple = '(' + v.map(literal).join(',') + ')';
-        stmt.push(tuple);
-        size += tuple.length;
+      for (const tuple of batch.chunks) {
+        if (size) parts.push(COMMA);
+        parts.push(tuple);
+        size += tuple.length + 1;
         if (size > 1 << 20) {
-          await out.write(insertHead + stmt.join(',') + ';\n');
-          stmt = [];
+          parts.push(END);
+          await out.write(Buffer.concat(parts));
+          parts = [insertHead];
           size = 0;
         }
       }
-      if (stmt.length) await out.write(insertHead + stmt.join(',') + ';\n');
+      if (size) {
+        parts.push(END);
+        await out.write(Buffer.concat(parts));
+      }
     }
-    opts.onRows?.(table, values.length);
+    opts.onRows?.(table, batch.rows);
   }
-  if (tx.engine === 'postgres') await out.write('\\.\n');
+  if (copy) await out.write('\\.\n');
   for (const s of ddl.after) await out.write(s + ';\n');
   return { manifest: { name: table, rows: hasher.rows, sha256: hasher.digest() }, foreignKeys: ddl.foreignKeys };
 }
-

@@ -4,6 +4,7 @@
  * Literals are decoded from bytes here: MySQL strings by the dump's SET NAMES charset,
  * `_binary '…'`, `0x…` and X'…' as bytes; PostgreSQL COPY fields as text (NULL = `\N`).
  */
+import { isUtf8 } from 'node:buffer';
 import type { Engine, SqlValue } from '../db/types.js';
 import { decodeMysqlLatin1 } from '../encoding/mysql-latin1.js';
 import { InputError } from '../errors.js';
@@ -18,10 +19,31 @@ export interface ColumnSpec {
 
 export type DumpEvent =
   | { type: 'create'; table: string; sql: string; columns: ColumnSpec[]; line: number }
-  | { type: 'rows'; table: string; columns: string[] | null; rows: SqlValue[][]; line: number }
+  | RowsEvent
   | { type: 'ddl'; table: string | null; sql: string; verb: string; line: number }
   | { type: 'set'; name: string; value: string; line: number }
   | { type: 'other'; sql: string; line: number };
+
+/**
+ * A batch of rows of one table (one INSERT statement, or up to ~1 MB of COPY lines). Values are
+ * parsed only when asked for: checksums, counts and same-engine loads work on the dump text.
+ */
+export interface RowsEvent {
+  type: 'rows';
+  table: string;
+  columns: string[] | null;
+  line: number;
+  /** Rows in the event (INSERT: the VALUES list is syntax-checked on the first call). */
+  count(): number;
+  /** Fields per row (every row of the event has this many; checked when called). */
+  fields(): number;
+  /** The rows as the dump carries them, each followed by `\n`: what manifest checksums cover (sqltext.ts). */
+  rowText(): Buffer;
+  /** The rows' dump text to load as it is (COPY lines, or the VALUES list); null when it must be parsed (not UTF-8). */
+  passthrough: Buffer | null;
+  /** The parsed values (parsed on each call). */
+  values(): SqlValue[][];
+}
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -218,6 +240,149 @@ export function parseValues(bytes: Buffer, pos: number, dialect: Engine, decode:
   }
 }
 
+const NL = Buffer.from('\n');
+
+/**
+ * Checks the syntax of a VALUES list from `pos` without decoding anything (the same grammar as
+ * parseValues) and returns where each tuple starts and ends (`(` … `)` inclusive) and the number
+ * of fields per tuple, which must be the same for all.
+ */
+export function scanTuples(bytes: Buffer, pos: number, dialect: Engine, where: string): { ranges: number[]; fields: number } {
+  const ranges: number[] = [];
+  const n = bytes.length;
+  let fields = -1;
+  const fail = (what: string): never => {
+    throw new InputError(`${where}: cannot read the VALUES list (${what} at byte ${pos})`, 'the dump may be damaged or use SQL this tool does not read; make it with mariadb-dump/mysqldump or pg_dump defaults');
+  };
+  const skipWs = () => {
+    while (pos < n && (bytes[pos] === 0x20 || bytes[pos] === 0x0a || bytes[pos] === 0x0d || bytes[pos] === 0x09)) pos++;
+  };
+  const skipString = (backslash: boolean) => {
+    const q = bytes[pos++];
+    for (;;) {
+      const e = bytes.indexOf(q, pos);
+      if (e < 0) {
+        pos = n;
+        fail('unterminated string');
+      }
+      if (backslash) {
+        let b = pos;
+        while (b < e && bytes[b] !== 0x5c) b++;
+        if (b < e) {
+          pos = b + 2;
+          continue;
+        }
+      }
+      if (bytes[e + 1] === q) {
+        pos = e + 2;
+        continue;
+      }
+      pos = e + 1;
+      return;
+    }
+  };
+  for (;;) {
+    skipWs();
+    if (bytes[pos] !== 0x28) fail('expected "("');
+    const start = pos++;
+    let count = 0;
+    for (;;) {
+      skipWs();
+      const b = bytes[pos];
+      count++;
+      if (b === 0x27) skipString(dialect === 'mysql');
+      else if ((b === 0x45 || b === 0x65) && bytes[pos + 1] === 0x27 && dialect === 'postgres') {
+        pos++;
+        skipString(true);
+      } else if ((b === 0x58 || b === 0x78) && bytes[pos + 1] === 0x27) {
+        pos++;
+        const s = pos + 1;
+        skipString(false);
+        for (let i = s; i < pos - 1; i++) if (!isHex(bytes[i])) fail('bad hex literal');
+      } else if (b === 0x30 && (bytes[pos + 1] === 0x78 || bytes[pos + 1] === 0x58)) {
+        pos += 2;
+        while (pos < n && isHex(bytes[pos])) pos++;
+      } else if (b === 0x5f && bytes.subarray(pos, pos + 7).toString('latin1').toLowerCase() === '_binary') {
+        pos += 7;
+        skipWs();
+        if (bytes[pos] !== 0x27) fail('expected a string after _binary');
+        skipString(dialect === 'mysql');
+      } else {
+        const s = pos;
+        let digits = true;
+        while (pos < n && bytes[pos] !== 0x2c && bytes[pos] !== 0x29 && bytes[pos] !== 0x20 && bytes[pos] !== 0x0a) {
+          const c = bytes[pos];
+          if (!((c >= 0x30 && c <= 0x39) || (c === 0x2d && pos === s))) digits = false;
+          pos++;
+        }
+        if (!digits || pos === s || (pos === s + 1 && bytes[s] === 0x2d)) {
+          const word = bytes.subarray(s, pos).toString('latin1');
+          if (!/^(null|true|false)$/i.test(word) && !/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(word)) fail(`unsupported value ${JSON.stringify(word.slice(0, 20))}`);
+        }
+      }
+      skipWs();
+      if (bytes[pos] === 0x2c) {
+        pos++;
+        continue;
+      }
+      if (bytes[pos] === 0x29) {
+        pos++;
+        break;
+      }
+      fail('expected "," or ")"');
+    }
+    if (fields < 0) fields = count;
+    else if (count !== fields) fail(`a row with ${count} values after rows with ${fields}`);
+    ranges.push(start, pos);
+    skipWs();
+    if (pos >= n) return { ranges, fields };
+    if (bytes[pos] === 0x2c) {
+      pos++;
+      continue;
+    }
+    fail('unexpected text after a row');
+  }
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** Fields per line of a block of COPY lines; every line must have the same number. */
+function copyFields(data: Buffer, where: string, firstLine: number): number {
+  let fields = -1;
+  let line = firstLine;
+  // indexOf jumps from tab to tab: several times faster than looking at every byte in JS.
+  for (let p = 0; p < data.length; line++) {
+    const nl = data.indexOf(0x0a, p);
+    const end = nl < 0 ? data.length : nl;
+    let n = 1;
+    for (let t = data.indexOf(0x09, p); t >= 0 && t < end; t = data.indexOf(0x09, t + 1)) n++;
+    if (fields < 0) fields = n;
+    else if (n !== fields) throw new InputError(`${where} line ${line}: a COPY row has ${n} fields after rows with ${fields}`, 'the dump is damaged');
+    p = end + 1;
+  }
+  return fields;
+}
+
+function parseCopyLines(data: Buffer): SqlValue[][] {
+  const rows: SqlValue[][] = [];
+  let p = 0;
+  while (p < data.length) {
+    let nl = data.indexOf(0x0a, p);
+    if (nl < 0) nl = data.length;
+    const end = nl > p && data[nl - 1] === 0x0d ? nl - 1 : nl;
+    rows.push(
+      data
+        .toString('utf8', p, end)
+        .split('\t')
+        .map((f) => (f === '\\N' ? null : unescapeCopy(f))),
+    );
+    p = nl + 1;
+  }
+  return rows;
+}
+
 /** The first identifier-like table name a DDL statement touches (for grouping by table). */
 function ddlTable(sql: string): string | null {
   const m =
@@ -228,15 +393,15 @@ function ddlTable(sql: string): string | null {
 }
 
 export interface DumpReadOptions {
-  /** Rows per `rows` event for COPY data (INSERT statements give one event each). */
-  copyBatch?: number;
+  /** Bytes of COPY data per `rows` event (INSERT statements give one event each). */
+  copyBatchBytes?: number;
 }
 
 /** Reads the dump as events. `where` names the file in messages. */
 export async function* readDump(source: AsyncIterable<Buffer>, dialect: Engine, where: string, opts: DumpReadOptions = {}): AsyncGenerator<DumpEvent> {
   const scanner = new SqlScanner(source, dialect, where);
   let decode: Decode = decoders.utf8;
-  const batch = opts.copyBatch ?? 1000;
+  const batchBytes = opts.copyBatchBytes ?? 1 << 20;
   for (;;) {
     const st = await scanner.next();
     if (!st) return;
@@ -253,15 +418,35 @@ export async function* readDump(source: AsyncIterable<Buffer>, dialect: Engine, 
       const idx = /\bVALUES\s*/i.exec(headRaw);
       if (!idx) throw new InputError(`${where} line ${st.line}: cannot find VALUES in an INSERT`);
       const offset = Buffer.byteLength(headRaw.slice(0, idx.index + idx[0].length), 'utf8');
-      const rows = parseValues(bytes, offset, dialect, decode, `${where} line ${st.line}`);
-      yield { type: 'rows', table: unquoteName(ins[1]), columns: ins[3] ? splitNames(ins[3]) : null, rows, line: st.line };
+      const at = `${where} line ${st.line}`;
+      // The syntax check runs when the count, fields or text is asked for: a same-engine load sends
+      // the bytes to the server, which parses them anyway.
+      let scanned: { ranges: number[]; fields: number } | undefined;
+      const scan = () => (scanned ??= scanTuples(bytes, offset, dialect, at));
+      const dec = decode;
+      yield {
+        type: 'rows',
+        table: unquoteName(ins[1]),
+        columns: ins[3] ? splitNames(ins[3]) : null,
+        line: st.line,
+        count: () => scan().ranges.length / 2,
+        fields: () => scan().fields,
+        rowText: () => {
+          const { ranges } = scan();
+          const parts: Buffer[] = [];
+          for (let i = 0; i < ranges.length; i += 2) parts.push(bytes.subarray(ranges[i], ranges[i + 1]), NL);
+          return Buffer.concat(parts);
+        },
+        // Passed through as UTF-8 text: only when the dump is UTF-8 and these bytes are valid UTF-8.
+        passthrough: dec === decoders.utf8 && isUtf8(bytes) ? bytes.subarray(offset) : null,
+        values: () => parseValues(bytes, offset, dialect, dec, at),
+      };
       continue;
     }
     const copy = COPY.exec(head);
     if (copy) {
       const table = unquoteName(copy[1]);
       const columns = copy[2] ? splitNames(copy[2]) : null;
-      let rows: SqlValue[][] = [];
       const line = st.line;
       // the rest of the COPY statement's own line (normally empty)
       const restOfLine = await scanner.readCopyLine();
@@ -269,21 +454,17 @@ export async function* readDump(source: AsyncIterable<Buffer>, dialect: Engine, 
         throw new InputError(`${where} line ${line}: unexpected text after COPY … FROM stdin;`);
       }
       for (;;) {
-        const l = await scanner.readCopyLine();
-        if (l === null) throw new InputError(`${where}: the COPY data of ${table} (line ${line}) has no end marker \\.: the dump is truncated`, 'make the dump again, or copy the complete file');
-        if (l.length === 2 && l[0] === 0x5c && l[1] === 0x2e) break;
-        rows.push(
-          l
-            .toString('utf8')
-            .split('\t')
-            .map((f) => (f === '\\N' ? null : unescapeCopy(f))),
-        );
-        if (rows.length >= batch) {
-          yield { type: 'rows', table, columns, rows, line };
-          rows = [];
+        const first = scanner.line;
+        const blk = await scanner.readCopyBlock(batchBytes);
+        if (!blk) throw new InputError(`${where}: the COPY data of ${table} (line ${line}) has no end marker \\.: the dump is truncated`, 'make the dump again, or copy the complete file');
+        if (blk.lines) {
+          const data = blk.data;
+          if (!isUtf8(data)) throw new InputError(`${where}: the COPY data of ${table} (from line ${first}) is not valid UTF-8`, 'make the dump with pg_dump --encoding=UTF8');
+          const lines = blk.lines;
+          yield { type: 'rows', table, columns, line: first, count: () => lines, fields: () => copyFields(data, where, first), rowText: () => data, passthrough: data, values: () => parseCopyLines(data) };
         }
+        if (blk.ended) break;
       }
-      if (rows.length) yield { type: 'rows', table, columns, rows, line };
       continue;
     }
     const ct = parseCreateTable(head);

@@ -13,7 +13,7 @@ import { MODEL_VERSION_KEY } from '../schema/version.js';
 import { readDump, type ColumnSpec } from './dumpread.js';
 import { decryptKeyBytes } from './gpg.js';
 import type { BackupSource } from './source.js';
-import { RowHasher } from './sqltext.js';
+import { RowTextHasher } from './sqltext.js';
 
 export interface TableInfo {
   name: string;
@@ -43,11 +43,11 @@ const SAMPLE = 50;
 
 export async function inspectDump(src: BackupSource, onBytes?: (bytes: number) => void): Promise<DumpInfo> {
   const where = src.kind === 'dump' ? src.path : `${src.path}:${src.dumpName}`;
-  const tables = new Map<string, TableInfo & { hasher: RowHasher }>();
+  const tables = new Map<string, TableInfo & { hasher: RowTextHasher }>();
   const info: DumpInfo = { dialect: src.dialect, tables: [], modelVersion: null, touched: false, isLinotp: false, statements: 0, problems: [], samples: { seeds: [], config: [] } };
   const get = (name: string) => {
     let t = tables.get(name);
-    if (!t) tables.set(name, (t = { name, columns: [], rows: 0, sha256: '', hasher: new RowHasher(src.dialect) }));
+    if (!t) tables.set(name, (t = { name, columns: [], rows: 0, sha256: '', hasher: new RowTextHasher() }));
     return t;
   };
   let bytes = 0;
@@ -70,14 +70,14 @@ export async function inspectDump(src: BackupSource, onBytes?: (bytes: number) =
       const cols = ev.columns ?? t.columns;
       if (!cols.length) throw new InputError(`${where} line ${ev.line}: rows for ${ev.table} come before its CREATE TABLE and name no columns`, 'the dump is not complete');
       if (ev.columns && t.rows === 0 && !t.createSql) t.columns = ev.columns;
-      for (const row of ev.rows) {
-        if (row.length !== cols.length) {
-          throw new InputError(`${where} line ${ev.line}: a row of ${ev.table} has ${row.length} values for ${cols.length} columns`, 'the dump is damaged');
-        }
-        t.hasher.add(row);
+      const fields = ev.fields();
+      if (fields !== cols.length) {
+        throw new InputError(`${where} line ${ev.line}: a row of ${ev.table} has ${fields} values for ${cols.length} columns`, 'the dump is damaged');
       }
-      t.rows += ev.rows.length;
-      sample(info, ev.table, cols, ev.rows);
+      t.hasher.addLines(ev.rowText(), ev.count());
+      t.rows += ev.count();
+      const lc = ev.table.toLowerCase();
+      if (lc === 'config' || lc === 'token') sample(info, ev.table, cols, ev.values());
     }
   }
   for (const t of tables.values()) {

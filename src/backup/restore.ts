@@ -211,28 +211,45 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
         await ctx.create(t);
       }
       const columns = ev.columns ?? t.columns;
-      let rows = ev.rows;
-      if (t.target.toLowerCase() === 'imported_user' && ctx.preserved.keys.size) {
-        const g = columns.indexOf('groupid');
-        const u = columns.indexOf('userid');
-        rows = rows.filter((r) => !ctx.preserved.keys.has(adminKey(r[g], r[u])));
-      }
-      if (t.ddl === 'model') {
-        const types = columns.map((c) => t.def!.columns.find((x) => x.name === c)!.type);
-        try {
-          rows = rows.map((r) => r.map((v, i) => convertValue(v, types[i])));
-        } catch (e) {
-          if (e instanceof ConversionError) throw new InputError(`${where} line ${ev.line}: a value of ${t.source} cannot be converted: ${e.message}`);
-          throw e;
+      const keepAdmins = t.target.toLowerCase() === 'imported_user' && ctx.preserved.keys.size > 0;
+      let count: number;
+      if (t.ddl === 'dump' && ev.passthrough && !keepAdmins) {
+        // Same engine, the dump's own table: its text goes to the server as it is (as mariadb/psql would).
+        count = 0;
+        await settle();
+        inflight = ctx.db.loadRows(ctx.into(t), ev.columns, ev.passthrough).then((n) => {
+          loaded.set(t.target, (loaded.get(t.target) ?? 0) + n);
+          ctx.opts.onRows?.(t.target, n);
+        });
+        inflight.catch(() => undefined);
+      } else {
+        let rows = ev.values();
+        if (keepAdmins) {
+          const g = columns.indexOf('groupid');
+          const u = columns.indexOf('userid');
+          rows = rows.filter((r) => !ctx.preserved.keys.has(adminKey(r[g], r[u])));
+        }
+        if (t.ddl === 'model') {
+          const types = columns.map((c) => t.def!.columns.find((x) => x.name === c)!.type);
+          try {
+            rows = rows.map((r) => r.map((v, i) => convertValue(v, types[i])));
+          } catch (e) {
+            if (e instanceof ConversionError) throw new InputError(`${where} line ${ev.line}: a value of ${t.source} cannot be converted: ${e.message}`);
+            throw e;
+          }
+        }
+        count = rows.length;
+        if (!count) loaded.set(t.target, loaded.get(t.target) ?? 0);
+        if (rows.length) {
+          await settle();
+          inflight = ctx.db.insertMany(ctx.into(t), columns, rows);
+          inflight.catch(() => undefined); // handled by settle(); avoids an unhandled-rejection report meanwhile
         }
       }
-      if (rows.length) {
-        await settle();
-        inflight = ctx.db.insertMany(ctx.into(t), columns, rows);
-        inflight.catch(() => undefined); // handled by settle(); avoids an unhandled-rejection report meanwhile
+      if (count) {
+        loaded.set(t.target, (loaded.get(t.target) ?? 0) + count);
+        ctx.opts.onRows?.(t.target, count);
       }
-      loaded.set(t.target, (loaded.get(t.target) ?? 0) + rows.length);
-      ctx.opts.onRows?.(t.target, ev.rows.length);
       await ctx.opts.afterBatch?.(t.target);
     } else if (ev.type === 'set' && ev.name === 'time_zone' && ctx.db.engine === 'mysql' && src.dialect === 'mysql') {
       // TIMESTAMP values in the dump are in this zone (mysqldump and our dumps: '+00:00').

@@ -99,6 +99,47 @@ export class SqlScanner {
     }
   }
 
+  /**
+   * Whole COPY data lines (each ending in its `\n`) from the current position, about `maxBytes` at a
+   * time, up to the end marker line `\.`, which is consumed (`ended`). The bytes are returned as
+   * they are, for checksumming and loading without parsing. null: the input ended without a marker.
+   */
+  async readCopyBlock(maxBytes: number): Promise<{ data: Buffer; lines: number; ended: boolean } | null> {
+    for (;;) {
+      const buf = this.buf;
+      let p = this.pos;
+      let lines = 0;
+      while (p - this.pos < maxBytes) {
+        const nl = buf.indexOf(NL, p);
+        if (nl < 0) break;
+        const len = nl - p;
+        if (buf[p] === BSL && buf[p + 1] === 0x2e && (len === 2 || (len === 3 && buf[p + 2] === 0x0d))) {
+          const data = buf.subarray(this.pos, p);
+          this.pos = nl + 1;
+          this.line += lines + 1;
+          return { data, lines, ended: true };
+        }
+        lines++;
+        p = nl + 1;
+      }
+      if (lines) {
+        const data = buf.subarray(this.pos, p);
+        this.pos = p;
+        this.line += lines;
+        return { data, lines, ended: false };
+      }
+      if (!(await this.more(this.pos))) {
+        // A last line without its newline: only the end marker is acceptable there.
+        const rest = this.buf.subarray(this.pos);
+        if (rest.length === 2 && rest[0] === BSL && rest[1] === 0x2e) {
+          this.pos = this.buf.length;
+          return { data: rest.subarray(0, 0), lines: 0, ended: true };
+        }
+        return null;
+      }
+    }
+  }
+
   async next(): Promise<ScannedStatement | null> {
     const d = this.dialect;
     let state = S.Normal;

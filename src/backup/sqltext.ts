@@ -4,7 +4,7 @@
  * so `verify` can recheck an archive without a database).
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { Engine, SqlValue } from '../db/types.js';
+import type { SqlValue } from '../db/types.js';
 
 const MYSQL_ESCAPES: Record<string, string> = { '\0': '\\0', '\n': '\\n', '\r': '\\r', '\\': '\\\\', "'": "\\'", '"': '\\"', '\x1a': '\\Z' };
 
@@ -62,47 +62,29 @@ export function unescapeCopy(field: string): string {
   });
 }
 
-/**
- * The value as the dump of `engine` carries it, for checksums: PostgreSQL dumps carry text,
- * MySQL/SQLite dumps carry numbers, strings and bytes.
- */
-export function canonical(v: SqlValue, engine: Engine): string {
-  if (engine === 'postgres') {
-    const t = pgText(v);
-    return t === null ? 'N' : 'S' + t;
-  }
-  if (v === null || v === undefined) return 'N';
-  if (Buffer.isBuffer(v)) return 'X' + v.toString('hex');
-  if (typeof v === 'boolean') return v ? 'S1' : 'S0';
-  return 'S' + String(v);
-}
+const NL = Buffer.from('\n');
 
-/** Order-sensitive SHA-256 over the rows of one table. */
-export class RowHasher {
+/**
+ * SHA-256 over a table's rows as the dump carries them, each followed by `\n`: PostgreSQL COPY
+ * lines, MySQL/SQLite VALUES tuples `(…)`. `backup create` hashes the text it writes and the
+ * reader hashes the text it reads, so an archive is rechecked without parsing a value, and two
+ * backups of the same rows (rows in primary-key order, formatted by the same server) are equal.
+ */
+export class RowTextHasher {
   private readonly h: Hash = createHash('sha256');
-  private pending: string[] = [];
-  private size = 0;
   rows = 0;
-  constructor(private readonly engine: Engine) {}
-  add(row: SqlValue[]): void {
-    // Same byte stream as hashing `${len}:${value}` per value and '\n' per row, in fewer update() calls.
-    let line = '';
-    for (const v of row) {
-      const c = canonical(v, this.engine);
-      line += `${c.length}:${c}`;
-    }
-    this.pending.push(line, '\n');
-    this.size += line.length + 1;
-    this.rows++;
-    if (this.size > 1 << 16) this.flush();
+  /** Rows whose text already ends in `\n` each (COPY lines, or tuples joined by the reader). */
+  addLines(text: Buffer, rows: number): void {
+    this.h.update(text);
+    this.rows += rows;
   }
-  private flush(): void {
-    if (this.pending.length) this.h.update(this.pending.join(''));
-    this.pending = [];
-    this.size = 0;
+  addTuples(tuples: Buffer[]): void {
+    const parts: Buffer[] = [];
+    for (const t of tuples) parts.push(t, NL);
+    this.h.update(Buffer.concat(parts));
+    this.rows += tuples.length;
   }
   digest(): string {
-    this.flush();
     return this.h.digest('hex');
   }
 }

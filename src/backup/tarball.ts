@@ -6,7 +6,7 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 
 export interface TarEntry {
@@ -167,7 +167,7 @@ export function safeMemberName(name: string): boolean {
   return !name.split('/').some((p) => p === '..');
 }
 
-function header(name: string, size: number, mtime: Date, mode = 0o600): Buffer {
+export function tarHeader(name: string, size: number, mtime: Date, mode = 0o600): Buffer {
   const h = Buffer.alloc(512);
   const nameBytes = Buffer.from(name, 'utf8');
   if (nameBytes.length > 100) throw new Error(`tar member name too long: ${name}`);
@@ -210,7 +210,7 @@ export async function writeTarGz(out: string, members: TarMemberSource[], mtime 
     if (!gz.write(b)) await once(gz, 'drain');
   };
   for (const m of members) {
-    await write(header(m.name, m.size, mtime));
+    await write(tarHeader(m.name, m.size, mtime));
     if (m.data) await write(m.data);
     else if (m.file) for await (const chunk of createReadStream(m.file)) await write(chunk as Buffer);
     const pad = (512 - (m.size % 512)) % 512;
@@ -218,5 +218,59 @@ export async function writeTarGz(out: string, members: TarMemberSource[], mtime 
   }
   await write(Buffer.alloc(1024));
   gz.end();
+  await done;
+}
+
+const padding = (size: number) => Buffer.alloc((512 - (size % 512)) % 512);
+
+/**
+ * The data of one tar member, gzip-compressed into its own file while it is produced (on zlib's
+ * thread, in parallel with the producer), when its size is not known until the end.
+ * `writeTarGzAround` then joins it with the other members: a gzip file may consist of several
+ * members, and gunzip, tar and node's zlib read them as one stream.
+ */
+export class GzipMemberWriter {
+  bytes = 0;
+  private readonly gz = createGzip({ level: 1, chunkSize: 1 << 20 });
+  private readonly done: Promise<void>;
+  constructor(readonly file: string) {
+    const ws = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+    this.done = new Promise<void>((resolve, reject) => {
+      ws.on('finish', resolve);
+      ws.on('error', reject);
+      this.gz.on('error', reject);
+    });
+    this.gz.pipe(ws);
+  }
+  async write(b: Buffer): Promise<void> {
+    this.bytes += b.length;
+    if (!this.gz.write(b)) await once(this.gz, 'drain');
+  }
+  /** Pads the member to a whole tar block and closes the file. */
+  async finish(): Promise<void> {
+    const pad = padding(this.bytes);
+    if (pad.length) this.gz.write(pad);
+    this.gz.end();
+    await this.done;
+  }
+}
+
+/** Writes `out` = in-memory members, the pre-compressed member, in-memory members, end of archive. */
+export async function writeTarGzAround(out: string, before: TarMemberSource[], streamed: { name: string; writer: GzipMemberWriter }, after: TarMemberSource[], mtime = new Date()): Promise<void> {
+  const block = (members: TarMemberSource[]) => members.flatMap((m) => [tarHeader(m.name, m.size, mtime), m.data!, padding(m.size)]);
+  const head = gzipSync(Buffer.concat([...block(before), tarHeader(streamed.name, streamed.writer.bytes, mtime)]), { level: 1 });
+  const tail = gzipSync(Buffer.concat([...block(after), Buffer.alloc(1024)]), { level: 1 });
+  const ws = createWriteStream(out, { flags: 'wx', mode: 0o600 });
+  const done = new Promise<void>((resolve, reject) => {
+    ws.on('finish', resolve);
+    ws.on('error', reject);
+  });
+  const write = async (b: Buffer) => {
+    if (!ws.write(b)) await once(ws, 'drain');
+  };
+  await write(head);
+  for await (const chunk of createReadStream(streamed.writer.file, { highWaterMark: 1 << 20 })) await write(chunk as Buffer);
+  await write(tail);
+  ws.end();
   await done;
 }

@@ -8,8 +8,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, PoolOptions } from 'mysql2/promise';
+import { DatabaseError } from '../errors.js';
 import { chunkRows, connectError, lockHeldError, naiveDateString, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
-import type { ColumnInfo, Db, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
+import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
 const SOCKETS = ['/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock', '/tmp/mysql.sock'];
 
@@ -29,6 +30,8 @@ function poolOptions(url: DbUrl, opts: OpenOptions): PoolOptions {
     bigNumberStrings: false,
     decimalNumbers: false,
     multipleStatements: false,
+    // Statements arrive formatted (formatSql): mysql2 must not scan megabytes of dump text for `?` again.
+    queryFormat: (sql: string, values?: unknown[]) => (values && values.length ? mysql.format(sql, values as any[]) : sql),
     connectTimeout: opts.connectTimeoutMs ?? 10_000,
     connectionLimit: opts.poolSize ?? 8,
     maxIdle: 2,
@@ -72,6 +75,17 @@ export function formatSql(sql: string, params: SqlValue[] = []): string {
 }
 
 type Runner = Pool | PoolConnection;
+
+const BINARY_TYPES = /^(binary|varbinary|tinyblob|blob|mediumblob|longblob|geometry|point|linestring|polygon)$/;
+const NUMERIC_TYPES = /^(tinyint|smallint|mediumint|int|integer|bigint|decimal|numeric|float|double|real|bit)$/;
+
+/** SQL giving the dump literal of one column (what mysqldump writes for it). */
+export function mysqlLiteralExpr(col: string, dataType: string): string {
+  if (BINARY_TYPES.test(dataType)) return `IF(${col} IS NULL, 'NULL', IF(LENGTH(${col}) = 0, 'X''''', CONCAT('0x', HEX(${col}))))`;
+  if (dataType === 'bit') return `IFNULL(CAST(${col} AS UNSIGNED), 'NULL')`;
+  if (NUMERIC_TYPES.test(dataType)) return `IFNULL(${col}, 'NULL')`;
+  return `QUOTE(CONVERT(${col} USING utf8mb4))`;
+}
 
 export class MysqlDb implements Db {
   readonly engine = 'mysql' as const;
@@ -172,6 +186,38 @@ export class MysqlDb implements Db {
       }
     }
     return total;
+  }
+
+  /**
+   * One `(…)` tuple per row built by the server: QUOTE() escapes text exactly as our reader (and
+   * mysqldump) expect, binary columns as 0x… hex; CONVERT(… USING utf8mb4) makes latin1, utf8mb3
+   * and utf8mb4 columns concatenable and is what the connection charset would deliver anyway.
+   */
+  async *dumpRows(table: string, columns: string[], orderBy: string[], opts: StreamOptions = {}): AsyncIterable<DumpedRows> {
+    const q = dialect.quoteIdent;
+    const types = new Map((await this.listColumns(table)).map((c) => [c.name, c.dataType]));
+    const exprs = columns.map((c) => mysqlLiteralExpr(q(c), types.get(c) ?? 'varchar'));
+    const order = orderBy.length ? ` ORDER BY ${orderBy.map(q).join(', ')}` : '';
+    const sql = `SELECT CAST(CONCAT('(', ${exprs.join(", ',', ")}, ')') AS BINARY) AS r FROM ${q(table)}${order}`;
+    for await (const batch of this.stream(sql, [], opts)) {
+      const chunks = batch.map((row) => {
+        const r = row.r;
+        // CONCAT gives NULL when the row is longer than max_allowed_packet.
+        if (!Buffer.isBuffer(r)) throw new DatabaseError(`a row of ${table} is larger than the server's max_allowed_packet`, 'raise max_allowed_packet on the server for the backup');
+        return r;
+      });
+      yield { rows: chunks.length, chunks };
+    }
+  }
+
+  async loadRows(table: string, columns: string[] | null, text: Buffer): Promise<number> {
+    const head = `INSERT INTO ${dialect.quoteIdent(table)} ${columns ? `(${columns.map(dialect.quoteIdent).join(', ')}) ` : ''}VALUES `;
+    try {
+      const [res] = await this.runner.query(head + text.toString('utf8'));
+      return (res as { affectedRows: number }).affectedRows;
+    } catch (err) {
+      throw statementError(err, head, this.url);
+    }
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {

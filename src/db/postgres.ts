@@ -9,7 +9,7 @@ import pg from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
 import { DatabaseError } from '../errors.js';
 import { chunkRows, connectError, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
-import type { ColumnInfo, Db, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
+import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
 const SOCKET_DIRS = ['/var/run/postgresql', '/run/postgresql', '/tmp'];
 
@@ -85,6 +85,115 @@ class CopyIn {
   handleDataRow(): void {}
   handleCopyData(): void {}
   handlePortalSuspended(): void {}
+}
+
+/**
+ * A COPY … TO STDOUT: the server's own text format, one CopyData message per row. Memory is bounded
+ * by pausing the socket while the consumer lags (as pg-copy-streams does).
+ */
+const BLOCK = 1 << 20;
+
+class CopyOut {
+  private queue: Buffer[] = [];
+  private queuedRows = 0;
+  private queued = 0;
+  /** pg's parser reuses its buffer: every row is copied out into blocks of our own. */
+  private block = Buffer.allocUnsafe(BLOCK);
+  private used = 0;
+  private rows = 0;
+  private finished = false;
+  private error: Error | undefined;
+  private wake: (() => void) | undefined;
+  private connection: any;
+  private paused = false;
+  /** Set when the consumer stopped early: the rest is read and dropped. */
+  discard = false;
+  constructor(readonly text: string) {}
+  submit(connection: any): void {
+    this.connection = connection;
+    connection.query(this.text);
+  }
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+  private seal(): void {
+    if (!this.used) return;
+    this.queue.push(this.block.subarray(0, this.used));
+    this.queued += this.used;
+    this.queuedRows += this.rows;
+    this.block = Buffer.allocUnsafe(BLOCK);
+    this.used = 0;
+    this.rows = 0;
+  }
+  handleCopyData(msg: { chunk: Buffer }): void {
+    if (this.discard) return;
+    const c = msg.chunk;
+    if (this.used + c.length > this.block.length) {
+      this.seal();
+      if (c.length > this.block.length) this.block = Buffer.allocUnsafe(c.length);
+    }
+    c.copy(this.block, this.used);
+    this.used += c.length;
+    this.rows++;
+    if (this.used >= BLOCK - 512) {
+      this.seal();
+      if (this.queued > 8 * BLOCK && !this.paused) {
+        this.paused = true;
+        this.connection.stream.pause();
+      }
+      this.notify();
+    }
+  }
+  handleCommandComplete(): void {
+    this.seal();
+    this.notify();
+  }
+  handleReadyForQuery(): void {
+    this.finished = true;
+    this.notify();
+  }
+  handleError(err: Error): void {
+    this.error = err;
+    this.notify();
+  }
+  handleCopyInResponse(): void {}
+  handleEmptyQuery(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handlePortalSuspended(): void {}
+  /** Waits for data, the end or an error; returns the blocks queued so far. */
+  async next(): Promise<DumpedRows | null> {
+    for (;;) {
+      if (this.queue.length) {
+        const out = { rows: this.queuedRows, chunks: this.queue };
+        this.queue = [];
+        this.queued = 0;
+        this.queuedRows = 0;
+        if (this.paused) {
+          this.paused = false;
+          this.connection.stream.resume();
+        }
+        return out;
+      }
+      if (this.finished) {
+        if (this.error) throw this.error;
+        return null;
+      }
+      await new Promise<void>((res) => (this.wake = res));
+    }
+  }
+  /** After an early stop: drop what is left and wait until the connection is usable again. */
+  async drain(): Promise<void> {
+    this.discard = true;
+    this.queue = [];
+    if (this.paused) {
+      this.paused = false;
+      this.connection.stream.resume();
+    }
+    while (!this.finished) await new Promise<void>((res) => (this.wake = res));
+  }
 }
 
 function toParam(v: SqlValue): unknown {
@@ -218,6 +327,48 @@ export class PostgresDb implements Db {
       if (!this.client) client.release();
     }
     return total;
+  }
+
+  /** COPY (SELECT … ORDER BY …) TO STDOUT: exactly what pg_dump writes, with no value parsed in JS. */
+  async *dumpRows(table: string, columns: string[], orderBy: string[]): AsyncIterable<DumpedRows> {
+    const q = dialect.quoteIdent;
+    const order = orderBy.length ? ` ORDER BY ${orderBy.map(q).join(', ')}` : '';
+    const text = `COPY (SELECT ${columns.map(q).join(', ')} FROM ${q(table)}${order}) TO STDOUT`;
+    const client = this.client ?? (await this.pool.connect());
+    const op = new CopyOut(text);
+    let done = false;
+    try {
+      client.query(op as any);
+      for (;;) {
+        let batch: DumpedRows | null;
+        try {
+          batch = await op.next();
+        } catch (err) {
+          done = true;
+          throw statementError(err, text, this.url);
+        }
+        if (!batch) break;
+        yield batch;
+      }
+      done = true;
+    } finally {
+      if (!done) await op.drain().catch(() => undefined);
+      if (!this.client) client.release();
+    }
+  }
+
+  async loadRows(table: string, columns: string[] | null, text: Buffer): Promise<number> {
+    const sql = `COPY ${dialect.quoteIdent(table)}${columns ? ` (${columns.map(dialect.quoteIdent).join(', ')})` : ''} FROM STDIN`;
+    const client = this.client ?? (await this.pool.connect());
+    try {
+      const op = new CopyIn(sql, text);
+      client.query(op as any);
+      return await op.done;
+    } catch (err) {
+      throw statementError(err, sql, this.url);
+    } finally {
+      if (!this.client) client.release();
+    }
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {

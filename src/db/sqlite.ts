@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { DatabaseError } from '../errors.js';
 import { chunkRows, connectError, lockHeldError, naiveDateString, normalizeBigInt, statementError, thisHost, type OpenOptions } from './common.js';
-import type { ColumnInfo, Db, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
+import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 import { describeDbUrl } from './url.js';
 
 /** SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32. */
@@ -115,6 +115,23 @@ export class SqliteDb implements Db {
       if (batch.length) yield batch;
     } finally {
       it.return?.();
+    }
+  }
+
+  /** quote() writes SQLite's own literals (what the sqlite3 shell's .dump writes). */
+  async *dumpRows(table: string, columns: string[], orderBy: string[], opts: StreamOptions = {}): AsyncIterable<DumpedRows> {
+    const q = dialect.quoteIdent;
+    const order = orderBy.length ? ` ORDER BY ${orderBy.map(q).join(', ')}` : '';
+    const sql = `SELECT CAST('(' || ${columns.map((c) => `quote(${q(c)})`).join(" || ',' || ")} || ')' AS BLOB) AS r FROM ${q(table)}${order}`;
+    for await (const batch of this.stream(sql, [], opts)) yield { rows: batch.length, chunks: batch.map((r) => r.r as Buffer) };
+  }
+
+  async loadRows(table: string, columns: string[] | null, text: Buffer): Promise<number> {
+    const sql = `INSERT INTO ${dialect.quoteIdent(table)} ${columns ? `(${columns.map(dialect.quoteIdent).join(', ')}) ` : ''}VALUES ${text.toString('utf8')}`;
+    try {
+      return this.db.prepare(sql).run().changes;
+    } catch (err) {
+      throw statementError(err, `INSERT INTO ${table}`, this.url);
     }
   }
 

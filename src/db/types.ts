@@ -54,6 +54,13 @@ export interface StreamOptions {
   batchSize?: number;
 }
 
+/** A batch from Db.dumpRows. */
+export interface DumpedRows {
+  rows: number;
+  /** PostgreSQL: blocks of whole COPY lines; MySQL/SQLite: one tuple per element. */
+  chunks: Buffer[];
+}
+
 export interface TransactionOptions {
   /**
    * A read-only transaction that sees one consistent snapshot of all tables from its start
@@ -78,6 +85,18 @@ export interface Db {
    * the one streaming (on MySQL and SQLite its connection is busy with the stream).
    */
   stream(sql: string, params?: SqlValue[], opts?: StreamOptions): AsyncIterable<Row[]>;
+  /**
+   * Streams the rows of `table` (ordered by `orderBy`) in the text a dump of this engine carries:
+   * PostgreSQL COPY text lines (each with its `\n`), MySQL/SQLite VALUES tuples `(…,…)`. The server formats the values (COPY TO STDOUT, QUOTE()/HEX(), quote()), so a backup
+   * does not decode and re-encode every value in JS.
+   */
+  dumpRows(table: string, columns: string[], orderBy: string[], opts?: StreamOptions): AsyncIterable<DumpedRows>;
+  /**
+   * Loads rows given in this engine's dump text, unparsed (what mysqldump/pg_dump/dumpRows write):
+   * PostgreSQL COPY text lines, MySQL/SQLite a VALUES list of tuples. `columns` null = the
+   * table's column order. The fast path of same-engine restores. Returns the rows inserted.
+   */
+  loadRows(table: string, columns: string[] | null, text: Buffer): Promise<number>;
   /** Inserts many rows efficiently (multi-row INSERTs in chunks). Returns the number inserted. */
   insertMany(table: string, columns: string[], rows: SqlValue[][]): Promise<number>;
   /**
