@@ -26,6 +26,8 @@ export interface CreateOptions {
   encKey: EncKey | null;
   passphrase?: string;
   skipAudit?: boolean;
+  /** gzip level of the archive, 0 (stored) to 9; default 1, the fastest compression. */
+  compressLevel?: number;
   now?: Date;
   onTable?: (table: string, totalRows: number) => void;
   onRows?: (table: string, rows: number) => void;
@@ -55,8 +57,8 @@ class DumpWriter {
   private size = 0;
   private readonly hash = createHash('sha256');
   readonly member: GzipMemberWriter;
-  constructor(file: string) {
-    this.member = new GzipMemberWriter(file);
+  constructor(file: string, level: number) {
+    this.member = new GzipMemberWriter(file, level);
   }
   get bytes(): number {
     return this.member.bytes + this.size;
@@ -109,7 +111,8 @@ export async function createBackup(db: Db, opts: CreateOptions): Promise<CreateR
     const stamp = backupStamp(now);
     const dumpName = `linotp_backup_${stamp}.sql`;
     const serverVersion = await db.serverVersion();
-    const out = new DumpWriter(join(work, 'dump.gz'));
+    const level = opts.compressLevel ?? 1;
+    const out = new DumpWriter(join(work, 'dump.gz'), level);
     const tables: TableManifest[] = [];
     const skipped: string[] = [];
     let modelVersion: string | null = null;
@@ -177,6 +180,7 @@ export async function createBackup(db: Db, opts: CreateOptions): Promise<CreateR
       { name: dumpName, writer: out.member },
       keyData ? [{ name: KEY_MEMBER, data: keyData, size: keyData.length }] : [],
       now,
+      level,
     );
     // Publish under the LinOTP 2 name without ever replacing an existing file (link fails if it exists).
     let file = '';

