@@ -280,12 +280,32 @@ function pgDdlWanted(sql: string): boolean {
   return /^(CREATE\s+SEQUENCE|ALTER\s+SEQUENCE|ALTER\s+TABLE|CREATE\s+(UNIQUE\s+)?INDEX|SELECT\s+pg_catalog\.setval)\b/i.test(sql);
 }
 
+/**
+ * Drops the tables the restore replaces in one statement, so foreign keys among them need no
+ * CASCADE — and without CASCADE, a view or foreign key of another application on a LinOTP table
+ * stops the restore (the transaction rolls back) instead of being dropped silently with it.
+ */
+async function dropReplacedPg(tx: Db, plan: RestorePlan): Promise<void> {
+  const present = new Set(await tx.listTables());
+  const names = plan.tables.map((t) => t.target).filter((t) => present.has(t));
+  if (!names.length) return;
+  try {
+    await tx.execute(`DROP TABLE ${names.map((n) => tx.dialect.quoteIdent(n)).join(', ')}`);
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string; detail?: string } }).cause;
+    if (cause?.code !== '2BP01') throw e;
+    const detail = String(cause.detail ?? '').split('\n')[0];
+    throw new InputError(`other objects in ${plan.target} depend on the tables the restore replaces (${detail})`, 'nothing was changed; drop or move those objects first, or restore into an empty database');
+  }
+}
+
 async function applyInTransaction(db: Db, src: BackupSource, plan: RestorePlan, opts: RestoreOptions): Promise<Map<string, number>> {
   const engine = db.engine;
   const q = db.dialect.quoteIdent;
-  const drop = (name: string) => `DROP TABLE IF EXISTS ${q(name)}${engine === 'postgres' ? ' CASCADE' : ''}`;
+  const drop = (name: string) => `DROP TABLE IF EXISTS ${q(name)}`;
   return db.transaction(async (tx) => {
     const preserved = await readPreservedAdmins(tx, plan);
+    if (engine === 'postgres') await dropReplacedPg(tx, plan);
     const ctx: LoadContext = {
       db: tx,
       plan,
