@@ -79,12 +79,17 @@ async function engineBench(engine) {
     const dump = join(dir, 'native.sql');
     const nativeDump = engine === 'mysql' ? `mariadb-dump --single-transaction ${src} > ${dump}` : `pg_dump -h 127.0.0.1 -U postgres ${src} > ${dump}`;
     const nativeLoad = (n) => (engine === 'mysql' ? `mariadb ${n} < ${dump}` : `psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d ${n} -f ${dump} > /dev/null`);
-    const c = { ours: [], native: [], rss: [] }, r = { ours: [], native: [], rss: [] };
+    const nativeGz = `${nativeDump.replace(` > ${dump}`, '')} | gzip -1 > ${dump}.gz`;
+    const c = { ours: [], native: [], rss: [], gz: [], level0: [] }, r = { ours: [], native: [], rss: [] };
     for (let i = 0; i < runs; i++) {
       c.native.push(sh(nativeDump).seconds);
       const out = join(dir, `ours-${i}`);
       const o = ours(['backup', 'create', '--database-uri', url(src), '--out', out, '--no-enc-key', '-q']);
       c.ours.push(o.seconds); c.rss.push(o.rssMb);
+      c.gz.push(sh(`set -o pipefail; ${nativeGz}`).seconds);
+      const o0 = ours(['backup', 'create', '--database-uri', url(src), '--out', `${out}-0`, '--no-enc-key', '-q', '--compress-level', '0']);
+      c.level0.push(o0.seconds); c.rss.push(o0.rssMb);
+      rmSync(`${out}-0`, { recursive: true, force: true });
       const target = `lmt_bench_${engine}_dst`;
       await fresh(target);
       r.native.push(sh(nativeLoad(target)).seconds);
@@ -95,8 +100,26 @@ async function engineBench(engine) {
       await admin.execute(`DROP DATABASE IF EXISTS ${q(target)}`);
       rmSync(out, { recursive: true, force: true });
     }
-    row(`${engine} backup create vs ${engine === 'mysql' ? 'mariadb-dump' : 'pg_dump'}`, median(c.ours), median(c.native), Math.max(...c.rss));
+    const dumper = engine === 'mysql' ? 'mariadb-dump' : 'pg_dump';
+    row(`${engine} backup create vs ${dumper}`, median(c.ours), median(c.native), Math.max(...c.rss));
+    row(`${engine} backup create vs ${dumper} | gzip -1 (same work: a compressed dump)`, median(c.ours), median(c.gz), undefined);
+    row(`${engine} backup create --compress-level 0 vs ${dumper}`, median(c.level0), median(c.native), undefined);
     row(`${engine} backup restore vs ${engine === 'mysql' ? 'mariadb <' : 'psql -f'}`, median(r.ours), median(r.native), Math.max(...r.rss));
+    if (engine === 'mysql') {
+      // Cross-engine: the mariadb-dump restored into PostgreSQL (the "move off MySQL" upgrade).
+      const pgAdmin = await openDatabase(PG_ADMIN);
+      const x = 'lmt_bench_cross_dst';
+      await pgAdmin.execute(`DROP DATABASE IF EXISTS ${x}`);
+      await pgAdmin.execute(`CREATE DATABASE ${x}`);
+      try {
+        const p = ours(['backup', 'restore', '--file', dump, '--database-uri', `postgresql://postgres@127.0.0.1:5432/${x}`, '--yes', '-q']);
+        const rows = tokens * 2 + audit; // Token + TokenRealm + audit dominate
+        row('cross-engine restore: mariadb-dump into PostgreSQL', p.seconds, undefined, p.rssMb, { rowsPerSecond: Math.round(rows / p.seconds) });
+      } finally {
+        await pgAdmin.execute(`DROP DATABASE IF EXISTS ${x}`).catch(() => undefined);
+        await pgAdmin.close();
+      }
+    }
     const v = ours(['verify', '--database-uri', url(src), '--enc-key', join(root, 'fixtures/demo/encKey'), '-q']);
     row(`${engine} verify (${tokens} tokens)`, v.seconds, undefined, v.rssMb, { tokensPerSecond: Math.round(tokens / v.seconds) });
   } finally {
