@@ -343,7 +343,7 @@ export async function stepApiCheck(s: RehearsalState): Promise<StepOutcome<void>
       status: n.calls === 0 ? 'pass' : fails ? 'fail' : 'warn',
       summary: n.calls === 0 ? `none in ${r.apiCalls} API calls` : `${n.calls} call(s) on ${n.findings} endpoint/method pair(s)${verdict === 'rejected' ? ' that LinOTP 3 answers with 405/404' : ' deprecated since LinOTP 3.2'}`,
       items: n.calls ? cut(r.findings.filter((f) => f.verdict === verdict).map(item)) : undefined,
-      hint: n.calls ? (verdict === 'rejected' ? 'change these clients before the upgrade (use POST); see `linotp-migrate api-check`' : 'plan to change these clients; LinOTP will drop the old method') : undefined,
+      hint: n.calls ? (verdict === 'rejected' ? 'change these clients before the upgrade: POST where LinOTP 3 requires it, another endpoint where it removed one; `linotp-migrate api-check` gives the fix per endpoint' : 'plan to change these clients; LinOTP will drop the old method') : undefined,
     });
   }
   return { summary: `${r.lines} lines, ${r.apiCalls} API calls: ${r.summary.rejected.calls} rejected, ${r.summary.deprecated.calls} deprecated, ${r.summary.ok.calls} ok${r.malformed.count ? `; ${r.malformed.count} malformed line(s) skipped` : ''}`, value: undefined };

@@ -9,6 +9,7 @@ import { groupConfigRows, type ConfigRow } from '../crypto/chunks.js';
 import type { EncKey } from '../crypto/enckey.js';
 import { MalformedValueError, type Padding } from '../crypto/aes.js';
 import {
+  impliesWrongKey,
   classifyOtpPin,
   classifyTokenSeed,
   decryptConfigValue,
@@ -55,6 +56,9 @@ function tryDecrypt(t: SecretTallies, tally: Tally, item: string, fn: () => Decr
   if (r.ok) {
     tally.ok();
     t.paddings[r.padding as Padding]++;
+  } else if (!impliesWrongKey(r.reason)) {
+    // The padding fits, so this is the right key: the value itself is damaged.
+    tally.fail(`${item} (opens with this key, but the content is damaged: ${r.reason === 'seed-not-hex' ? 'the seed is not hex' : 'the text is not UTF-8'})`);
   } else tally.fail(item);
 }
 
