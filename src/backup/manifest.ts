@@ -14,7 +14,7 @@ export const FORMAT = 'linotp-migrate-backup';
 export interface TableManifest {
   name: string;
   rows: number;
-  /** SHA-256 over the rows as the dump carries them (src/backup/sqltext.ts RowHasher). */
+  /** SHA-256 over the rows as the dump carries them, each followed by a newline (src/backup/sqltext.ts RowTextHasher). */
   sha256: string;
 }
 
