@@ -192,10 +192,12 @@ async function runStep(
   }
   switch (step) {
     case '3.0.0.0': {
-      // MySQL DDL cannot be part of a transaction; applyMysqlUtf8 is resumable on its own.
-      const u = plan.internal.utf8 ? await applyMysqlUtf8(db, t, plan.internal.utf8) : undefined;
-      await inTx(step, async () => undefined, step);
-      return u ? { convertedTables: u.converted, repairedRows: u.repairedRows, utf8ConversionSuggested: u.suggested } : {};
+      // MySQL DDL cannot be part of a transaction (applyMysqlUtf8 records what it converts); its data
+      // repair runs in this step's transaction and so commits together with the stamp.
+      const utf8 = plan.internal.utf8;
+      if (!utf8) return inTx(step, async () => ({}), step);
+      const u = await applyMysqlUtf8(db, t, utf8, (body) => inTx(step, body, step));
+      return { convertedTables: u.converted, repairedRows: u.repairedRows, utf8ConversionSuggested: u.suggested };
     }
     case '3.1.0.0':
       return inTx(step, (tx) => reencrypt(tx, t, opts, hooks), step);

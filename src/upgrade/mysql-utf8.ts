@@ -166,7 +166,20 @@ export interface Utf8Result {
   suggested: boolean;
 }
 
-export async function applyMysqlUtf8(db: Db, t: Tables, plan: Utf8Plan): Promise<Utf8Result> {
+/**
+ * The DDL runs first (it commits statement by statement; the marker records what still needs its
+ * data repair). The data part — repair, the marker's removal, the `suggested` row — runs in
+ * `inTransaction`: apply passes its step transaction, so it commits together with the 3.0.0.0 stamp.
+ * Were they committed apart, a run killed in between would, when resumed, find neither a latin1
+ * table nor the marker and take the database for one that never needed a conversion (and insert
+ * linotp.utf8_conversion = suggested, which an uninterrupted run does not).
+ */
+export async function applyMysqlUtf8(
+  db: Db,
+  t: Tables,
+  plan: Utf8Plan,
+  inTransaction: <T>(body: (tx: Db) => Promise<T>) => Promise<T> = (body) => db.transaction(body),
+): Promise<Utf8Result> {
   if (plan.blocked.length) throw new DatabaseError(`cannot convert latin1 tables to utf8mb4: ${plan.blocked[0]}`, 'nothing was changed; fix the table and run init database again');
   const pending = [...new Set([...plan.pending, ...plan.convert.map((c) => c.table)])];
   if (plan.convert.length) {
@@ -179,15 +192,11 @@ export async function applyMysqlUtf8(db: Db, t: Tables, plan: Utf8Plan): Promise
       await db.execute(`ALTER TABLE ${t.t(c.table)} ${c.dynamic ? 'ROW_FORMAT=DYNAMIC, ' : ''}CONVERT TO CHARACTER SET utf8mb4`);
     }
   }
-  let repairedRows = 0;
-  if (pending.length) {
-    repairedRows = await db.transaction(async (tx) => {
-      let n = 0;
-      for (const table of pending) n += await repairTable(tx, t, table);
-      await deleteConfigKey(tx, t, MARKER_KEY);
-      return n;
-    });
-  }
-  if (plan.suggest && !(await configKeyExists(db, t, SUGGEST_KEY))) await insertConfig(db, t, SUGGEST_KEY, 'suggested', '', '');
-  return { converted: plan.convert.map((c) => c.table), repairedRows, suggested: plan.suggest };
+  return inTransaction(async (tx) => {
+    let repairedRows = 0;
+    for (const table of pending) repairedRows += await repairTable(tx, t, table);
+    if (pending.length) await deleteConfigKey(tx, t, MARKER_KEY);
+    if (plan.suggest && !(await configKeyExists(tx, t, SUGGEST_KEY))) await insertConfig(tx, t, SUGGEST_KEY, 'suggested', '', '');
+    return { converted: plan.convert.map((c) => c.table), repairedRows, suggested: plan.suggest };
+  });
 }
