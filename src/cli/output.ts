@@ -71,8 +71,8 @@ export class Output {
   }
 
   error(msg: string, hint?: string): void {
-    this.stderr.write(this.c.red('error: ') + redactSecrets(msg) + '\n');
-    if (hint) this.stderr.write(this.c.dim('hint: ') + redactSecrets(hint) + '\n');
+    this.stderr.write(this.c.red('error: ') + oneLine(redactSecrets(msg)) + '\n');
+    if (hint) this.stderr.write(this.c.dim('hint: ') + oneLine(redactSecrets(hint)) + '\n');
   }
 
   /** A bar on stderr while work runs; a no-op when stderr is not a terminal, or with --json/--quiet. */
@@ -80,6 +80,17 @@ export class Output {
     const live = Boolean(this.stderr.isTTY) && !this.json && !this.quiet;
     return new Progress(this.stderr, label, total, live);
   }
+}
+
+/** Longest error or hint line shown; longer ones quote some huge input (a path, a value) and are cut in the middle. */
+export const MAX_MESSAGE_CHARS = 1000;
+
+/** An error stays one readable line: line breaks become spaces, and a huge quoted input is elided. */
+export function oneLine(text: string): string {
+  const flat = text.replace(/\r\n?|\n/g, ' ');
+  if (flat.length <= MAX_MESSAGE_CHARS) return flat;
+  const keep = MAX_MESSAGE_CHARS / 2 - 20;
+  return `${flat.slice(0, keep)} … (${flat.length - 2 * keep} characters left out) … ${flat.slice(-keep)}`;
 }
 
 export class Progress {
