@@ -20,24 +20,47 @@
  * Python 2 merged duplicate keys/sections silently (last wins); Python 3 (and we, by default)
  * reject them.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 
 /** Characters Python's str.isspace() (and `\s` in `re`) accepts; JS `\s` differs (\ufeff, \x1c-\x1f, \x85). */
 const PY_WS = '\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
-const STRIP_RE = new RegExp(`^[${PY_WS}]+|[${PY_WS}]+$`, 'g');
+const PY_WS_CHAR = new RegExp(`^[${PY_WS}]$`);
 const NONSPACE_RE = new RegExp(`[^${PY_WS}]`);
-const RSTRIP_RE = new RegExp(`[${PY_WS}]+$`);
+/** Python 2's str.strip() set, which LinOTP 2 used. */
+const PY2_WS_CHAR = /^[ \t\n\r\x0b\x0c]$/;
 /** configparser.SECTCRE: `\[(?P<header>.+)\]` matched at the start (greedy, trailing junk ignored). */
 const SECTION_RE = /^\[(.+)\]/s;
-/** configparser's OPTCRE with delimiters `=` and `:`. */
-const OPTION_RE = new RegExp(`^(.*?)[${PY_WS}]*([=:])[${PY_WS}]*(.*)$`, 's');
+
+// Stripping and option splitting are loops, not regexes: `[ws]+$` or a lazy `(.*?)[ws]*=` retried at
+// every position of a long run of blanks is quadratic (a 1 MB line would take minutes).
+function stripWith(s: string, isWs: RegExp, left: boolean, right: boolean): string {
+  let b = 0;
+  let e = s.length;
+  if (left) while (b < e && isWs.test(s[b])) b++;
+  if (right) while (e > b && isWs.test(s[e - 1])) e--;
+  return b === 0 && e === s.length ? s : s.slice(b, e);
+}
+const pyRstrip = (s: string): string => stripWith(s, PY_WS_CHAR, false, true);
+const pyLstrip = (s: string): string => stripWith(s, PY_WS_CHAR, true, false);
+
+/**
+ * configparser's OPTCRE with delimiters `=` and `:` (`(?P<option>.*?)\s*(?P<vi>=|:)\s*(?P<value>.*)$`):
+ * the first delimiter splits; the option loses its trailing, the value its leading blanks.
+ */
+function splitOption(line: string): [key: string, delimiter: string, value: string] | undefined {
+  const eq = line.indexOf('=');
+  const colon = line.indexOf(':');
+  const at = eq < 0 ? colon : colon < 0 ? eq : Math.min(eq, colon);
+  if (at < 0) return undefined;
+  return [pyRstrip(line.slice(0, at)), line[at], pyLstrip(line.slice(at + 1))];
+}
 const KEY_RE = /^%\(([^)]+)\)s/;
 const MAX_INTERPOLATION_DEPTH = 10;
 export const DEFAULT_SECTION = 'DEFAULT';
 
-export const pyStrip = (s: string): string => s.replace(STRIP_RE, '');
+export const pyStrip = (s: string): string => stripWith(s, PY_WS_CHAR, true, true);
 
 export interface IniEntry {
   key: string;
@@ -213,12 +236,33 @@ export class IniFile {
   }
 }
 
+/**
+ * Settings files are a few KB. Anything far larger is the wrong file (a dump, a log): refused before
+ * it is read, so memory and time stay small whatever is passed as --ini or LINOTP_CFG.
+ */
+export const MAX_SETTINGS_FILE_BYTES = 1 << 20;
+
+/** The bytes of an ini or cfg file, refusing files over MAX_SETTINGS_FILE_BYTES (fs errors are thrown as they are). */
+export function readSettingsFile(file: string, what: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > MAX_SETTINGS_FILE_BYTES) {
+      throw new InputError(`${what} ${file} is ${(size / (1 << 20)).toFixed(1)} MB; LinOTP settings files are a few KB, so this is not one`, 'check the path');
+    }
+    return readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads and parses an ini file. I/O and syntax problems become InputError naming file and line. */
 export function readIni(file: string, opts: IniReadOptions = {}): IniFile {
   let buf: Buffer;
   try {
-    buf = readFileSync(file);
+    buf = readSettingsFile(file, 'ini file');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(`cannot read ini file ${file}: ${code ?? String(err)}`,
       code === 'EACCES' ? 'run as a user that can read it (e.g. root)' : 'check the path given with --ini', err);
@@ -279,7 +323,7 @@ export function parseIni(input: Buffer | string, file: string, opts: IniReadOpti
   };
   const finish = () => {
     if (!entry) return;
-    entry.raw = parts.join('\n').replace(RSTRIP_RE, '');
+    entry.raw = pyRstrip(parts.join('\n'));
     const raw2 = parts2.join('\n');
     if (raw2 !== entry.raw) entry.raw2 = raw2;
   };
@@ -327,10 +371,10 @@ export function parseIni(input: Buffer | string, file: string, opts: IniReadOpti
       return;
     }
     if (!cur) fail(lineno, 'text before the first [section] header', 'an ini file starts with a header such as [DEFAULT]');
-    const om = OPTION_RE.exec(stripped);
+    const om = splitOption(stripped);
     if (!om) fail(lineno, 'line is neither "[section]" nor "key = value"', 'indent continuation lines; start comments with # or ;');
-    const key = om![1].replace(RSTRIP_RE, '');
-    if (!key) fail(lineno, `key missing before '${om![2]}'`);
+    const key = om![0];
+    if (!key) fail(lineno, `key missing before '${om![1]}'`);
     const id = `o:${curName}\u0000${key}`;
     if (strict && added.has(id)) {
       const first = cur!.get(key)?.line;
@@ -339,17 +383,17 @@ export function parseIni(input: Buffer | string, file: string, opts: IniReadOpti
     }
     added.add(id);
     finish();
-    const value = pyStrip(om![3]);
+    const value = pyStrip(om![2]);
     entry = { key, raw: value, line: lineno, section: curName };
     parts = [value];
     // Python 2 cut the first line at a ';' that follows whitespace, and read "" as empty.
-    let v2 = OPTION_RE.exec(line.replace(/^[ \t\x0b\x0c]+/, ''))?.[3] ?? om![3]; // with its trailing blanks
+    let v2 = splitOption(line.replace(/^[ \t\x0b\x0c]+/, ''))?.[2] ?? om![2]; // with its trailing blanks
     const semi = v2.indexOf(';');
     if (semi >= 0 && py2Space(semi === 0 ? v2[v2.length - 1] : v2[semi - 1])) {
       v2 = v2.slice(0, semi);
       ini.warnings.push(`${file}:${lineno}: [${curName}] ${key} contains ' ;'; LinOTP 2 (Python 2) treated the rest as a comment`);
     }
-    v2 = v2.replace(/^[ \t\n\r\x0b\x0c]+|[ \t\n\r\x0b\x0c]+$/g, '');
+    v2 = stripWith(v2, PY2_WS_CHAR, true, true);
     parts2 = [v2 === '""' ? '' : v2];
     cur!.set(key, entry);
   });

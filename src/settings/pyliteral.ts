@@ -9,8 +9,8 @@
  * assignments are accepted and ignored (they can only be used by expressions, which we refuse).
  * A bare string statement (a docstring) is accepted and ignored.
  */
-import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.js';
+import { readSettingsFile } from './ini.js';
 import { PyBytes, PyDict, PyFloat, PyTuple, type PyValue, isPyUpper } from './pyvalue.js';
 
 export { toPythonLiteral, pyStrLiteral, pyFloatRepr, PyBytes, PyDict, PyFloat, PyTuple, toPlain, isPyUpper } from './pyvalue.js';
@@ -44,6 +44,7 @@ const KEYWORDS = new Set(['import', 'from', 'def', 'class', 'if', 'elif', 'else'
   'and', 'or', 'not', 'in', 'is', 'break', 'continue']);
 const ID_START = /[\p{L}\p{Nl}_\u1885\u1886\u2118\u212e\u309b\u309c]/u;
 const ID_CONT = /[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_\u00b7\u0387\u1369-\u1371\u19da\u1885\u1886\u2118\u212e\u309b\u309c]/u;
+const MAX_NESTING = 200;
 const NUMBER_RE = /^(?:0[xX](?:_?[0-9a-fA-F])+|0[oO](?:_?[0-7])+|0[bB](?:_?[01])+|(?:\d(?:_?\d)*)?\.\d(?:_?\d)*(?:[eE][+-]?\d(?:_?\d)*)?|\d(?:_?\d)*\.?(?:[eE][+-]?\d(?:_?\d)*)?)([jJ])?/;
 
 function decodeSource(input: Buffer | string, file: string): string {
@@ -137,7 +138,8 @@ class Lexer {
         this.toks.push({ t: 'name', v: s.slice(this.pos, end).normalize('NFKC'), line: this.line, col });
         this.pos = end;
       } else if ('([{'.includes(c)) {
-        this.depth++;
+        // CPython's tokenizer stops at 200 levels (MAXLEVEL) too; the parser below recurses per level.
+        if (++this.depth > MAX_NESTING) this.fail(`too many nested parentheses (more than ${MAX_NESTING} levels)`);
         this.toks.push({ t: 'op', v: c, line: this.line, col });
         this.pos++;
       } else if (')]}'.includes(c)) {
@@ -457,8 +459,9 @@ export function parseCfg(input: Buffer | string, file: string): CfgFile {
 export function readCfg(file: string): CfgFile {
   let buf: Buffer;
   try {
-    buf = readFileSync(file);
+    buf = readSettingsFile(file, 'cfg file');
   } catch (err) {
+    if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new InputError(`cannot read ${file}: ${code ?? String(err)}`, code === 'EACCES' ? 'run as root or as the linotp user' : undefined, err);
   }
