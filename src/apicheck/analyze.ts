@@ -39,6 +39,11 @@ interface Group {
 }
 
 /** Query values may be passwords and OTPs (`/validate/check?pass=…`): never quote them. */
+/** A quoted log line must not drive the terminal: control characters (ESC, CR, C1 …) are shown as \\xNN. */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 export function maskQueryValues(text: string): string {
   return text.replace(/([?&][^=&\s"]*=)[^&\s"]*/g, '$1***');
 }
@@ -122,7 +127,7 @@ export async function analyzeAccessLogs(files: string[], opts: AnalyzeOptions = 
       if (p.kind === 'malformed') {
         stats.malformed++;
         if (samples.length < maxSamples) {
-          samples.push({ file: m.path, line: stats.lines, reason: p.reason, text: maskQueryValues(line.length > 200 ? line.slice(0, 200) + '…' : line) });
+          samples.push({ file: m.path, line: stats.lines, reason: p.reason, text: printable(maskQueryValues(line.length > 200 ? line.slice(0, 200) + '…' : line)) });
         }
         return;
       }

@@ -1,5 +1,5 @@
 /** `linotp-migrate api-check`: which calls in the old server's access logs LinOTP 3 rejects or deprecates. */
-import { ChecksFailedError } from '../errors.js';
+import { ChecksFailedError, InputError } from '../errors.js';
 import { analyzeAccessLogs, FAIL_ON, failOnTriggered, LOG_FORMATS, renderApiCheckReport, type FailOn, type LogFormat } from '../apicheck/index.js';
 import type { CommandSpec } from './spec.js';
 
@@ -14,7 +14,7 @@ export const commands: CommandSpec[] = [
       'an endpoint or controller LinOTP 3.4 no longer routes or disables by default), deprecated (a method deprecated since 3.2, ' +
       'the legacy Selfservice UI), or ok. ' +
       'URL prefixes in front of LinOTP (a reverse-proxy path such as /linotp/validate/check) are detected; --prefix strips one explicitly. ' +
-      'Malformed lines are counted and a few quoted (query values masked), never fatal. Rules and JSON schema: docs/api-check.md.',
+      'Malformed lines are counted and a few quoted (query values masked), never fatal — unless not one line is an access-log line (exit 1). Rules and JSON schema: docs/api-check.md.',
     options: [
       { flags: '--access-log <file...>', description: 'access log(s) of the LinOTP 2 server, plain or .gz (several files may follow, or repeat the option)' },
       { flags: '--format <format>', description: 'log format', choices: [...LOG_FORMATS], default: 'auto' },
@@ -29,6 +29,7 @@ export const commands: CommandSpec[] = [
       const files: string[] = opts.accessLog ?? [];
       const progress = ctx.out.progress('reading logs', 0);
       let progressDone = 0;
+      const warnings: string[] = [];
       const report = await analyzeAccessLogs(files, {
         format: opts.format as LogFormat,
         prefix: opts.prefix,
@@ -37,9 +38,20 @@ export const commands: CommandSpec[] = [
           progress.tick(done - progressDone);
           progressDone = done;
         },
-        onWarning: (m) => ctx.out.warn(m),
+        onWarning: (m) => warnings.push(m),
       });
       progress.finish();
+      // Input of which not one line is a log line (binary garbage, the wrong file) is an error, not an empty
+      // report that a CI gate with --fail-on would pass; the per-file warnings then say nothing more.
+      const logLines = report.files.reduce((n, f) => n + f.layouts.common + f.layouts.combined + f.layouts.vhost_combined, 0);
+      if (logLines === 0 && report.malformed.count > 0) {
+        const names = report.files.filter((f) => f.malformed > 0).map((f) => f.path);
+        throw new InputError(
+          `none of the ${report.malformed.count} lines of ${names.join(', ')} is an access-log line (Apache common/combined/vhost_combined, nginx combined)`,
+          'give the web server\'s access log of the LinOTP 2 server (not its error log or LinOTP\'s own log)',
+        );
+      }
+      for (const w of warnings) ctx.out.warn(w);
       ctx.out.result(report, renderApiCheckReport);
       const failOn = opts.failOn as FailOn | undefined;
       if (failOnTriggered(report, failOn)) {
