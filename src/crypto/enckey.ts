@@ -198,6 +198,10 @@ export function writeEncKeyFile(path: string, key: EncKey, opts: { force?: boole
   let existing: EncKey | undefined;
   let existingProblem: string | undefined;
   const exists = fs.existsSync(abs);
+  if (exists && !fs.statSync(abs).isFile()) {
+    // Not even --force replaces a directory (or a device) with a key file.
+    throw new KeyError(`${abs} is ${fs.statSync(abs).isDirectory() ? 'a directory' : 'not a regular file'}; the encKey path must name a file`, 'give the key file\'s path, e.g. --enc-key /etc/linotp/encKey');
+  }
   if (exists) {
     try {
       existing = loadEncKey(abs);
@@ -232,7 +236,7 @@ export function writeEncKeyFile(path: string, key: EncKey, opts: { force?: boole
     }
     if (e instanceof KeyError) throw e;
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new KeyError(`cannot write encKey ${abs}: ${code}`, code === 'EACCES' ? 'run as root or as the owner of the directory' : undefined, e);
+    throw new KeyError(`cannot write encKey ${abs}: ${code}`, code === 'EACCES' ? 'run as root or as the owner of the directory' : code === 'ENOENT' ? `create the directory ${dir} first` : undefined, e);
   }
   fsyncDir(dir);
   return { action: backup ? 'replaced' : 'created', path: abs, ...(backup ? { backup } : {}) };
