@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { EncKey } from '../crypto/enckey.js';
-import { ChecksFailedError, UsageError } from '../errors.js';
+import { ChecksFailedError, InputError, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
 import { installationOptions, planOptions } from './options.js';
 import { renderTable } from './output.js';
@@ -142,7 +142,8 @@ const restore: CommandSpec = {
       // the passphrase is asked for only when the key in the backup is gpg-encrypted and is to be installed
       getPassphrase: needKey ? () => passphraseFrom(ctx, opts, false) : undefined,
     });
-    if (report.problems.length) throw new ChecksFailedError(`the backup cannot be restored: ${report.problems[0]}`, report.problems.length > 1 ? `${report.problems.length - 1} more; run backup verify --file ${opts.file}` : undefined);
+    // Exit 1 like every other refused input (truncated archive, wrong passphrase): nothing was changed.
+    if (report.problems.length) throw new InputError(`the backup cannot be restored: ${report.problems[0]}`, report.problems.length > 1 ? `${report.problems.length - 1} more; run backup verify --file ${opts.file}` : undefined);
     if (needKey && !key) throw new UsageError('--install-enc-key: the backup contains no encKey');
     let secretFile: string | undefined;
     if (needKey) {
@@ -183,6 +184,15 @@ const restore: CommandSpec = {
       const resolver = opts.adminResolver ?? (typeof inst.settings.get('ADMIN_RESOLVER_NAME') === 'string' && inst.settings.isExplicit('ADMIN_RESOLVER_NAME') ? String(inst.settings.get('ADMIN_RESOLVER_NAME')) : undefined);
       const plan = await planRestore(db, src, info, { adminResolver: resolver });
       const replaced = plan.tables.filter((t) => t.exists).map((t) => t.target);
+      // Tables of another application and none of LinOTP's: the wrong target, refused like init database does.
+      const { findTable, LINOTP_2_12, LINOTP_3_4 } = await import('../schema/tables.js');
+      const foreign = plan.untouched.filter((n) => !findTable(LINOTP_3_4, n) && !findTable(LINOTP_2_12, n));
+      if (foreign.length && plan.untouched.length === foreign.length && replaced.length === 0) {
+        throw new InputError(
+          `${plan.target} has no LinOTP tables but ${foreign.length} table(s) of another application (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}): not the LinOTP database; nothing was changed`,
+          'restore into LinOTP\'s own database or an empty one (check --database-uri)',
+        );
+      }
       const summary = {
         file,
         kind: report.kind,

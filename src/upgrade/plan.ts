@@ -10,7 +10,7 @@
 import type { EncKey } from '../crypto/enckey.js';
 import type { Db, Engine } from '../db/types.js';
 import { describeDbUrl } from '../db/url.js';
-import { LINOTP_3_4, getTable, type TableDef } from '../schema/tables.js';
+import { LINOTP_2_12, LINOTP_3_4, findTable, getTable, type TableDef } from '../schema/tables.js';
 import { describeModelVersion, readStoredVersion, STEP_SUMMARIES, TARGET_MODEL_VERSION, type MigrationStep, type ModelVersionInfo } from '../schema/version.js';
 import { adminRealmRow, adminResolverRows, allDefaultRows, DEFAULT_ADMIN_REALM_NAME, DEFAULT_ADMIN_RESOLVER_NAME } from './defaults.js';
 import { mysqlLargePrefixProblem, planMysqlUtf8, type Utf8Plan } from './mysql-utf8.js';
@@ -140,9 +140,13 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   const v = plan.version;
   if (!v.upgradable && v.state !== 'no-linotp' && !opts.eraseAllData) plan.blockers.push(v.notes[0] ?? `model version ${v.stored} cannot be upgraded`);
 
-  if (v.state === 'no-linotp' && t.all().length > 0) {
-    const names = t.all();
-    plan.warnings.push(`no LinOTP Config table, but ${names.length} other table(s) (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}): LinOTP's tables are created next to them — is this the right database?`);
+  // A database of another application (its tables, none of LinOTP's) is the wrong --database-uri far more
+  // often than a deliberate shared database: refused, so nothing is created next to someone else's data.
+  const foreign = t.all().filter((n) => !findTable(LINOTP_3_4, n) && !findTable(LINOTP_2_12, n));
+  if (v.state === 'no-linotp' && foreign.length > 0) {
+    plan.blockers.push(
+      `${plan.database} has no LinOTP Config table but ${foreign.length} table(s) of another application (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}): not the LinOTP database; give LinOTP's own (or an empty) database`,
+    );
   }
 
   // -- erase: afterwards the database is planned as if it were empty.
