@@ -124,6 +124,7 @@ function connectHint(url: DbUrl, err: DriverErrorLike): string {
   const where = url.params.unix_socket ?? `${url.host ?? 'localhost'}${url.port ? ':' + url.port : ''}`;
   switch (err.code) {
     case 'ER_ACCESS_DENIED_ERROR':
+    case 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR': // MariaDB's answer to a wrong password (1698), also for a database the user may not use
     case 'ER_DBACCESS_DENIED_ERROR':
     case '28P01':
     case '28000':
