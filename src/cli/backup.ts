@@ -81,6 +81,8 @@ const create: CommandSpec = {
       ctx.out.warn('the backup will not contain the encKey: without it the token seeds and encrypted settings in it cannot be used');
     }
     const out = backupDir(ctx, inst, opts.out);
+    const { existsSync, statSync } = await import('node:fs');
+    if (existsSync(out) && !statSync(out).isDirectory()) throw new UsageError(`--out ${out} is a file, not a directory; nothing was written`, 'give the directory the archive is to be written into');
     const db = await openDb(ctx, inst);
     const { createBackup } = await import('../backup/create.js');
     let bar: ReturnType<typeof ctx.out.progress> | undefined;
@@ -305,7 +307,8 @@ const verify: CommandSpec = {
         r.ok ? c.green('backup is OK') : c.red('backup has problems'),
       ].join('\n'),
     );
-    if (!report.ok) throw new ChecksFailedError(`backup verify found ${report.problems.length} problem(s)`);
+    // The line names the first problem, so it says what is wrong even where only stderr is seen (logs, CI).
+    if (!report.ok) throw new ChecksFailedError(`backup verify found ${report.problems.length} problem(s)${report.problems.length ? `, first: ${report.problems[0]}` : ''}`);
   },
 };
 

@@ -264,7 +264,8 @@ export function readIni(file: string, opts: IniReadOptions = {}): IniFile {
   } catch (err) {
     if (err instanceof InputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(`cannot read ini file ${file}: ${code ?? String(err)}`,
+    const why = code === 'EISDIR' ? 'it is a directory' : code === 'ENOENT' ? 'no such file' : (code ?? String(err));
+    throw new InputError(`cannot read ini file ${file}: ${why}`,
       code === 'EACCES' ? 'run as a user that can read it (e.g. root)' : 'check the path given with --ini', err);
   }
   const abs = path.resolve(file);
