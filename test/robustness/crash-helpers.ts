@@ -24,6 +24,8 @@ import { openDatabase } from '../../src/db/index.js';
 import type { Db, Row } from '../../src/db/types.js';
 import { rng } from '../../src/fixtures/prng.js';
 import { findTable, LINOTP_2_12, LINOTP_3_4, primaryKeyColumns, type TableDef } from '../../src/schema/tables.js';
+import { laggingSequences } from '../../src/upgrade/pg-sequences.js';
+import { Tables } from '../../src/upgrade/sql.js';
 import { createTestDatabase, openAdmin } from '../helpers/db.js';
 import { BIN, ROOT } from '../e2e/global-setup.js';
 
@@ -487,4 +489,21 @@ export function rowProblems(mid: DbState, old: DbState, next: DbState, opts: Int
     if (opts.sameCounts && o && m.rows !== o.rows) out.push(`${name}: ${m.rows} rows, before ${o.rows}`);
   }
   return out;
+}
+
+/**
+ * What a state must never have besides its rows: on PostgreSQL a SERIAL sequence behind its table's
+ * ids (LinOTP's next insert would hit a duplicate key; setval is not transactional, so a kill could
+ * leave one behind); after a completed run, the tool's bookkeeping tables.
+ */
+export async function otherProblems(url: string, opts: { completed: boolean }): Promise<string[]> {
+  const db = await openDatabase(url, { poolSize: 1 });
+  try {
+    const out: string[] = [];
+    if (opts.completed) for (const t of await db.listTables()) if (BOOKKEEPING_TABLE.test(t)) out.push(`table ${t} left behind`);
+    for (const s of await laggingSequences(db, await Tables.load(db))) out.push(`${s.table}: sequence ${s.sequence} at ${s.lastValue}, below the highest id ${s.maxId}`);
+    return out;
+  } finally {
+    await db.close();
+  }
 }

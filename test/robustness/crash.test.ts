@@ -1,23 +1,32 @@
 /**
  * Crash safety (issue #9): `backup restore`, `init database` and `admin fix-db-encoding` on MariaDB
- * and PostgreSQL, SIGKILLed at random points. Per (command, engine): a template database is filled
- * once; an uninterrupted run on a clone (the twin) gives the NEW state and the duration; each trial
- * kills a run on another clone after a delay drawn uniformly in [0.1, 1.0] × that duration, then:
+ * and PostgreSQL, SIGKILLed at random points. Per (command, engine): an uninterrupted run on a clone
+ * of a template database (the twin) gives the NEW state, the duration and the run's commit points;
+ * each trial runs the built CLI on another clone and SIGKILLs its process group
+ *  - after a delay drawn uniformly in [0.1, 1.0] × that duration (LMT_CRASH_TRIALS, default 3), or
+ *  - right after a commit point drawn uniformly from the twin's (LMT_CRASH_COMMIT_TRIALS, default 2):
+ *    between two commits every kill leaves the same durable state, and windows of a few statements
+ *    that a delay almost never hits are reached as often as any other (crash-helpers.ts KILL_HOOK), or
+ *  - at a pinned point where this suite once found a bug (PINNED).
+ * Then:
  *  - the state left behind is classified as OLD, NEW or in between (per-table digests of LinOTP's
- *    tables, see crash-helpers.ts captureState);
+ *    tables, crash-helpers.ts captureState);
  *  - restore is all or nothing: only OLD or NEW is accepted. init database and fix-db-encoding may
- *    stop in between (steps / pages commit one by one), but no row may be lost or duplicated;
- *  - the same command run again must succeed and end exactly in the twin's NEW state.
+ *    stop in between (steps / pages commit one by one), but no row may be lost or duplicated, and no
+ *    PostgreSQL sequence may fall behind its table;
+ *  - the same command run again must succeed and end exactly in the twin's NEW state, leaving none of
+ *    its bookkeeping tables behind.
  *
  * Replay: every test name carries the seed; `LMT_CRASH_SEED=<seed> npx vitest run
- * test/robustness/crash.test.ts` draws the same kill fractions (the state reached at a given fraction
- * still depends on the machine's speed). LMT_CRASH_TRIALS changes the number of trials (default 4).
+ * test/robustness/crash.test.ts` draws the same kill points (commit-point kills repeat exactly; what a
+ * delay reaches still depends on the machine's speed). LMT_BIN runs the suite against another build.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildInstallation, type FixtureOptions, type Installation } from '../../src/fixtures/installation.js';
+import { SAMPLE_PW_HASH } from '../../src/fixtures/sample.js';
 import { writeInstallation, type WriteOptions } from '../../src/fixtures/write.js';
 import { MARKER_KEY } from '../../src/upgrade/mysql-utf8.js';
 import { ensureBuilt } from '../e2e/global-setup.js';
@@ -30,6 +39,7 @@ import {
   killFraction,
   killGroup,
   makeTemplate,
+  otherProblems,
   rowProblems,
   runCli,
   runCounted,
@@ -46,8 +56,10 @@ import {
 } from './crash-helpers.js';
 
 const SEED = crashSeed();
-const TRIALS = Number(process.env.LMT_CRASH_TRIALS ?? 4);
+const TRIALS = Number(process.env.LMT_CRASH_TRIALS ?? 3);
 const COMMIT_TRIALS = Number(process.env.LMT_CRASH_COMMIT_TRIALS ?? 2);
+/** Exploration, not for npm test: LMT_CRASH_SWEEP=1 also kills after every commit point (up to 100) in turn. */
+const SWEEP = process.env.LMT_CRASH_SWEEP === '1' ? 100 : 0;
 // Sized so that one uninterrupted run takes about a second and the file stays well under 2 minutes.
 const SIZE: FixtureOptions = { tokens: 300, auditRows: 3000, importedUsers: 8 };
 
@@ -66,11 +78,16 @@ interface Prepared {
  * Two template databases per engine, each filled once:
  * - `mojibake` (seed 31): MySQL as LinOTP 2 wrote it (utf8 tables through a latin1 connection, so
  *   non-ASCII text is double-encoded); PostgreSQL as a restore of such a database leaves it (every
- *   text value double-encoded). fix-db-encoding repairs it; restore uses it as the target.
+ *   text value double-encoded). fix-db-encoding repairs it; restore uses it as the target, so it
+ *   also holds two local administrators (which restore keeps).
  * - `upgrade` (seed 21): a LinOTP 2.12 database for init database; on MySQL with latin1 tables, so
  *   step 3.0.0.0 runs its non-transactional ALTERs and data repair. Its backup is what restore loads.
  */
 type Kind = 'mojibake' | 'upgrade';
+const LOCAL_ADMINS = [
+  ['LinOTP_local_admins', 'admin', 'admin', 'admin@example.com', SAMPLE_PW_HASH],
+  ['LinOTP_local_admins', 'jürgen', 'jürgen', 'jürgen@example.com', SAMPLE_PW_HASH],
+];
 const templates = new Map<string, Promise<{ template: Template; inst: Installation }>>();
 
 function template(engine: ServerEngine, kind: Kind) {
@@ -81,7 +98,15 @@ function template(engine: ServerEngine, kind: Kind) {
       const inst = buildInstallation({ ...SIZE, seed: kind === 'mojibake' ? 31 : 21 });
       const mysqlCharset = kind === 'mojibake' ? 'utf8' : 'latin1';
       const write: WriteOptions = engine === 'mysql' ? { encoding: 'linotp2', mysqlCharset } : { encoding: kind === 'mojibake' ? 'double' : 'correct' };
-      const template = await makeTemplate(engine, (db) => writeInstallation(db, inst, write), engine === 'mysql' ? { charset: mysqlCharset } : {});
+      const template = await makeTemplate(
+        engine,
+        async (db) => {
+          await writeInstallation(db, inst, write);
+          // Local administrators: a restore into this database must keep them.
+          if (kind === 'mojibake') await db.insertMany('imported_user', ['groupid', 'userid', 'username', 'email', 'password'], LOCAL_ADMINS);
+        },
+        engine === 'mysql' ? { charset: mysqlCharset } : {},
+      );
       return { template, inst };
     })();
     templates.set(key, t);
@@ -131,7 +156,7 @@ async function prepare(command: Command, engine: ServerEngine, dir: string): Pro
 }
 
 type Outcome = 'old' | 'new' | 'between' | 'finished before the kill';
-type Kill = { kind: 'time' | 'commit'; fraction: number } | { kind: 'pinned'; title: string; after: RegExp };
+type Kill = { kind: 'time' | 'commit'; fraction: number } | { kind: 'pinned'; title: string; after: RegExp } | { kind: 'sweep'; index: number };
 
 /**
  * Fixed kill points for bugs this suite found (each reproduced by some seed first), so they stay
@@ -175,7 +200,10 @@ afterAll(() => {
   for (const c of COMMANDS) {
     for (const e of ENGINES) {
       const mine = tally.filter((t) => t.command === c && t.engine === e);
-      const show = (t: (typeof tally)[number]) => `${t.kill.kind === 'time' ? t.kill.fraction.toFixed(2) : t.kill.kind === 'commit' ? `c${t.kill.fraction.toFixed(2)}` : 'pinned'}→${t.outcome}`;
+      const show = (t: (typeof tally)[number]) => {
+        const k = t.kill;
+        return `${k.kind === 'time' ? k.fraction.toFixed(2) : k.kind === 'commit' ? `c${k.fraction.toFixed(2)}` : k.kind === 'sweep' ? `s${k.index + 1}` : 'pinned'}→${t.outcome}`;
+      };
       if (mine.length) lines.push(`  ${LABEL[c]} [${e}] (${measured.get(`${c}/${e}`)}): ${mine.map(show).join(', ')}`);
     }
   }
@@ -211,16 +239,22 @@ for (const command of COMMANDS) {
           expect(commits.length, 'the statement counter saw no commit').toBeGreaterThan(0);
           measured.set(`${command}/${engine}`, `${durationMs} ms, ${run.statements} statements, ${commits.length} commit points`);
           NEW = await captureState(twin.url, p.state);
+          expect(await otherProblems(twin.url, { completed: true }), 'the uninterrupted run').toEqual([]);
         } finally {
           drops.push(dropLater(twin));
         }
         expect(sameState(OLD, NEW), 'the uninterrupted run changed nothing: the trials would prove nothing').toBe(false);
+        if (command === 'restore') {
+          const admins = [...NEW.get('imported_user')!.keys.keys()].filter((k) => k.startsWith('"LinOTP_local_admins"|'));
+          expect(admins, 'restore keeps the local administrators').toHaveLength(LOCAL_ADMINS.length);
+        }
       }, 180_000);
 
       const kills: Kill[] = [];
       for (let i = 0; i < TRIALS; i++) kills.push({ kind: 'time', fraction: killFraction(SEED, command, engine, i) });
       for (let i = 0; i < COMMIT_TRIALS; i++) kills.push({ kind: 'commit', fraction: commitFraction(SEED, command, engine, i) });
       for (const pin of PINNED.filter((x) => x.command === command && x.engine === engine)) kills.push({ kind: 'pinned', title: pin.title, after: pin.after });
+      for (let index = 0; index < SWEEP; index++) kills.push({ kind: 'sweep', index });
       if (!kills.length) it.skip('no trials (LMT_CRASH_TRIALS=0, LMT_CRASH_COMMIT_TRIALS=0)');
       kills.forEach((kill, trial) => {
         const title =
@@ -228,8 +262,11 @@ for (const command of COMMANDS) {
             ? `kill after ${kill.fraction.toFixed(3)} × the uninterrupted duration`
             : kill.kind === 'commit'
               ? `kill right after commit point ⌊${kill.fraction.toFixed(3)} × K⌋ of the uninterrupted run's K`
-              : `kill right after ${kill.title}`;
-        it(`trial ${trial}: ${title}`, { timeout: 120_000 }, async () => {
+              : kill.kind === 'sweep'
+                ? `kill right after commit point ${kill.index + 1}`
+                : `kill right after ${kill.title}`;
+        it(`trial ${trial}: ${title}`, { timeout: 120_000 }, async (ctx) => {
+          if (kill.kind === 'sweep' && kill.index >= commits.length) return ctx.skip();
           const db = await p.template.clone();
           let where = `seed ${SEED}, trial ${trial}`;
           try {
@@ -244,13 +281,14 @@ for (const command of COMMANDS) {
             } else {
               let k: number;
               if (kill.kind === 'commit') k = Math.floor(kill.fraction * commits.length);
+              else if (kill.kind === 'sweep') k = kill.index;
               else {
                 const last = texts.findLastIndex((t) => kill.after.test(t)) + 1;
                 expect(last, `no statement of the uninterrupted run matches ${kill.after}: update PINNED`).toBeGreaterThan(0);
                 k = commits.findIndex((c) => c >= last);
               }
               const n = commits[k] + 1;
-              where += `, killed right after commit point ${k + 1} of ${commits.length} (before statement ${n})`;
+              where += `, killed right after commit point ${k + 1} of ${commits.length}: statement ${n - 1} ${JSON.stringify(texts[n - 2]?.slice(0, 70))}`;
               run = await runCli(p.args(db.url), 120_000, { engine, killAtStatement: n });
             }
             const killed = run.signal === 'SIGKILL';
@@ -263,6 +301,7 @@ for (const command of COMMANDS) {
               expect(outcome, `${where}: neither the old nor the new state:\n  vs old: ${diffState(mid, OLD).join('\n    ')}\n  vs new: ${diffState(mid, NEW).join('\n    ')}`).not.toBe('between');
             }
             expect(rowProblems(mid, OLD, NEW, p.integrity), `${where}: rows lost or duplicated`).toEqual([]);
+            expect(await otherProblems(db.url, { completed: false }), where).toEqual([]);
 
             // -q: status lines hidden, so anything but a warning on stderr is a problem.
             const again = await runCli(['-q', ...p.args(db.url)]);
@@ -270,6 +309,7 @@ for (const command of COMMANDS) {
             expect(unexpectedStderr(again.stderr), `${where}: the re-run printed`).toEqual([]);
             const end = await captureState(db.url, p.state);
             expect(diffState(end, NEW), `${where}: after the re-run (state after the kill: ${outcome})`).toEqual([]);
+            expect(await otherProblems(db.url, { completed: true }), `${where}: after the re-run`).toEqual([]);
           } finally {
             drops.push(dropLater(db));
           }
