@@ -174,7 +174,7 @@ export async function waitSessionsGone(engine: ServerEngine, name: string, timeo
     const sql =
       engine === 'mysql'
         ? 'SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()'
-        : 'SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()';
+        : "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid() AND backend_type = 'client backend'";
     const until = Date.now() + timeoutMs;
     for (;;) {
       const [{ n }] = await admin.query(sql, [name]);

@@ -165,8 +165,9 @@ type Kill = { kind: 'time' | 'commit'; fraction: number } | { kind: 'pinned'; ti
  */
 const PINNED: { command: Command; engine: ServerEngine; title: string; after: RegExp }[] = [
   {
-    // Found with LMT_CRASH_SEED=3: the repair committed apart from the 3.0.0.0 stamp; the resumed run
-    // then saw no latin1 table and no marker and inserted linotp.utf8_conversion = suggested.
+    // Found with LMT_CRASH_SEED=3 (then commit point 13 of 19): the utf8 repair committed apart from
+    // the 3.0.0.0 stamp; the resumed run saw no latin1 table and no marker and inserted
+    // linotp.utf8_conversion = suggested, which the uninterrupted run does not.
     command: 'init',
     engine: 'mysql',
     title: 'the commit that removes the utf8 repair marker',
@@ -286,6 +287,7 @@ for (const command of COMMANDS) {
                 const last = texts.findLastIndex((t) => kill.after.test(t)) + 1;
                 expect(last, `no statement of the uninterrupted run matches ${kill.after}: update PINNED`).toBeGreaterThan(0);
                 k = commits.findIndex((c) => c >= last);
+                expect(k, `no commit point after statement ${last}: update PINNED`).toBeGreaterThanOrEqual(0);
               }
               const n = commits[k] + 1;
               where += `, killed right after commit point ${k + 1} of ${commits.length}: statement ${n - 1} ${JSON.stringify(texts[n - 2]?.slice(0, 70))}`;
