@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { EncKey } from '../crypto/enckey.js';
 import { ChecksFailedError, InputError, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
+import { catchUp } from './catch-up.js';
 import { installationOptions, planOptions } from './options.js';
 import { renderTable } from './output.js';
 import { confirmOrAbort, readSecret } from './prompt.js';
@@ -312,4 +313,4 @@ const verify: CommandSpec = {
   },
 };
 
-export const commands: CommandSpec[] = [create, restore, list, verify];
+export const commands: CommandSpec[] = [create, restore, list, verify, catchUp];
