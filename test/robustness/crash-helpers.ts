@@ -104,6 +104,10 @@ export async function makeTemplate(engine: ServerEngine, fill: (db: Db) => Promi
     return {
       ...t,
       engine,
+      async drop() {
+        await dropDatabase('postgres', t.name);
+        await t.drop(); // the role
+      },
       async clone() {
         const name = suffix();
         await withAdmin('postgres', async (admin) => {
@@ -159,8 +163,8 @@ async function dropDatabase(engine: ServerEngine, name: string): Promise<void> {
       await admin.execute(`DROP DATABASE IF EXISTS \`${name}\``);
       return;
     }
-    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()', [name]);
-    await admin.execute(`DROP DATABASE IF EXISTS ${name}`);
+    // FORCE terminates the sessions and waits for them; a backend of a pool just closed may still be leaving.
+    await admin.execute(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   });
 }
 

@@ -1,9 +1,10 @@
 /**
  * Crash safety (issue #9): `backup restore`, `init database` and `admin fix-db-encoding` on MariaDB
  * and PostgreSQL, SIGKILLed at random points. Per (command, engine): an uninterrupted run on a clone
- * of a template database (the twin) gives the NEW state, the duration and the run's commit points;
- * each trial runs the built CLI on another clone and SIGKILLs its process group
- *  - after a delay drawn uniformly in [0.1, 1.0] × that duration (LMT_CRASH_TRIALS, default 3), or
+ * of a template database (the twin) gives the NEW state and the run's commit points (a second,
+ * plain run must end alike; the faster of the two gives the duration); each trial runs the built
+ * CLI on another clone and SIGKILLs its process group
+ *  - after a delay drawn uniformly in [0.1, 1.0] × that duration (LMT_CRASH_TRIALS, default 2), or
  *  - right after a commit point drawn uniformly from the twin's (LMT_CRASH_COMMIT_TRIALS, default 2):
  *    between two commits every kill leaves the same durable state, and windows of a few statements
  *    that a delay almost never hits are reached as often as any other (crash-helpers.ts KILL_HOOK), or
@@ -16,6 +17,8 @@
  *    PostgreSQL sequence may fall behind its table;
  *  - the same command run again must succeed and end exactly in the twin's NEW state, leaving none of
  *    its bookkeeping tables behind.
+ *
+ * The two engines' trials run side by side, each engine's one at a time (inLane).
  *
  * Replay: every test name carries the seed; `LMT_CRASH_SEED=<seed> npx vitest run
  * test/robustness/crash.test.ts` draws the same kill points (commit-point kills repeat exactly; what a
@@ -56,7 +59,7 @@ import {
 } from './crash-helpers.js';
 
 const SEED = crashSeed();
-const TRIALS = Number(process.env.LMT_CRASH_TRIALS ?? 3);
+const TRIALS = Number(process.env.LMT_CRASH_TRIALS ?? 2);
 const COMMIT_TRIALS = Number(process.env.LMT_CRASH_COMMIT_TRIALS ?? 2);
 /** Exploration, not for npm test: LMT_CRASH_SWEEP=1 also kills after every commit point (up to 100) in turn. */
 const SWEEP = process.env.LMT_CRASH_SWEEP === '1' ? 100 : 0;
@@ -213,110 +216,151 @@ afterAll(() => {
   console.log(lines.join('\n'));
 });
 
-for (const command of COMMANDS) {
-  for (const engine of ENGINES) {
-    describe(`${LABEL[command]} [${engine}] killed with SIGKILL (LMT_CRASH_SEED=${SEED})`, async () => {
-      if (!(await serverAvailable(engine))) {
-        it.skip(`${engine} server not available`);
-        return;
+interface Pair {
+  command: Command;
+  engine: ServerEngine;
+  p: Prepared;
+  OLD: DbState;
+  NEW: DbState;
+  durationMs: number;
+  /** Statement numbers of the twin's commit points, and each statement's first characters. */
+  commits: number[];
+  texts: string[];
+}
+
+/** The twin: an uninterrupted run on a clone gives NEW, the duration and the commit points. */
+async function setupPair(command: Command, engine: ServerEngine, p: Prepared): Promise<Pair> {
+  const twin = await p.template.clone();
+  try {
+    const OLD = await captureState(twin.url, p.state);
+    const run = await runCounted(p.args(twin.url), engine);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.commits.length, 'the statement counter saw no commit').toBeGreaterThan(0);
+    const NEW = await captureState(twin.url, p.state);
+    expect(await otherProblems(twin.url, { completed: true }), 'the uninterrupted run').toEqual([]);
+    expect(sameState(OLD, NEW), 'the uninterrupted run changed nothing: the trials would prove nothing').toBe(false);
+    if (command === 'restore') {
+      const admins = [...NEW.get('imported_user')!.keys.keys()].filter((k) => k.startsWith('"LinOTP_local_admins"|'));
+      expect(admins, 'restore keeps the local administrators').toHaveLength(LOCAL_ADMINS.length);
+    }
+    // A second uninterrupted run, plain: it must end exactly like the first (else the comparison
+    // itself would be unsound), and the faster of the two is the duration delays are drawn from
+    // (the first run of a command is often slower: caches, the other engine's setup).
+    const second = await p.template.clone();
+    try {
+      const plain = await runCli(p.args(second.url));
+      expect(plain.code, plain.stderr).toBe(0);
+      expect(diffState(await captureState(second.url, p.state), NEW), 'two uninterrupted runs end differently').toEqual([]);
+      const durationMs = Math.min(run.ms, plain.ms);
+      measured.set(`${command}/${engine}`, `${durationMs} ms, ${run.statements} statements, ${run.commits.length} commit points`);
+      return { command, engine, p, OLD, NEW, durationMs, commits: run.commits, texts: run.texts };
+    } finally {
+      drops.push(dropLater(second));
+    }
+  } finally {
+    drops.push(dropLater(twin));
+  }
+}
+
+function killTitle(kill: Kill): string {
+  if (kill.kind === 'time') return `kill after ${kill.fraction.toFixed(3)} × the uninterrupted duration`;
+  if (kill.kind === 'commit') return `kill right after commit point ⌊${kill.fraction.toFixed(3)} × K⌋ of the uninterrupted run's K`;
+  if (kill.kind === 'sweep') return `kill right after commit point ${kill.index + 1}`;
+  return `kill right after ${kill.title}`;
+}
+
+/** One kill on a fresh clone, the checks of the state it left, the re-run and the checks of the end state. */
+async function runTrial(pair: Pair, kill: Kill, trial: number): Promise<void> {
+  const { command, engine, p, OLD, NEW, durationMs, commits, texts } = pair;
+  const db = await p.template.clone();
+  let where = `seed ${SEED}, ${LABEL[command]} [${engine}] trial ${trial}`;
+  try {
+    let run: CliRun;
+    if (kill.kind === 'time') {
+      const delayMs = Math.round(kill.fraction * durationMs);
+      where += `, killed after ${delayMs} ms of ${durationMs} ms`;
+      const { child, done } = spawnCli(p.args(db.url));
+      const timer = setTimeout(() => killGroup(child), delayMs);
+      run = await done;
+      clearTimeout(timer);
+    } else {
+      let k: number;
+      if (kill.kind === 'commit') k = Math.floor(kill.fraction * commits.length);
+      else if (kill.kind === 'sweep') k = kill.index;
+      else {
+        const last = texts.findLastIndex((t) => kill.after.test(t)) + 1;
+        expect(last, `no statement of the uninterrupted run matches ${kill.after}: update PINNED`).toBeGreaterThan(0);
+        k = commits.findIndex((c) => c >= last);
+        expect(k, `no commit point after statement ${last}: update PINNED`).toBeGreaterThanOrEqual(0);
       }
-      let p: Prepared;
-      let OLD: DbState;
-      let NEW: DbState;
-      let durationMs = 0;
-      let commits: number[] = [];
-      let texts: string[] = [];
+      const n = commits[k] + 1;
+      where += `, killed right after commit point ${k + 1} of ${commits.length}: statement ${n - 1} ${JSON.stringify(texts[n - 2]?.slice(0, 70))}`;
+      run = await runCli(p.args(db.url), 120_000, { engine, killAtStatement: n });
+    }
+    const killed = run.signal === 'SIGKILL';
+    if (!killed) expect(run.code, `${where}: finished before the kill but failed: ${run.stderr}`).toBe(0);
+    await waitSessionsGone(engine, db.name);
+    const mid = await captureState(db.url, p.state);
+    const outcome: Outcome = !killed ? 'finished before the kill' : sameState(mid, OLD) ? 'old' : sameState(mid, NEW) ? 'new' : 'between';
+    tally.push({ command, engine, trial, kill, outcome });
+    if (killed && p.allOrNothing) {
+      expect(outcome, `${where}: neither the old nor the new state:\n  vs old: ${diffState(mid, OLD).join('\n    ')}\n  vs new: ${diffState(mid, NEW).join('\n    ')}`).not.toBe('between');
+    }
+    expect(rowProblems(mid, OLD, NEW, p.integrity), `${where}: rows lost or duplicated`).toEqual([]);
+    expect(await otherProblems(db.url, { completed: false }), where).toEqual([]);
 
-      beforeAll(async () => {
-        p = await prepare(command, engine, mkdtempSync(join(workDir, `${command}-${engine}-`)));
-        const twin = await p.template.clone();
-        try {
-          OLD = await captureState(twin.url, p.state);
-          const run = await runCounted(p.args(twin.url), engine);
-          expect(run.code, run.stderr).toBe(0);
-          durationMs = run.ms;
-          commits = run.commits;
-          texts = run.texts;
-          expect(commits.length, 'the statement counter saw no commit').toBeGreaterThan(0);
-          measured.set(`${command}/${engine}`, `${durationMs} ms, ${run.statements} statements, ${commits.length} commit points`);
-          NEW = await captureState(twin.url, p.state);
-          expect(await otherProblems(twin.url, { completed: true }), 'the uninterrupted run').toEqual([]);
-        } finally {
-          drops.push(dropLater(twin));
-        }
-        expect(sameState(OLD, NEW), 'the uninterrupted run changed nothing: the trials would prove nothing').toBe(false);
-        if (command === 'restore') {
-          const admins = [...NEW.get('imported_user')!.keys.keys()].filter((k) => k.startsWith('"LinOTP_local_admins"|'));
-          expect(admins, 'restore keeps the local administrators').toHaveLength(LOCAL_ADMINS.length);
-        }
-      }, 180_000);
+    // -q: status lines hidden, so anything but a warning on stderr is a problem.
+    const again = await runCli(['-q', ...p.args(db.url)]);
+    expect(again.code, `${where}: the re-run failed: ${again.stderr}`).toBe(0);
+    expect(unexpectedStderr(again.stderr), `${where}: the re-run printed`).toEqual([]);
+    const end = await captureState(db.url, p.state);
+    expect(diffState(end, NEW), `${where}: after the re-run (state after the kill: ${outcome})`).toEqual([]);
+    expect(await otherProblems(db.url, { completed: true }), `${where}: after the re-run`).toEqual([]);
+  } finally {
+    drops.push(dropLater(db));
+  }
+}
 
+/**
+ * MariaDB and PostgreSQL trials run side by side (one lane per engine, trials of an engine one at a
+ * time): vitest runs sibling suites one after the other, so the engines share one concurrent suite
+ * per command, with their tests interleaved so that both lanes start at once.
+ */
+const lanes = new Map<ServerEngine, Promise<unknown>>();
+function inLane<T>(engine: ServerEngine, fn: () => Promise<T>): Promise<T> {
+  const result = (lanes.get(engine) ?? Promise.resolve()).then(fn);
+  lanes.set(engine, result.catch(() => undefined));
+  return result;
+}
+
+for (const command of COMMANDS) {
+  describe.concurrent(`${LABEL[command]} killed with SIGKILL (LMT_CRASH_SEED=${SEED})`, async () => {
+    const available = new Map<ServerEngine, boolean>();
+    for (const engine of ENGINES) available.set(engine, await serverAvailable(engine));
+    const pairs = new Map<ServerEngine, Pair>();
+    beforeAll(async () => {
+      const engines = ENGINES.filter((e) => available.get(e));
+      const prepared = await Promise.all(engines.map((engine) => prepare(command, engine, mkdtempSync(join(workDir, `${command}-${engine}-`)))));
+      // The twins run side by side like the trials do, so their durations fit the trials' timing.
+      await Promise.all(engines.map(async (engine, i) => pairs.set(engine, await setupPair(command, engine, prepared[i]))));
+    }, 180_000);
+
+    const perEngine = ENGINES.map((engine) => {
       const kills: Kill[] = [];
       for (let i = 0; i < TRIALS; i++) kills.push({ kind: 'time', fraction: killFraction(SEED, command, engine, i) });
       for (let i = 0; i < COMMIT_TRIALS; i++) kills.push({ kind: 'commit', fraction: commitFraction(SEED, command, engine, i) });
       for (const pin of PINNED.filter((x) => x.command === command && x.engine === engine)) kills.push({ kind: 'pinned', title: pin.title, after: pin.after });
       for (let index = 0; index < SWEEP; index++) kills.push({ kind: 'sweep', index });
-      if (!kills.length) it.skip('no trials (LMT_CRASH_TRIALS=0, LMT_CRASH_COMMIT_TRIALS=0)');
-      kills.forEach((kill, trial) => {
-        const title =
-          kill.kind === 'time'
-            ? `kill after ${kill.fraction.toFixed(3)} × the uninterrupted duration`
-            : kill.kind === 'commit'
-              ? `kill right after commit point ⌊${kill.fraction.toFixed(3)} × K⌋ of the uninterrupted run's K`
-              : kill.kind === 'sweep'
-                ? `kill right after commit point ${kill.index + 1}`
-                : `kill right after ${kill.title}`;
-        it(`trial ${trial}: ${title}`, { timeout: 120_000 }, async (ctx) => {
-          if (kill.kind === 'sweep' && kill.index >= commits.length) return ctx.skip();
-          const db = await p.template.clone();
-          let where = `seed ${SEED}, trial ${trial}`;
-          try {
-            let run: CliRun;
-            if (kill.kind === 'time') {
-              const delayMs = Math.round(kill.fraction * durationMs);
-              where += `, killed after ${delayMs} ms of ${durationMs} ms`;
-              const { child, done } = spawnCli(p.args(db.url));
-              const timer = setTimeout(() => killGroup(child), delayMs);
-              run = await done;
-              clearTimeout(timer);
-            } else {
-              let k: number;
-              if (kill.kind === 'commit') k = Math.floor(kill.fraction * commits.length);
-              else if (kill.kind === 'sweep') k = kill.index;
-              else {
-                const last = texts.findLastIndex((t) => kill.after.test(t)) + 1;
-                expect(last, `no statement of the uninterrupted run matches ${kill.after}: update PINNED`).toBeGreaterThan(0);
-                k = commits.findIndex((c) => c >= last);
-                expect(k, `no commit point after statement ${last}: update PINNED`).toBeGreaterThanOrEqual(0);
-              }
-              const n = commits[k] + 1;
-              where += `, killed right after commit point ${k + 1} of ${commits.length}: statement ${n - 1} ${JSON.stringify(texts[n - 2]?.slice(0, 70))}`;
-              run = await runCli(p.args(db.url), 120_000, { engine, killAtStatement: n });
-            }
-            const killed = run.signal === 'SIGKILL';
-            if (!killed) expect(run.code, `${where}: finished before the kill but failed: ${run.stderr}`).toBe(0);
-            await waitSessionsGone(engine, db.name);
-            const mid = await captureState(db.url, p.state);
-            const outcome: Outcome = !killed ? 'finished before the kill' : sameState(mid, OLD) ? 'old' : sameState(mid, NEW) ? 'new' : 'between';
-            tally.push({ command, engine, trial, kill, outcome });
-            if (killed && p.allOrNothing) {
-              expect(outcome, `${where}: neither the old nor the new state:\n  vs old: ${diffState(mid, OLD).join('\n    ')}\n  vs new: ${diffState(mid, NEW).join('\n    ')}`).not.toBe('between');
-            }
-            expect(rowProblems(mid, OLD, NEW, p.integrity), `${where}: rows lost or duplicated`).toEqual([]);
-            expect(await otherProblems(db.url, { completed: false }), where).toEqual([]);
-
-            // -q: status lines hidden, so anything but a warning on stderr is a problem.
-            const again = await runCli(['-q', ...p.args(db.url)]);
-            expect(again.code, `${where}: the re-run failed: ${again.stderr}`).toBe(0);
-            expect(unexpectedStderr(again.stderr), `${where}: the re-run printed`).toEqual([]);
-            const end = await captureState(db.url, p.state);
-            expect(diffState(end, NEW), `${where}: after the re-run (state after the kill: ${outcome})`).toEqual([]);
-            expect(await otherProblems(db.url, { completed: true }), `${where}: after the re-run`).toEqual([]);
-          } finally {
-            drops.push(dropLater(db));
-          }
-        });
-      });
+      return kills.map((kill, trial) => ({ engine, kill, trial }));
     });
-  }
+    const trials = perEngine.flatMap((list, e) => list.map((t, i) => ({ ...t, order: i * ENGINES.length + e }))).sort((a, b) => a.order - b.order);
+    if (!trials.length) it.skip('no trials (LMT_CRASH_TRIALS=0, LMT_CRASH_COMMIT_TRIALS=0)');
+    for (const { engine, kill, trial } of trials) {
+      it.skipIf(!available.get(engine))(`[${engine}] trial ${trial}: ${killTitle(kill)}`, { timeout: 240_000 }, async (ctx) => {
+        const pair = pairs.get(engine)!;
+        if (kill.kind === 'sweep' && kill.index >= pair.commits.length) return ctx.skip();
+        await inLane(engine, () => runTrial(pair, kill, trial));
+      });
+    }
+  });
 }
