@@ -34,6 +34,8 @@ export interface HostileCase {
   args: string[];
   files?: Record<string, Content>;
   env?: Record<string, string>;
+  /** stdin (a pipe, never a terminal; empty when not given). */
+  input?: string;
   /** Runs after the files are written (e.g. to shape a SQLite database). */
   setup?: (fx: Fixture) => Promise<void> | void;
   exit: 1 | 2 | 3;
@@ -569,11 +571,28 @@ export const CASES: HostileCase[] = [
     message: /--out .*not-a-dir is a file, not a directory/,
   },
   {
-    name: 'local-admins password with an empty stdin on a LinOTP 2 database',
+    name: 'local-admins password on a LinOTP 2 database (no admin resolver yet)',
     args: ['local-admins', 'password', 'admin', '--password', '-', '--database-uri', '{db}'],
+    input: 'Long-enough-pw-1\n',
     target: 'linotp',
     exit: 1,
-    message: /admin resolver|LinOTP 3|password/,
+    message: /the local admin resolver LinOTP_local_admins is not defined in this database/,
+    secret: 'Long-enough-pw-1',
+  },
+  {
+    name: 'local-admins password --password - with an empty stdin',
+    files: { 'l3.db': readFileSync(new URL('../../fixtures/demo/token.db', import.meta.url)) },
+    setup: async (fx) => {
+      const { runCli } = await import('./helpers.js');
+      for (const args of [['init', 'database', '--enc-key', fx.key, '--yes'], ['local-admins', 'add', 'bob']]) {
+        const r = await runCli(['-q', ...args, '--database-uri', `sqlite:///${fx.dir}/l3.db`], { cwd: fx.dir });
+        if (r.code !== 0) throw new Error(`setup ${args.join(' ')}: ${r.stderr}`);
+      }
+    },
+    args: ['local-admins', 'password', 'bob', '--password', '-', '--database-uri', 'sqlite:///{dir}/l3.db'],
+    target: { url: 'sqlite:///{dir}/l3.db' },
+    exit: 2,
+    message: /the password is empty; nothing was changed/,
   },
   {
     name: 'api-check on binary garbage',

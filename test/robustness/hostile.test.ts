@@ -90,7 +90,7 @@ async function runCase(c: HostileCase, db = ''): Promise<void> {
   const before = targetUrl ? await tableChecksums(targetUrl) : undefined;
 
   const env = Object.fromEntries(Object.entries(c.env ?? {}).map(([k, v]) => [k, fill(v, fx)]));
-  const r = await runCli(c.args.map((a) => fill(a, fx)), { cwd: dir, env, timeoutMs: 60_000 });
+  const r = await runCli(c.args.map((a) => fill(a, fx)), { cwd: dir, env, input: c.input, timeoutMs: 60_000 });
   const said = `exit ${r.code}${r.signal ? ` (${r.signal})` : ''}\n--- stderr\n${r.stderr.slice(0, 3000)}\n--- stdout\n${r.stdout.slice(0, 1500)}`;
 
   expect(r.code, said).toBe(c.exit);
