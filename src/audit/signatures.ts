@@ -189,7 +189,7 @@ const FORMS: ByteForm[] = ['utf-8', 'ucs-4', 'ucs-2'];
  * characters ("jÃ¼rgen"); the signature covers the real text. Undo that once when the row does not
  * verify as read (src/encoding/mysql-latin1.ts has MySQL's latin1, which is not ISO-8859-1).
  */
-const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 function repairMojibake(s: string): string | undefined {
   if (!/[\u0080-\u00ff\u0152-\u2122]/.test(s)) return undefined;
   const bytes = encodeMysqlLatin1(s);

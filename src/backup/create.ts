@@ -104,6 +104,7 @@ function header(db: Db, version: string, when: Date): string[] {
 export async function createBackup(db: Db, opts: CreateOptions): Promise<CreateResult> {
   const started = Date.now();
   const now = opts.now ?? new Date();
+  if (existsSync(opts.outDir) && !statSync(opts.outDir).isDirectory()) throw new InputError(`${opts.outDir} is a file, not a directory; nothing was written`, 'give the directory the archive is to be written into');
   mkdirSync(opts.outDir, { recursive: true });
   if (opts.encKey && !opts.passphrase) throw new InputError('a passphrase is needed to encrypt the encKey in the backup');
   const work = mkdtempSync(join(opts.outDir, '.linotp-backup-'));

@@ -45,7 +45,8 @@ export interface RowsEvent {
   values(): SqlValue[][];
 }
 
-const utf8 = new TextDecoder('utf-8');
+// ignoreBOM: a value that starts with U+FEFF keeps it (the default decoder would drop it).
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** Removes MariaDB's sandbox marker and comments, and unwraps `/*!40101 … *\/` executable comments. */
 export function cleanStatement(sql: string): string {

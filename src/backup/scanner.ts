@@ -37,11 +37,16 @@ function isIdent(b: number): boolean {
   return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f || b >= 0x80;
 }
 
-/** Largest statement accepted (mysqldump splits extended INSERTs at net_buffer_length, ~1 MB). */
-export const MAX_STATEMENT = 256 << 20;
+/**
+ * Largest statement accepted (mysqldump splits extended INSERTs at net_buffer_length, ~1 MB; the
+ * server's max_allowed_packet is 16–64 MB by default). Bounds memory to about three times this.
+ */
+export const MAX_STATEMENT = 64 << 20;
 
 export class SqlScanner {
   private buf: Buffer = Buffer.alloc(0);
+  /** The allocation `buf` is the start of (see more()). */
+  private store: Buffer = this.buf;
   private pos = 0;
   private eof = false;
   private readonly it: AsyncIterator<Buffer>;
@@ -57,7 +62,12 @@ export class SqlScanner {
     this.it = source[Symbol.asyncIterator]();
   }
 
-  /** Loads more input, keeping bytes from `keepFrom` on. Returns false at end of input. */
+  /**
+   * Loads more input, keeping bytes from `keepFrom` on. Returns false at end of input.
+   * `buf` is always `store.subarray(0, n)`: a statement growing over many chunks is appended into
+   * spare capacity (doubling), so reading it costs time and memory linear in its size. Bytes before
+   * `buf.length` are never overwritten: callers may still hold views of them.
+   */
   private async more(keepFrom: number): Promise<boolean> {
     if (this.eof) return false;
     if (this.buf.length - keepFrom > MAX_STATEMENT) {
@@ -69,9 +79,23 @@ export class SqlScanner {
       this.eof = true;
       return false;
     }
-    this.consumed += r.value.length;
-    const rest = this.buf.subarray(keepFrom);
-    this.buf = rest.length ? Buffer.concat([rest, r.value]) : r.value;
+    const chunk = r.value;
+    this.consumed += chunk.length;
+    const restLen = this.buf.length - keepFrom;
+    if (restLen === 0) {
+      this.store = chunk;
+      this.buf = chunk;
+    } else if (keepFrom === 0 && this.store.length - this.buf.length >= chunk.length) {
+      chunk.copy(this.store, this.buf.length);
+      this.buf = this.store.subarray(0, this.buf.length + chunk.length);
+    } else {
+      const need = restLen + chunk.length;
+      const store = Buffer.allocUnsafe(keepFrom === 0 ? need * 2 : need);
+      this.buf.copy(store, 0, keepFrom);
+      chunk.copy(store, restLen);
+      this.store = store;
+      this.buf = store.subarray(0, need);
+    }
     this.pos -= keepFrom;
     return true;
   }

@@ -50,7 +50,7 @@ function attempt(key: Buffer, iv: Buffer, cipher: Buffer): Decrypted<Buffer> {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a leading U+FEFF is content, kept
 function asText(r: Decrypted<Buffer>): Decrypted<string> {
   if (!r.ok) return r;
   try {
