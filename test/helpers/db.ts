@@ -103,7 +103,8 @@ export async function createTestDatabase(
     drop: () =>
       withAdmin('postgres', async (admin) => {
         await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()', [name]);
-        await admin.execute(`DROP DATABASE IF EXISTS ${name}`);
+        // FORCE (PostgreSQL 13+): a just-closed connection may still be exiting.
+        await admin.execute(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
         await admin.execute(`DROP ROLE IF EXISTS ${name}`);
       }),
   };
