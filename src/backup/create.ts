@@ -65,6 +65,13 @@ class DumpWriter {
   }
   async write(s: string | Buffer): Promise<void> {
     const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
+    if (b.length >= 1 << 18) {
+      // Large pieces (COPY blocks, INSERT statements) go on without another copy.
+      await this.flush();
+      this.hash.update(b);
+      await this.member.write(b);
+      return;
+    }
     this.buf.push(b);
     this.size += b.length;
     if (this.size > 1 << 20) await this.flush();
@@ -224,9 +231,11 @@ async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOpt
   for await (const batch of tx.dumpRows(table, columns, order, { batchSize: 5000 })) {
     if (copy) {
       // COPY lines end in \n already: the block is both the dump text and the checksummed text.
-      const block = batch.chunks.length === 1 ? batch.chunks[0] : Buffer.concat(batch.chunks);
-      hasher.addLines(block, batch.rows);
-      await out.write(block);
+      for (const block of batch.chunks) {
+        hasher.addLines(block, 0);
+        await out.write(block);
+      }
+      hasher.rows += batch.rows;
     } else {
       hasher.addTuples(batch.chunks);
       // Statements of at most ~1 MB stay far below max_allowed_packet and SQLite's limits.
