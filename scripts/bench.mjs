@@ -145,7 +145,7 @@ if (only.has('encoding')) {
 if (only.has('reencrypt')) {
   // init database on 100,000 LinOTP 2 tokens per engine (test/upgrade/bench-reencrypt.test.ts prints the figures).
   const r = spawnSync('npx', ['vitest', 'run', 'test/upgrade/bench-reencrypt.test.ts'], { cwd: root, encoding: 'utf8', env: { ...process.env, LMT_BENCH: '1', LMT_BENCH_TOKENS: String(small ? 20000 : 100000) } });
-  const lines = (r.stdout + r.stderr).split('\n').filter((l) => /tokens?.*\d+(\.\d+)?\s*s/i.test(l) && !/Duration|Start at/.test(l));
+  const lines = (r.stdout + r.stderr).replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => /tokens?.*\d+(\.\d+)?\s*s/i.test(l) && !/Duration|Start at/.test(l));
   results.rows.push({ name: 'init database re-encryption', output: lines.slice(0, 6) });
   for (const l of lines.slice(0, 6)) log(`reencrypt: ${l.trim()}`);
 }
