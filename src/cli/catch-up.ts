@@ -45,6 +45,10 @@ export const catchUp: CommandSpec = {
       const old = resolveInstallation({ ini: path.resolve(ctx.cwd, opts.fromIni) }, {}, ctx.cwd);
       fromUri = requireDatabaseUri(old).value;
     } else if (looksLikeUri(opts.from)) fromUri = opts.from;
+    else {
+      const { existsSync } = await import('node:fs');
+      if (!existsSync(path.resolve(ctx.cwd, opts.from))) throw new UsageError(`--from ${opts.from} is neither a database URI nor an existing backup file`, "give the old server's database URI (mysql://…, postgresql://…, sqlite:///…) or a backup file");
+    }
     if (fromUri && sameDatabase(parseDbUrl(fromUri), parseDbUrl(targetUri), ctx.cwd)) {
       throw new UsageError('--from names the same database as the target', "give the old server's database, and the new one with --database-uri/--ini/LINOTP_DATABASE_URI");
     }

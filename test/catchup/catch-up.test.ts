@@ -206,5 +206,8 @@ describe('backup catch-up: refusals and other sources', async () => {
     expect(noKey.error?.message).toMatch(/--add-new needs the encKey/);
     const neither = await runBackup('catch-up', { databaseUri: target.url });
     expect(neither.error?.exitCode).toBe(2);
+    const missing = await runBackup('catch-up', { from: join(dir, 'no-such-backup.sql'), databaseUri: target.url, plan: true });
+    expect(missing.error?.message).toMatch(/neither a database URI nor an existing backup file/);
+    expect(missing.error?.exitCode).toBe(2);
   });
 });
