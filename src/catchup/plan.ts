@@ -44,8 +44,10 @@ export interface CatchUpPlan {
   deleted: { serial: string; type: string; targetId: number }[];
   /** Same serial, different seed or type: enrolled again on the old server. */
   reenrolled: { serial: string; reason: string }[];
-  /** false when no encKey was given: seeds could not be compared. */
+  /** true when seeds were compared decrypted (an encKey was given); false: only IVs and stored values. */
   seedsCompared: boolean;
+  /** Tokens in both databases whose seeds could not be compared (no key, or a value the key does not open). */
+  seedsUnknown: number;
   addNew: boolean;
   applyDeletes: boolean;
   /** What stops `apply` (e.g. a new token whose realm the new server lacks); nothing is changed while there are any. */
@@ -58,6 +60,8 @@ export interface PlanInput {
   old: Map<string, TokenState>;
   current: Map<string, TokenState>;
   compareSeeds?: (old: TokenState, current: TokenState) => SeedComparison;
+  /** The comparison decrypts the seeds (an encKey was given). */
+  seedsDecrypted?: boolean;
   addNew?: boolean;
   applyDeletes?: boolean;
   /** Source has the last-authentication columns (LinOTP 2.12); older models do not. */
@@ -78,7 +82,8 @@ export function planCatchUp(input: PlanInput): CatchUpPlan {
     added: [],
     deleted: [],
     reenrolled: [],
-    seedsCompared: Boolean(input.compareSeeds),
+    seedsCompared: Boolean(input.compareSeeds && input.seedsDecrypted),
+    seedsUnknown: 0,
     addNew: Boolean(input.addNew),
     applyDeletes: Boolean(input.applyDeletes),
     problems: [],
@@ -96,8 +101,9 @@ export function planCatchUp(input: PlanInput): CatchUpPlan {
       continue;
     }
     const seeds = input.compareSeeds?.(o, c) ?? 'unknown';
+    if (seeds === 'unknown') plan.seedsUnknown++;
     if (seeds === 'different') {
-      plan.reenrolled.push({ serial, reason: 'the seed differs' });
+      plan.reenrolled.push({ serial, reason: input.seedsDecrypted ? 'the seed differs' : 'a new seed IV (compared without the encKey)' });
       continue;
     }
     if (c.count > o.count) {

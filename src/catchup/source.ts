@@ -31,9 +31,15 @@ export function sameDatabase(a: DbUrl, b: DbUrl, cwd: string): boolean {
   return host(a) === host(b) && port(a) === port(b) && a.database === b.database;
 }
 
+/**
+ * Opens the old server's database for reading. SQLite is opened query-only (`mode=ro`); MySQL and
+ * PostgreSQL have no read-only connection option here, so the tokens are read in a READ ONLY
+ * snapshot transaction and nothing else is ever sent but catalog queries.
+ */
 export async function openOldDatabase(uri: string): Promise<OldServer> {
-  const db = await openDatabase(uri);
-  return { db, describe: describeDbUrl(parseDbUrl(uri)), close: () => db.close() };
+  const url = parseDbUrl(uri);
+  const db = await openDatabase(url.engine === 'sqlite' ? { ...url, params: { ...url.params, mode: 'ro' } } : url);
+  return { db, describe: describeDbUrl(url), close: () => db.close() };
 }
 
 /** Restores the backup into a scratch SQLite database that is deleted on close. */

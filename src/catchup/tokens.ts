@@ -46,14 +46,19 @@ export async function findTokenTables(db: Db, where: string): Promise<TokenTable
   return { token, tokenRealm: find('TokenRealm'), realm: find('Realm'), columns };
 }
 
-/** `2024-05-01T10:00:00Z`, `2024-05-01 10:00:00.000000`, a Date … → `2024-05-01 10:00:00[.ffffff]`. */
+/**
+ * `2024-05-01T10:00:00Z`, `2024-05-01 10:00:00.000000`, PostgreSQL's `… 10:00:00.5`, a Date … →
+ * `2024-05-01 10:00:00` or, with a fraction, always six digits (`… 10:00:00.500000`): strings in
+ * this form order like the times, and it is what SQLAlchemy writes and reads on SQLite (which would
+ * read a short `.5` as 5 microseconds).
+ */
 export function normalizeTimestamp(v: SqlValue | undefined): string | null {
   if (v === null || v === undefined || v === '') return null;
   const s = v instanceof Date ? v.toISOString() : String(v);
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?/.exec(s);
   if (!m) return s;
-  const frac = (m[3] ?? '').replace(/0+$/, '');
-  return `${m[1]} ${m[2]}${frac ? '.' + frac : ''}`;
+  const frac = (m[3] ?? '').padEnd(6, '0');
+  return `${m[1]} ${m[2]}${/^0*$/.test(frac) ? '' : '.' + frac}`;
 }
 
 const bool = (v: SqlValue | undefined): boolean => v === true || v === 1 || v === '1' || v === 't' || v === 'true' || (typeof v === 'bigint' && v === 1n);

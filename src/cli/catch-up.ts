@@ -5,7 +5,6 @@
  */
 import path from 'node:path';
 import type { EncKey } from '../crypto/enckey.js';
-import type { Row } from '../db/types.js';
 import { InputError, UsageError } from '../errors.js';
 import { requireDatabaseUri, resolveInstallation } from '../settings/resolve.js';
 import { installationOptions, planOptions } from './options.js';
@@ -58,72 +57,21 @@ export const catchUp: CommandSpec = {
       key = loadEncKey(inst.encKeyPath.value);
     } else if (opts.addNew) {
       throw new UsageError('--add-new needs the encKey to re-encrypt new tokens for LinOTP 3', 'give it with --enc-key (or LINOTP_SECRET_FILE)');
-    } else ctx.out.warn('no encKey given: seeds are not compared, so tokens enrolled again under the same serial are not detected');
+    } else ctx.out.warn('no encKey given: seeds are compared by their IV only, so a token enrolled again under the same serial with the same IV is not detected');
 
     const { openDatabase } = await import('../db/index.js');
+    const { readCatchUp } = await import('../catchup/read.js');
+    const { applyCatchUp } = await import('../catchup/apply.js');
     const target = await openDatabase(targetUri);
-    const old = fromUri ? await openOldDatabase(fromUri) : await openOldBackup(path.resolve(ctx.cwd, opts.from), (m) => ctx.out.info(m));
     try {
-      const { detectModelVersion } = await import('../schema/version.js');
-      const version = await detectModelVersion(target);
-      if (!version.stored || Number(version.stored.split('.')[0]) < 3) {
-        throw new InputError(`the new database is not upgraded to LinOTP 3 yet (model ${version.stored ?? 'not stored'})`, 'run `linotp-migrate init database` on it first');
+      const old = fromUri ? await openOldDatabase(fromUri) : await openOldBackup(path.resolve(ctx.cwd, opts.from), (m) => ctx.out.info(m));
+      let read: Awaited<ReturnType<typeof readCatchUp>>;
+      try {
+        read = await readCatchUp(target, old, { key, addNew: Boolean(opts.addNew), applyDeletes: Boolean(opts.applyDeletes) });
+      } finally {
+        await old.close();
       }
-      const { findTokenTables, readTokenStates } = await import('../catchup/tokens.js');
-      const { planCatchUp } = await import('../catchup/plan.js');
-      const { applyCatchUp, prepareNewTokens } = await import('../catchup/apply.js');
-      const { decryptTokenSeed, classifyTokenSeed } = await import('../crypto/values.js');
-      const oldTables = await findTokenTables(old.db, old.describe);
-      const newTables = await findTokenTables(target, 'the new database');
-      const current = await readTokenStates(target, newTables);
-      // The old server keeps running: one consistent snapshot of it, never a write.
-      const { states: oldStates, rows: oldRows } = await old.db.transaction(
-        async (tx) => {
-          const states = await readTokenStates(tx, oldTables);
-          const rows = new Map<string, Row>();
-          if (opts.addNew) {
-            const q = tx.dialect.quoteIdent;
-            for (const serial of states.keys()) {
-              if (current.has(serial)) continue;
-              const r = await tx.query(`SELECT * FROM ${q(oldTables.token)} WHERE ${q('LinOtpTokenSerialnumber')} = ?`, [serial]);
-              if (r[0]) rows.set(serial, r[0]);
-            }
-          }
-          return { states, rows };
-        },
-        { snapshot: true },
-      );
-      const seed = (s: { keyEnc: string | null; keyIv: string | null; type: string }) => {
-        if (!key || classifyTokenSeed({ keyEnc: s.keyEnc, keyIv: s.keyIv, tokenType: s.type }) !== 'encrypted') return undefined;
-        try {
-          const r = decryptTokenSeed(key, s.keyEnc!, s.keyIv!);
-          return r.ok ? r.value : undefined;
-        } catch {
-          return undefined;
-        }
-      };
-      const plan = planCatchUp({
-        source: old.describe,
-        target: (await import('../db/url.js')).describeDbUrl(target.url),
-        old: oldStates,
-        current,
-        compareSeeds: key
-          ? (o, c) => {
-              const a = seed(o);
-              const b = seed(c);
-              return a === undefined || b === undefined ? (o.keyEnc === c.keyEnc ? 'same' : 'unknown') : a === b ? 'same' : 'different';
-            }
-          : undefined,
-        addNew: Boolean(opts.addNew),
-        applyDeletes: Boolean(opts.applyDeletes),
-        sourceHasLastAuth: oldTables.columns.includes('LinOtpLastAuthSuccess'),
-      });
-      let newRows = new Map<string, Row>();
-      if (plan.addNew && plan.added.length) {
-        const realms = new Set<string>();
-        if (newTables.realm) for (const r of await target.query(`SELECT ${target.dialect.quoteIdent('name')} AS n FROM ${target.dialect.quoteIdent(newTables.realm)}`)) realms.add(String(r.n).toLowerCase());
-        newRows = prepareNewTokens(plan, oldRows, key, newTables, realms);
-      }
+      const { plan, targetTables: newTables, newRows } = read;
       const { planHasWork } = await import('../catchup/plan.js');
       const work = planHasWork(plan);
       let applied: Awaited<ReturnType<typeof applyCatchUp>> | null = null;
@@ -148,7 +96,8 @@ export const catchUp: CommandSpec = {
         if (p.reenrolled.length) lines.push(c.yellow(`${p.reenrolled.length} token(s) enrolled again on the old server, not changed: ${p.reenrolled.map((r) => `${r.serial} (${r.reason})`).join(', ')}`));
         if (p.added.length) lines.push(`${p.added.length} token(s) only on the old server${p.addNew ? '' : ' (add them with --add-new)'}: ${p.added.map((a) => a.serial).join(', ')}`);
         if (p.deleted.length) lines.push(`${p.deleted.length} token(s) deleted on the old server${p.applyDeletes ? '' : ' (remove them with --apply-deletes)'}: ${p.deleted.map((a) => a.serial).join(', ')}`);
-        if (!p.seedsCompared) lines.push(c.yellow('seeds not compared (no encKey)'));
+        if (!p.seedsCompared) lines.push(c.yellow(`seeds compared by their IV only (no encKey)${p.seedsUnknown ? `: ${p.seedsUnknown} token(s) not told apart from a re-enrolment with the same IV` : ''}`));
+        else if (p.seedsUnknown) lines.push(c.yellow(`${p.seedsUnknown} token(s) whose seed this encKey does not open: compared by IV only`));
         for (const pr of p.problems) lines.push(c.red(`problem: ${pr}`));
         if (d.applied) lines.push(c.green(`applied: ${d.applied.updated} updated, ${d.applied.added} added, ${d.applied.deleted} deleted`));
         else if (d.dryRun) lines.push('plan only: nothing was changed');
@@ -157,7 +106,6 @@ export const catchUp: CommandSpec = {
       });
       if (plan.problems.length && !dryRun) throw new InputError(`catch-up cannot be applied: ${plan.problems[0]}`, 'nothing was changed; see the list above (--plan shows it again)');
     } finally {
-      await old.close();
       await target.close();
     }
   },
