@@ -6,34 +6,12 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackup } from '../../src/backup/create.js';
-import { inspectDump } from '../../src/backup/inspect.js';
-import { applyRestore, planRestore } from '../../src/backup/restore.js';
-import { openBackup } from '../../src/backup/source.js';
 import { decryptTokenSeed } from '../../src/crypto/values.js';
 import type { Db } from '../../src/db/types.js';
-import { applyUpgrade } from '../../src/upgrade/apply.js';
-import { fixtureDb, freshDb, runBackup, tableContent, tmp, type TestDb } from '../backup/helpers.js';
+import { fixtureDb, runBackup, tableContent, tmp, type TestDb } from '../backup/helpers.js';
 import { BIN, ensureBuilt, ROOT } from '../e2e/global-setup.js';
 import { serverAvailable, type TestEngine } from '../helpers/db.js';
-
-type Fixture = Awaited<ReturnType<typeof fixtureDb>>;
-
-async function upgradedCopy(old: Fixture, engine: TestEngine, dir: string): Promise<TestDb> {
-  const { file } = await createBackup(old.db, { outDir: dir, encKey: null });
-  const target = await freshDb(engine);
-  const src = await openBackup(file);
-  const plan = await planRestore(target.db, src, await inspectDump(src));
-  await applyRestore(target.db, src, plan);
-  await applyUpgrade(target.db, { encKey: old.inst.encKey });
-  return target;
-}
-
-const q = (db: Db, n: string) => db.dialect.quoteIdent(n);
-
-async function tokens(db: Db): Promise<Map<string, Record<string, unknown>>> {
-  const rows = await db.query(`SELECT * FROM ${q(db, 'Token')}`);
-  return new Map(rows.map((r) => [String(r.LinOtpTokenSerialnumber), r]));
-}
+import { q, tokens, upgradedCopy, type Fixture } from './helpers.js';
 
 /** Authentications and admin work on the old server after the backup. */
 async function simulate(db: Db, serials: string[]): Promise<{ advanced: string; failed: string; disabled: string; enrolled: string; deleted: string; ahead: string }> {
