@@ -42,6 +42,22 @@ export async function openOldDatabase(uri: string): Promise<OldServer> {
   return { db, describe: describeDbUrl(url), close: () => db.close() };
 }
 
+/** The scratch copy holds every token's (encrypted) seed: Ctrl-C or kill removes it, then ends as the signal would. */
+function removeOnSignal(dir: string): () => void {
+  const off = () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+  const handler = (signal: NodeJS.Signals) => {
+    rmSync(dir, { recursive: true, force: true });
+    off();
+    process.kill(process.pid, signal);
+  };
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return off;
+}
+
 /** Restores the backup into a scratch SQLite database that is deleted on close. */
 export async function openOldBackup(file: string, onProgress?: (msg: string) => void): Promise<OldServer> {
   if (!existsSync(file)) throw new InputError(`${file} does not exist`, 'give the old server\'s database URI, --from-ini, or a backup file');
@@ -49,10 +65,12 @@ export async function openOldBackup(file: string, onProgress?: (msg: string) => 
   const { inspectDump } = await import('../backup/inspect.js');
   const { planRestore, applyRestore } = await import('../backup/restore.js');
   const dir = mkdtempSync(join(tmpdir(), 'linotp-catch-up-'));
+  const offSignal = removeOnSignal(dir);
   const db = await openDatabase(`sqlite:///${join(dir, 'old-server.db')}`, { create: true });
   const close = async () => {
     await db.close().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
+    offSignal();
   };
   try {
     const src = await openBackup(file);
