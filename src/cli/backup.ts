@@ -94,10 +94,12 @@ const create: CommandSpec = {
         passphrase,
         skipAudit: Boolean(opts.skipAudit),
         compressLevel: level,
-        onTable: (t, total) => {
-          bar?.finish();
-          bar = ctx.out.progress(t.padEnd(16), total);
-        },
+        onTable: ctx.out.showsProgress
+          ? (t, total) => {
+              bar?.finish();
+              bar = ctx.out.progress(t.padEnd(16), total);
+            }
+          : undefined,
         onRows: (_t, n) => bar?.tick(n),
       });
       bar?.finish();

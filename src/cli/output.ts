@@ -76,9 +76,13 @@ export class Output {
   }
 
   /** A bar on stderr while work runs; a no-op when stderr is not a terminal, or with --json/--quiet. */
+  /** Are progress bars drawn (a terminal, no --json, no -q)? Work done only for a bar can be skipped otherwise. */
+  get showsProgress(): boolean {
+    return Boolean(this.stderr.isTTY) && !this.json && !this.quiet;
+  }
+
   progress(label: string, total: number): Progress {
-    const live = Boolean(this.stderr.isTTY) && !this.json && !this.quiet;
-    return new Progress(this.stderr, label, total, live);
+    return new Progress(this.stderr, label, total, this.showsProgress);
   }
 }
 
