@@ -60,10 +60,11 @@ export const catchUp: CommandSpec = {
     } else ctx.out.warn('no encKey given: seeds are compared by their IV only, so a token enrolled again under the same serial with the same IV is not detected');
 
     const { openDatabase } = await import('../db/index.js');
-    const { readCatchUp } = await import('../catchup/read.js');
+    const { readCatchUp, requireLinotp3 } = await import('../catchup/read.js');
     const { applyCatchUp } = await import('../catchup/apply.js');
     const target = await openDatabase(targetUri);
     try {
+      await requireLinotp3(target); // before a backup source is restored: that can take a while
       const old = fromUri ? await openOldDatabase(fromUri) : await openOldBackup(path.resolve(ctx.cwd, opts.from), (m) => ctx.out.info(m));
       let read: Awaited<ReturnType<typeof readCatchUp>>;
       try {
