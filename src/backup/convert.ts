@@ -47,8 +47,13 @@ export function convertValue(v: SqlValue, type: LogicalType): SqlValue {
       if (/^\\x[0-9a-fA-F]*$/.test(s)) return Buffer.from(s.slice(2), 'hex');
       return Buffer.from(s, 'utf8');
     }
-    case 'datetime':
-      return typeof v === 'string' ? v : String(v);
+    case 'datetime': {
+      // A short fraction (PostgreSQL writes `.5`) padded to microseconds: the same instant, and the
+      // only form SQLAlchemy reads right on SQLite (it takes the digits as microseconds: `.5` = 5 µs).
+      const t = typeof v === 'string' ? v : String(v);
+      const m = /^(\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d)\.(\d{1,5})$/.exec(t);
+      return m ? `${m[1]}.${m[2].padEnd(6, '0')}` : t;
+    }
     case 'string':
     case 'text':
       if (Buffer.isBuffer(v)) return v.toString('utf8');
