@@ -8,7 +8,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
-import { createGunzip, createGzip, gzip, gzipSync } from 'node:zlib';
+import { createGunzip, gzip, gzipSync } from 'node:zlib';
 
 const gzipAsync = promisify(gzip);
 const SEGMENT = 4 << 20;
@@ -192,38 +192,11 @@ export function tarHeader(name: string, size: number, mtime: Date, mode = 0o600)
   return h;
 }
 
+/** A small member written from memory (the manifest, the encrypted key). */
 export interface TarMemberSource {
   name: string;
-  /** In-memory content, or a file to stream. */
-  data?: Buffer;
-  file?: string;
+  data: Buffer;
   size: number;
-}
-
-/** Writes a tar.gz with the members in the given order, streaming file members. */
-export async function writeTarGz(out: string, members: TarMemberSource[], mtime = new Date()): Promise<void> {
-  // Fast compression: the archive is written after the dump, so this time adds directly to `backup create`.
-  const gz = createGzip({ level: 1, chunkSize: 1 << 20 });
-  const ws = createWriteStream(out, { flags: 'wx', mode: 0o600 });
-  const done = new Promise<void>((resolve, reject) => {
-    ws.on('finish', resolve);
-    ws.on('error', reject);
-    gz.on('error', reject);
-  });
-  gz.pipe(ws);
-  const write = async (b: Buffer) => {
-    if (!gz.write(b)) await once(gz, 'drain');
-  };
-  for (const m of members) {
-    await write(tarHeader(m.name, m.size, mtime));
-    if (m.data) await write(m.data);
-    else if (m.file) for await (const chunk of createReadStream(m.file)) await write(chunk as Buffer);
-    const pad = (512 - (m.size % 512)) % 512;
-    if (pad) await write(Buffer.alloc(pad));
-  }
-  await write(Buffer.alloc(1024));
-  gz.end();
-  await done;
 }
 
 const padding = (size: number) => Buffer.alloc((512 - (size % 512)) % 512);
@@ -291,7 +264,7 @@ export class GzipMemberWriter {
 
 /** Writes `out` = in-memory members, the pre-compressed member, in-memory members, end of archive. */
 export async function writeTarGzAround(out: string, before: TarMemberSource[], streamed: { name: string; writer: GzipMemberWriter }, after: TarMemberSource[], mtime = new Date(), level = 1): Promise<void> {
-  const block = (members: TarMemberSource[]) => members.flatMap((m) => [tarHeader(m.name, m.size, mtime), m.data!, padding(m.size)]);
+  const block = (members: TarMemberSource[]) => members.flatMap((m) => [tarHeader(m.name, m.size, mtime), m.data, padding(m.size)]);
   const head = gzipSync(Buffer.concat([...block(before), tarHeader(streamed.name, streamed.writer.bytes, mtime)]), { level });
   const tail = gzipSync(Buffer.concat([...block(after), Buffer.alloc(1024)]), { level });
   const ws = createWriteStream(out, { flags: 'wx', mode: 0o600 });
