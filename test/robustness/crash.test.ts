@@ -160,7 +160,7 @@ async function prepare(command: Command, engine: ServerEngine, dir: string): Pro
 }
 
 type Outcome = 'old' | 'new' | 'between' | 'finished before the kill';
-type Kill = { kind: 'time' | 'commit'; fraction: number } | { kind: 'pinned'; title: string; after: RegExp } | { kind: 'sweep'; index: number };
+type Kill = { kind: 'time'; fraction: number } | { kind: 'commit'; fraction: number } | { kind: 'pinned'; title: string; after: RegExp } | { kind: 'sweep'; index: number };
 
 /**
  * Fixed kill points for bugs this suite found (each reproduced by some seed first), so they stay

@@ -323,7 +323,7 @@ export const CASES: HostileCase[] = [
   },
   {
     name: 'binary garbage (no NUL, not UTF-8) as linotp.cfg',
-    files: { 'linotp.cfg': noise('cfg garbage', 3000).map((b) => b || 1) },
+    files: { 'linotp.cfg': Buffer.from(noise('cfg garbage', 3000).map((b) => b || 1)) },
     env: cfgAt('linotp.cfg'),
     args: ['config', 'show'],
     exit: 1,
