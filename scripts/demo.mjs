@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const demo = join(root, 'fixtures', 'demo');
@@ -34,8 +34,11 @@ const args = [
   '--report-dir', reportDir,
   ...process.argv.slice(2),
 ];
-console.log('linotp-migrate demo: rehearse the upgrade of the LinOTP 2.12 installation in fixtures/demo into a scratch SQLite database');
-console.log(`\n$ linotp-migrate ${args.join(' ')}\n`);
+const { wrapCommand, wrapText } = await import(pathToFileURL(join(root, 'dist', 'terminal', 'text.js')).href);
+const { terminalWidth } = await import(pathToFileURL(join(root, 'dist', 'terminal', 'width.js')).href);
+const width = terminalWidth();
+console.log(wrapText('linotp-migrate demo: rehearse the upgrade of the LinOTP 2.12 installation in fixtures/demo into a scratch SQLite database', width).join('\n'));
+console.log(`\n${wrapCommand(`$ linotp-migrate ${args.join(' ')}`, width)}\n`);
 const started = Date.now();
 const r = spawnSync(process.execPath, [join(root, 'bin', 'linotp-migrate.js'), ...args], { cwd: root, stdio: 'inherit' });
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -48,4 +51,4 @@ if (code !== 0) {
   console.error(`\ndemo: rehearse exited ${code} after ${seconds} s (reports in ${reportDir})`);
   process.exit(code);
 }
-console.log(`\ndemo finished in ${seconds} s: the rehearsal passed (exit 0). Reports: ${reportDir}/report.md, report.json, junit.xml`);
+console.log(`\n${wrapText(`demo finished in ${seconds} s: the rehearsal passed (exit 0). Reports: ${reportDir}/report.md, report.json, junit.xml`, width).join("\n")}`);

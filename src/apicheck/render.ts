@@ -1,6 +1,6 @@
 /** Human rendering of an api-check report (the `api-check` command; `rehearse` may reuse it). */
 import type { ChalkInstance } from 'chalk';
-import { renderTable } from '../cli/output.js';
+import { renderTable } from '../terminal/table.js';
 import type { ApiCheckReport } from './report.js';
 import type { Verdict } from './rules.js';
 

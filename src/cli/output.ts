@@ -6,6 +6,8 @@
  */
 import { Chalk, type ChalkInstance } from 'chalk';
 import { redactSecrets } from '../errors.js';
+import { wrapBlock } from '../terminal/text.js';
+import { terminalWidth } from '../terminal/width.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -16,7 +18,8 @@ export interface OutputOptions {
   stderr?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 }
 
-export type Align = 'left' | 'right';
+// Tables and text fitting live below the CLI, so reports and renderers in the domain use them too.
+export { renderTable, type Align } from '../terminal/table.js';
 
 export class Output {
   readonly json: boolean;
@@ -47,7 +50,7 @@ export class Output {
     if (this.json) {
       this.stdout.write(JSON.stringify(doc, jsonReplacer, 2) + '\n');
     } else if (!this.quiet) {
-      const text = render(doc, this.c);
+      const text = this.fitted(render(doc, this.c), this.stdout);
       if (text) this.stdout.write(text.endsWith('\n') ? text : text + '\n');
     }
   }
@@ -58,7 +61,7 @@ export class Output {
 
   /** Progress and status lines (stderr; hidden by --quiet). */
   info(msg: string): void {
-    if (!this.quiet) this.stderr.write(redactSecrets(msg) + '\n');
+    if (!this.quiet) this.stderr.write(this.fitted(redactSecrets(msg), this.stderr) + '\n');
   }
 
   /** Details only shown with -v (stderr). */
@@ -67,7 +70,16 @@ export class Output {
   }
 
   warn(msg: string): void {
-    this.stderr.write(this.c.yellow('warning: ') + redactSecrets(msg) + '\n');
+    this.stderr.write(this.fitted(this.c.yellow('warning: ') + redactSecrets(msg), this.stderr) + '\n');
+  }
+
+  /**
+   * Text for a terminal is broken to its width (tables already fit, see src/terminal/table.ts);
+   * text for a pipe or a file is left as it is unless COLUMNS asks for a width.
+   */
+  private fitted(text: string, stream: NonNullable<OutputOptions['stdout']>): string {
+    if (!stream.isTTY && !process.env.COLUMNS) return text;
+    return wrapBlock(text, terminalWidth(stream));
   }
 
   error(msg: string, hint?: string): void {
@@ -134,23 +146,6 @@ export class Progress {
     const pct = String(Math.floor(ratio * 100)).padStart(3);
     this.stream.write(`\r${this.label} ${bar} ${pct}% ${this.done}/${this.total}`);
   }
-}
-
-/** Renders a plain table (no borders, two spaces between columns); colour codes are allowed in cells. */
-export function renderTable(headers: string[], rows: (string | number)[][], align: Align[] = []): string {
-  const strip = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
-  const cells = [headers, ...rows.map((r) => r.map((v) => String(v)))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => [...strip(r[i] ?? '')].length)));
-  const fmt = (r: string[]) =>
-    r
-      .map((v, i) => {
-        const pad = ' '.repeat(Math.max(0, widths[i] - [...strip(v ?? '')].length));
-        return align[i] === 'right' ? pad + v : v + pad;
-      })
-      .join('  ')
-      .trimEnd();
-  const lines = [fmt(headers), widths.map((w) => '─'.repeat(w)).join('  '), ...cells.slice(1).map(fmt)];
-  return lines.join('\n');
 }
 
 function jsonReplacer(_key: string, value: unknown): unknown {

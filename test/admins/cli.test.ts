@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifySha512Crypt } from '../../src/crypto/sha512crypt.js';
 import { describeEngines } from '../helpers/db.js';
+import { runPty as runPtyCommand } from '../helpers/pty.js';
 import { adminDatabase, RESOLVER, type AdminDb } from './setup.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -21,54 +22,8 @@ function run(args: string[], opts: { input?: string; env?: Record<string, string
 }
 
 /** Runs the CLI on a pseudo-terminal, answering prompts: steps are [text to wait for, line to type]. */
-function runPty(args: string[], steps: [string, string][]): { status: number; output: string } {
-  const py = String.raw`
-import json, os, pty, select, sys, time
-argv, steps = json.loads(sys.argv[1])
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(argv[0], argv)
-out = b""
-seen = 0  # prompts are searched only in output that arrived after the last answer
-def read_until(pat, timeout=30):
-    global out
-    end = time.time() + timeout
-    while pat.encode() not in out[seen:]:
-        r, _, _ = select.select([fd], [], [], max(0, end - time.time()))
-        if not r:
-            raise SystemExit("timeout waiting for %r; got %r" % (pat, out.decode(errors="replace")))
-        try:
-            data = os.read(fd, 4096)
-        except OSError:
-            raise SystemExit("child ended waiting for %r; got %r" % (pat, out.decode(errors="replace")))
-        out += data
-for pat, line in steps:
-    read_until(pat)
-    time.sleep(0.1)
-    seen = len(out)
-    os.write(fd, line.encode() + b"\r")
-while True:
-    r, _, _ = select.select([fd], [], [], 30)
-    if not r:
-        break
-    try:
-        data = os.read(fd, 4096)
-    except OSError:
-        break
-    if not data:
-        break
-    out += data
-_, status = os.waitpid(pid, 0)
-print(json.dumps({"status": os.waitstatus_to_exitcode(status), "output": out.decode(errors="replace")}))
-`;
-  const r = spawnSync('python3', ['-c', py, JSON.stringify([[process.execPath, bin, 'local-admins', ...args], steps])], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, LINOTP_CFG: '', NO_COLOR: '1' },
-    timeout: 90_000,
-  });
-  if (r.status !== 0) throw new Error(`pty driver failed: ${r.stdout}${r.stderr}`);
-  return JSON.parse(r.stdout);
+function runPty(args: string[], steps: [string, string][]) {
+  return runPtyCommand([process.execPath, bin, 'local-admins', ...args], { steps, cwd: root });
 }
 
 describeEngines('local-admins CLI', (engine) => {
