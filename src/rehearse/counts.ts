@@ -5,7 +5,7 @@
  * inserted by the defaults, the utf8 marker step 3.0.0.0 inserts on MySQL and fix-db-encoding removes,
  * the rehearsed admin added.
  */
-import type { RehearsalState } from './steps.js';
+import type { RehearsalState } from './state.js';
 import type { TableCount } from './types.js';
 
 function sumApplied(s: RehearsalState, field: string): number {

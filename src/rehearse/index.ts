@@ -10,11 +10,12 @@ import { InputError } from '../errors.js';
 import { resolve } from 'node:path';
 import { productionCommands } from './production.js';
 import { describeError, StepRunner, type StepHooks } from './runner.js';
-import { STEP_TITLES, stepAdmin, stepApiCheck, stepAudit, stepBackup, stepConfig, stepEncoding, stepRestore, stepUpgrade, stepVerify, type RehearsalState, type RehearseOptions } from './steps.js';
+import { STEP_TITLES, stepAdmin, stepApiCheck, stepAudit, stepBackup, stepConfig, stepEncoding, stepRestore, stepUpgrade, stepVerify } from './steps.js';
+import type { RehearsalState, RehearseOptions } from './state.js';
 import { closeTarget, openTarget } from './target.js';
 import { REPORT_FORMAT, REPORT_VERSION, type CheckStatus, type RehearsalReport } from './types.js';
 
-export type { RehearseOptions } from './steps.js';
+export type { RehearseOptions } from './state.js';
 export type { RehearsalReport } from './types.js';
 
 function toolVersion(): string {

@@ -4,7 +4,7 @@
  * LinOTP 3 cfg files that `config convert` writes). Lines starting with `#` are comments.
  */
 import { basename } from 'node:path';
-import type { RehearseOptions } from './steps.js';
+import type { RehearseOptions } from './state.js';
 import type { RehearsalReport } from './types.js';
 
 /** Quotes a path for a POSIX shell when it needs it. */

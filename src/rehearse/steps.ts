@@ -8,61 +8,15 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ApiCheckReport } from '../apicheck/report.js';
-import type { VerifyReport as BackupVerifyReport } from '../backup/verify.js';
-import type { DumpInfo } from '../backup/inspect.js';
-import type { RestorePlan, RestoreResult } from '../backup/restore.js';
-import type { BackupSource } from '../backup/source.js';
-import type { EncKey } from '../crypto/enckey.js';
-import type { FixEncodingReport } from '../encoding/index.js';
 import { InputError, KeyError } from '../errors.js';
-import type { UpgradeResult } from '../upgrade/apply.js';
-import type { VerifyReport } from '../verify/types.js';
 import { countRows } from './counts.js';
-import { requireFn, StepChecksFailed, type StepOutcome, type StepRunner } from './runner.js';
-import type { ScratchTarget } from './target.js';
-import type { RehearsalCheck, RehearsalReport, StepId, TableCount } from './types.js';
+import { requireFn, StepChecksFailed, type StepOutcome } from './runner.js';
+import type { RehearsalState } from './state.js';
+import type { RehearsalCheck, StepId } from './types.js';
 
 export const DEFAULT_ADMIN_RESOLVER = 'LinOTP_local_admins';
 export const DEFAULT_ADMIN_REALM = 'linotp_admins';
 const ITEMS = 50;
-
-export interface RehearseOptions {
-  backup: string;
-  ini?: string;
-  encKeyPath?: string;
-  passphrase?: string;
-  /** Where the passphrase came from (shown in the production commands; never the passphrase). */
-  passphraseFile?: string;
-  targetDb?: string;
-  yes?: boolean;
-  admin?: { name: string; password: string };
-  accessLogs?: string[];
-  keep?: boolean;
-  /** Makes api-check findings failing checks: rejected calls, or rejected and deprecated ones. */
-  apiFailOn?: 'rejected' | 'deprecated';
-  truncateAudit?: boolean;
-  /** IANA zone LinOTP 2 wrote audit times in: rehearse `audit to-utc` with it. */
-  auditTimezone?: string;
-  cwd?: string;
-  /** Parent directory of the scratch SQLite directory (default the OS temp dir). */
-  tmpBase?: string;
-}
-
-/** What the steps hand on to each other. */
-export interface RehearsalState {
-  opts: RehearseOptions;
-  run: StepRunner;
-  target?: ScratchTarget;
-  key?: EncKey;
-  backup?: { report: BackupVerifyReport; src: BackupSource; info: DumpInfo };
-  restore?: { plan: RestorePlan; result: RestoreResult };
-  upgrade?: UpgradeResult;
-  encoding?: FixEncodingReport;
-  verify?: VerifyReport;
-  api?: ApiCheckReport;
-  tables: TableCount[];
-  details: RehearsalReport['details'];
-}
 
 const check = (s: RehearsalState, c: RehearsalCheck) => s.run.addCheck(c);
 const cut = (items: string[]) => (items.length > ITEMS ? [...items.slice(0, ITEMS), `… and ${items.length - ITEMS} more`] : items);
