@@ -14,20 +14,12 @@
 import { groupConfigRows, type ChunkProblem, type ConfigRow } from '../crypto/chunks.js';
 import type { EncKey } from '../crypto/enckey.js';
 import type { Decrypted } from '../crypto/values.js';
-import {
-  classifyOtpPin,
-  classifyTokenSeed,
-  isEncryptedConfigType,
-  reencryptConfigValue,
-  reencryptOcraSharedSecret,
-  reencryptOtpPin,
-  reencryptTokenSeed,
-  reencryptUserPin,
-} from '../crypto/values.js';
+import { TOKEN_SECRET_COLUMNS, TOKEN_SECRETS, type TokenSecretKind } from '../crypto/token-secrets.js';
+import { isEncryptedConfigType, reencryptConfigValue } from '../crypto/values.js';
 import type { Db, Row, SqlValue } from '../db/types.js';
 import { readConfigRows, type Tables } from './sql.js';
 
-export type ValueKind = 'seed' | 'otpPin' | 'userPin' | 'soPin' | 'ocraSecret' | 'config' | 'chunkedConfig';
+export type ValueKind = TokenSecretKind | 'config' | 'chunkedConfig';
 export const VALUE_KINDS: ValueKind[] = ['seed', 'otpPin', 'userPin', 'soPin', 'ocraSecret', 'config', 'chunkedConfig'];
 export type Counts = Record<ValueKind, number>;
 export const zeroCounts = (): Counts => ({ seed: 0, otpPin: 0, userPin: 0, soPin: 0, ocraSecret: 0, config: 0, chunkedConfig: 0 });
@@ -47,19 +39,8 @@ export interface TokenRowResult {
   failures: ValueFailure[];
 }
 
-export const TOKEN_CRYPTO_COLUMNS = [
-  'LinOtpTokenId',
-  'LinOtpTokenSerialnumber',
-  'LinOtpTokenType',
-  'LinOtpKeyEnc',
-  'LinOtpKeyIV',
-  'LinOtpPinHash',
-  'LinOtpTokenPinUser',
-  'LinOtpTokenPinUserIV',
-  'LinOtpTokenPinSO',
-  'LinOtpTokenPinSOIV',
-  'LinOtpTokenInfo',
-];
+/** The Token columns step 3.1.0.0 reads (src/crypto/token-secrets.ts). */
+export const TOKEN_CRYPTO_COLUMNS = TOKEN_SECRET_COLUMNS;
 
 const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
@@ -67,42 +48,27 @@ const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v
 export function processTokenRow(key: EncKey, row: Row): TokenRowResult {
   const out: TokenRowResult = { update: {}, legacy: {}, pkcs7: {}, failures: [] };
   const where = `token ${s(row.LinOtpTokenSerialnumber) || `#${s(row.LinOtpTokenId)}`}`;
-  const handle = (kind: ValueKind, column: string, run: () => Decrypted<string> | undefined) => {
+  for (const secret of TOKEN_SECRETS) {
+    if (!secret.present(row)) continue;
+    // Without its IV such a value cannot be re-encrypted in place: left as it is (verify reports it).
+    if (secret.rewriteNeedsIv && !s(row[secret.ivColumn!])) continue;
     let r: Decrypted<string> | undefined;
     try {
-      r = run();
+      r = secret.reencrypt(key, row);
     } catch (e) {
-      out.failures.push({ where, kind, reason: `malformed: ${(e as Error).message}` });
-      return;
+      out.failures.push({ where, kind: secret.kind, reason: `malformed: ${(e as Error).message}` });
+      continue;
     }
-    if (!r) return;
+    if (!r) continue;
     if (!r.ok) {
-      out.failures.push({ where, kind, reason: r.reason });
+      out.failures.push({ where, kind: secret.kind, reason: r.reason });
     } else if (r.padding === 'legacy') {
-      out.update[column] = r.value;
-      out.legacy[kind] = (out.legacy[kind] ?? 0) + 1;
+      out.update[secret.column] = r.value;
+      out.legacy[secret.kind] = (out.legacy[secret.kind] ?? 0) + 1;
     } else {
-      out.pkcs7[kind] = (out.pkcs7[kind] ?? 0) + 1;
+      out.pkcs7[secret.kind] = (out.pkcs7[secret.kind] ?? 0) + 1;
     }
-  };
-
-  const keyEnc = s(row.LinOtpKeyEnc);
-  const keyIv = s(row.LinOtpKeyIV);
-  if (classifyTokenSeed({ keyEnc, keyIv, tokenType: s(row.LinOtpTokenType) }) === 'encrypted') {
-    handle('seed', 'LinOtpKeyEnc', () => reencryptTokenSeed(key, keyEnc, keyIv));
   }
-  const pinHash = s(row.LinOtpPinHash);
-  if (classifyOtpPin(pinHash) === 'encrypted') handle('otpPin', 'LinOtpPinHash', () => reencryptOtpPin(key, pinHash));
-  for (const [kind, col] of [
-    ['userPin', 'LinOtpTokenPinUser'],
-    ['soPin', 'LinOtpTokenPinSO'],
-  ] as const) {
-    const enc = s(row[col]);
-    const iv = s(row[`${col}IV`]);
-    if (enc && iv) handle(kind, col, () => reencryptUserPin(key, enc, iv));
-  }
-  const info = s(row.LinOtpTokenInfo);
-  if (info.includes('sharedSecret')) handle('ocraSecret', 'LinOtpTokenInfo', () => reencryptOcraSharedSecret(key, info));
   return out;
 }
 

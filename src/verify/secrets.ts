@@ -8,18 +8,8 @@
 import { groupConfigRows, type ConfigRow } from '../crypto/chunks.js';
 import type { EncKey } from '../crypto/enckey.js';
 import { MalformedValueError, type Padding } from '../crypto/aes.js';
-import {
-  impliesWrongKey,
-  classifyOtpPin,
-  classifyTokenSeed,
-  decryptConfigValue,
-  decryptOcraSharedSecret,
-  decryptOtpPin,
-  decryptTokenSeed,
-  decryptUserPin,
-  isEncryptedConfigType,
-  type Decrypted,
-} from '../crypto/values.js';
+import { text, TOKEN_SECRET_COLUMNS, TOKEN_SECRETS, type TokenSecretKind } from '../crypto/token-secrets.js';
+import { impliesWrongKey, decryptConfigValue, isEncryptedConfigType, type Decrypted } from '../crypto/values.js';
 import type { Db, Row } from '../db/types.js';
 import { Tally } from './failures.js';
 
@@ -38,7 +28,7 @@ export function newTallies(): SecretTallies {
   return { seeds: new Tally(), pins: new Tally(), ocra: new Tally(), config: new Tally(), chunks: new Tally(), paddings: { legacy: 0, pkcs7: 0 }, byType: {}, total: 0 };
 }
 
-const str = (v: unknown): string => (v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
+const str = text;
 
 /** Runs one decryption; malformed input counts as a failure with the reason in the item name. */
 function tryDecrypt(t: SecretTallies, tally: Tally, item: string, fn: () => Decrypted<unknown> | undefined): void {
@@ -66,23 +56,20 @@ function tryDecrypt(t: SecretTallies, tally: Tally, item: string, fn: () => Decr
 export async function checkTokens(db: Db, tokenTable: string, key: EncKey | undefined, t: SecretTallies): Promise<void> {
   const q = (n: string) => db.dialect.quoteIdent(n);
   const present = new Set((await db.listColumns(tokenTable)).map((c) => c.name));
-  const wanted = [
-    'LinOtpTokenSerialnumber',
-    'LinOtpTokenType',
-    'LinOtpKeyEnc',
-    'LinOtpKeyIV',
-    'LinOtpPinHash',
-    'LinOtpTokenPinUser',
-    'LinOtpTokenPinUserIV',
-    'LinOtpTokenPinSO',
-    'LinOtpTokenPinSOIV',
-    'LinOtpTokenInfo',
-  ].filter((c) => present.has(c));
+  const wanted = TOKEN_SECRET_COLUMNS.filter((c) => present.has(c));
   const sql = `SELECT ${wanted.map(q).join(', ')} FROM ${q(tokenTable)}`;
   for await (const batch of db.stream(sql, [], { batchSize: 1000 })) {
     for (const row of batch) checkTokenRow(row, key, t);
   }
 }
+
+const TALLY: Record<TokenSecretKind, (t: SecretTallies) => Tally> = {
+  seed: (t) => t.seeds,
+  otpPin: (t) => t.pins,
+  userPin: (t) => t.pins,
+  soPin: (t) => t.pins,
+  ocraSecret: (t) => t.ocra,
+};
 
 function checkTokenRow(row: Row, key: EncKey | undefined, t: SecretTallies): void {
   const serial = str(row.LinOtpTokenSerialnumber);
@@ -90,23 +77,11 @@ function checkTokenRow(row: Row, key: EncKey | undefined, t: SecretTallies): voi
   t.total++;
   t.byType[type] = (t.byType[type] ?? 0) + 1;
   if (!key) return;
-
-  const keyEnc = str(row.LinOtpKeyEnc);
-  const keyIv = str(row.LinOtpKeyIV);
-  if (classifyTokenSeed({ keyEnc, keyIv, tokenType: type }) === 'encrypted') {
-    tryDecrypt(t, t.seeds, serial, () => decryptTokenSeed(key, keyEnc, keyIv));
+  for (const secret of TOKEN_SECRETS) {
+    if (!secret.present(row)) continue;
+    const item = secret.label ? `${serial} (${secret.label})` : serial;
+    tryDecrypt(t, TALLY[secret.kind](t), item, () => secret.decrypt(key, row));
   }
-  const pinHash = str(row.LinOtpPinHash);
-  if (classifyOtpPin(pinHash) === 'encrypted') tryDecrypt(t, t.pins, `${serial} (OTP PIN)`, () => decryptOtpPin(key, pinHash));
-  for (const [col, ivCol, label] of [
-    ['LinOtpTokenPinUser', 'LinOtpTokenPinUserIV', 'user PIN'],
-    ['LinOtpTokenPinSO', 'LinOtpTokenPinSOIV', 'SO PIN'],
-  ] as const) {
-    const enc = str(row[col]);
-    if (enc) tryDecrypt(t, t.pins, `${serial} (${label})`, () => decryptUserPin(key, enc, str(row[ivCol])));
-  }
-  const info = str(row.LinOtpTokenInfo);
-  if (info.includes('sharedSecret')) tryDecrypt(t, t.ocra, serial, () => decryptOcraSharedSecret(key, info));
 }
 
 /** Config secrets (chunked ones reassembled) and the integrity of chunk chains. */
