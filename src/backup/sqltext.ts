@@ -1,48 +1,10 @@
 /**
- * SQL text for dumps: literals per dialect, PostgreSQL COPY fields, and the engine-independent
- * row checksum used in manifests (computed over values exactly as the dump reader returns them,
- * so `verify` can recheck an archive without a database).
+ * SQL text of dumps: undoing PostgreSQL COPY escapes, and the engine-independent row checksum used in
+ * manifests. Dumps are written by the servers themselves (Db.dumpRows: MySQL QUOTE(), SQLite quote(),
+ * PostgreSQL COPY TO); the one JS writer the code uses is src/db/postgres.ts copyField (cross-engine loads).
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { SqlValue } from '../db/types.js';
-
-const MYSQL_ESCAPES: Record<string, string> = { '\0': '\\0', '\n': '\\n', '\r': '\\r', '\\': '\\\\', "'": "\\'", '"': '\\"', '\x1a': '\\Z' };
-
-export function mysqlLiteral(v: SqlValue): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (Buffer.isBuffer(v)) return v.length ? '0x' + v.toString('hex').toUpperCase() : "X''";
-  if (typeof v === 'boolean') return v ? '1' : '0';
-  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
-  if (v instanceof Date) throw new Error('dates must arrive as strings');
-  return "'" + v.replace(/[\0\n\r\\'"\x1a]/g, (c) => MYSQL_ESCAPES[c]) + "'";
-}
-
-export function sqliteLiteral(v: SqlValue): string {
-  if (v === null || v === undefined) return 'NULL';
-  if (Buffer.isBuffer(v)) return "X'" + v.toString('hex').toUpperCase() + "'";
-  if (typeof v === 'boolean') return v ? '1' : '0';
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'NULL';
-  if (typeof v === 'bigint') return String(v);
-  if (v instanceof Date) throw new Error('dates must arrive as strings');
-  return "'" + v.replace(/'/g, "''") + "'";
-}
-
-/** PostgreSQL's text form of a value (what COPY carries before escaping). */
-export function pgText(v: SqlValue): string | null {
-  if (v === null || v === undefined) return null;
-  if (Buffer.isBuffer(v)) return '\\x' + v.toString('hex');
-  if (typeof v === 'boolean') return v ? 't' : 'f';
-  if (v instanceof Date) throw new Error('dates must arrive as strings');
-  return String(v);
-}
-
-const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
-
-export function copyField(v: SqlValue): string {
-  const t = pgText(v);
-  if (t === null) return '\\N';
-  return t.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]);
-}
 
 /** Undoes COPY text escaping (`\N` is handled by the caller). */
 export function unescapeCopy(field: string): string {

@@ -122,7 +122,7 @@ export class SqliteDb implements Db {
    * quote() writes SQLite's own literals (what the sqlite3 shell's .dump writes) — except for text
    * holding a NUL character, which quote() (like the shell) silently cuts at the NUL: that text is
    * quoted with replace() and ||, which keep every byte (the literal then holds a raw NUL, as
-   * sqliteLiteral writes it and the dump reader reads it; costs ~5% on a dump).
+   * the dump reader reads it; costs ~5% on a dump).
    */
   async *dumpRows(table: string, columns: string[], orderBy: string[], opts: StreamOptions = {}): AsyncIterable<DumpedRows> {
     const q = dialect.quoteIdent;

@@ -15,7 +15,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { readDump } from '../../src/backup/dumpread.js';
-import { copyField, mysqlLiteral, pgText, sqliteLiteral } from '../../src/backup/sqltext.js';
+import { copyField } from '../../src/db/postgres.js';
+import { mysqlLiteral, pgText, sqliteLiteral } from '../helpers/sql-literals.js';
 import { openDatabase } from '../../src/db/index.js';
 import type { Engine, SqlValue } from '../../src/db/types.js';
 import { doubleEncode, encodeMysqlLatin1, LATIN1_TO_UNICODE } from '../../src/encoding/mysql-latin1.js';
@@ -103,7 +104,9 @@ describe('dump tokenizer round trip: sqltext writers → dump reader', () => {
 
   it('PostgreSQL: COPY … FROM stdin lines of copyField (text form, NULL as \\N)', async () => {
     await fc.assert(
-      fc.asyncProperty(rows, chunkSizes, async (rs, sizes) => {
+      fc.asyncProperty(rows, chunkSizes, async (rows0, sizes) => {
+        // PostgreSQL text cannot hold NUL (copyField refuses it, as the server would).
+        const rs = rows0.map((r) => r.map((v) => (typeof v === 'string' ? v.replace(/\0/g, '') : v)));
         const cols = rs[0].map((_, i) => `"c${i}"`).join(', ');
         const sql = `SET client_encoding = 'UTF8';\nSELECT pg_catalog.set_config('search_path', '', false);\nCOPY public."t" (${cols}) FROM stdin;\n` + rs.map((r) => r.map(copyField).join('\t') + '\n').join('') + '\\.\n\n';
         const got = await readRows(Buffer.from(sql, 'utf8'), 'postgres', sizes);
