@@ -2,16 +2,15 @@
 // (counters advance, a fail counter changes, a token is disabled, one is enrolled, one deleted);
 // catch-up brings the new, upgraded database up to date — across engines, never backwards.
 import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackup } from '../../src/backup/create.js';
 import { decryptTokenSeed } from '../../src/crypto/values.js';
 import type { Db } from '../../src/db/types.js';
-import { fixtureDb, runBackup, tableContent, tmp, type TestDb } from '../backup/helpers.js';
+import { runBackup, tableContent, type TestDb } from '../backup/helpers.js';
 import { BIN, ensureBuilt, ROOT } from '../e2e/global-setup.js';
 import { serverAvailable, type TestEngine } from '../helpers/db.js';
-import { q, tokens, upgradedCopy, type Fixture } from './helpers.js';
+import { dropOldAndNew, oldAndNew, q, tokens, type Fixture } from './helpers.js';
 
 /** Authentications and admin work on the old server after the backup. */
 async function simulate(db: Db, serials: string[]): Promise<{ advanced: string; failed: string; disabled: string; enrolled: string; deleted: string; ahead: string }> {
@@ -50,21 +49,13 @@ for (const [oldEngine, newEngine] of CASES) {
     let moved: Awaited<ReturnType<typeof simulate>>;
     beforeAll(async () => {
       if (!available) return;
-      dir = tmp('lmt-catchup-');
-      old = await fixtureDb(oldEngine, { tokens: 14, auditRows: 5 });
-      keyFile = join(dir, 'encKey');
-      writeFileSync(keyFile, old.inst.encKeyBytes, { mode: 0o400 });
-      target = await upgradedCopy(old, newEngine, dir);
+      ({ old, target, dir, keyFile } = await oldAndNew(oldEngine, newEngine, { tokens: 14, auditRows: 5 }));
       const serials = [...(await tokens(old.db)).entries()].filter(([, r]) => r.LinOtpKeyEnc && Number(r.LinOtpIsactive) === 1).map(([s]) => s).sort();
       moved = await simulate(old.db, serials);
       // The new server already used one token beyond the old one: catch-up must leave it alone.
       await target.db.execute(`UPDATE ${q(target.db, 'Token')} SET ${q(target.db, 'LinOtpCount')} = 999 WHERE ${q(target.db, 'LinOtpTokenSerialnumber')} = ?`, [moved.ahead]);
     }, 120_000);
-    afterAll(async () => {
-      await old?.drop();
-      await target?.drop();
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    });
+    afterAll(() => dropOldAndNew({ old, target, dir }));
     const run = (extra: Record<string, unknown>) => runBackup('catch-up', { from: old.url, databaseUri: target.url, encKey: keyFile, ...extra });
 
     it.skipIf(!available)('--plan lists every change and changes nothing', async () => {
@@ -131,17 +122,9 @@ describe('backup catch-up: refusals and other sources', async () => {
   beforeAll(async () => {
     if (!available) return;
     await ensureBuilt();
-    dir = tmp('lmt-catchup-');
-    old = await fixtureDb('mysql', { tokens: 8, auditRows: 3, seed: 9 });
-    keyFile = join(dir, 'encKey');
-    writeFileSync(keyFile, old.inst.encKeyBytes, { mode: 0o400 });
-    target = await upgradedCopy(old, 'postgres', dir);
+    ({ old, target, dir, keyFile } = await oldAndNew('mysql', 'postgres', { tokens: 8, auditRows: 3, seed: 9 }));
   }, 180_000);
-  afterAll(async () => {
-    await old?.drop();
-    await target?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => dropOldAndNew({ old, target, dir }));
   const cli = (args: string[]) => spawnSync(process.execPath, [BIN, 'backup', 'catch-up', ...args], { cwd: ROOT, encoding: 'utf8', input: '', env: { ...process.env, NO_COLOR: '1' } });
 
   it.skipIf(!available)('without a terminal and without --yes it refuses and changes nothing (end to end, --json)', async () => {

@@ -3,13 +3,13 @@
 // overwritten, a new token in a realm the new server lacks stops the run, and an older LinOTP 2
 // model without the last-authentication columns.
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptTokenSeed } from '../../src/crypto/values.js';
 import { parseDbUrl } from '../../src/db/url.js';
-import { fixtureDb, runBackup, tableContent, tmp, type TestDb } from '../backup/helpers.js';
-import { q, tokens, upgradedCopy, type Fixture } from './helpers.js';
+import { runBackup, tableContent, type TestDb } from '../backup/helpers.js';
+import { dropOldAndNew, oldAndNew, q, tokens, type Fixture } from './helpers.js';
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -21,19 +21,11 @@ describe('backup catch-up: old SQLite → new SQLite', () => {
   let oldFile: string;
   let serials: string[];
   beforeAll(async () => {
-    dir = tmp('lmt-catchup-');
-    old = await fixtureDb('sqlite', { tokens: 10, auditRows: 3, seed: 5 });
+    ({ old, target, dir, keyFile } = await oldAndNew('sqlite', 'sqlite', { tokens: 10, auditRows: 3, seed: 5 }));
     oldFile = parseDbUrl(old.url).database;
-    keyFile = join(dir, 'encKey');
-    writeFileSync(keyFile, old.inst.encKeyBytes, { mode: 0o400 });
-    target = await upgradedCopy(old, 'sqlite', dir);
     serials = [...(await tokens(old.db)).entries()].filter(([, r]) => r.LinOtpKeyEnc && String(r.LinOtpKeyIV) !== '3a313a').map(([s]) => s).sort();
   }, 120_000);
-  afterAll(async () => {
-    await old?.drop();
-    await target?.drop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => dropOldAndNew({ old, target, dir }));
   const run = (extra: Record<string, unknown>) => runBackup('catch-up', { from: old.url, databaseUri: target.url, encKey: keyFile, ...extra });
 
   it('a token enrolled again under the same serial is reported and left as it is; --from-ini reads the old database', async () => {

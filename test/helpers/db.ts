@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import type { Db } from '../../src/db/types.js';
 
@@ -144,4 +144,29 @@ export function describeEngines(name: string, fn: (engine: TestEngine) => void, 
       else describe.skip(`${engine} server not available`, () => fn(engine));
     });
   }
+}
+
+/**
+ * A fresh test database for the tests of one describe block: created (and filled by `fill`) in
+ * beforeAll, closed and dropped in afterAll. Read `handle.db` / `handle.url` inside the tests.
+ */
+export function useTestDatabase(
+  engine: TestEngine,
+  opts: { charset?: 'utf8' | 'latin1' | 'utf8mb4' } = {},
+  fill?: (db: Db) => Promise<void>,
+): { db: Db; url: string } {
+  const handle = {} as { db: Db; url: string };
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const t = await createTestDatabase(engine, opts);
+    drop = t.drop;
+    handle.url = t.url;
+    handle.db = await openDatabase(t.url);
+    if (fill) await fill(handle.db);
+  });
+  afterAll(async () => {
+    await handle.db?.close();
+    await drop?.();
+  });
+  return handle;
 }

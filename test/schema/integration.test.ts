@@ -2,14 +2,14 @@
  * Creates the full LinOTP 2.12 and 3.4 schemas on real MariaDB, PostgreSQL and SQLite and checks
  * through introspection that tables, columns and indexes are what the model says.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import type { Db } from '../../src/db/types.js';
 import { createTableStatements } from '../../src/schema/ddl.js';
 import { compareToModel } from '../../src/schema/inspect.js';
 import { getTable, LINOTP_2_12, LINOTP_3_4, pgSequenceName, type SchemaModel } from '../../src/schema/tables.js';
 import { detectModelVersion } from '../../src/schema/version.js';
-import { createTestDatabase, describeEngines } from '../helpers/db.js';
+import { createTestDatabase, describeEngines, useTestDatabase } from '../helpers/db.js';
 
 async function createAll(db: Db, model: SchemaModel, mysqlTable: 'linotp' | 'utf8mb4' = 'linotp') {
   for (const t of model.tables) {
@@ -20,21 +20,10 @@ async function createAll(db: Db, model: SchemaModel, mysqlTable: 'linotp' | 'utf
 describeEngines('LinOTP schemas on a real database', (engine) => {
   for (const model of [LINOTP_2_12, LINOTP_3_4]) {
     describe(`LinOTP ${model.name}`, () => {
-      let db: Db;
-      let drop: () => Promise<void>;
-      beforeAll(async () => {
-        const t = await createTestDatabase(engine, { charset: 'utf8' });
-        drop = t.drop;
-        db = await openDatabase(t.url);
-        await createAll(db, model);
-      });
-      afterAll(async () => {
-        await db?.close();
-        await drop?.();
-      });
+      const h = useTestDatabase(engine, { charset: 'utf8' }, (db) => createAll(db, model));
 
       it('introspection matches the model exactly', async () => {
-        const cmp = await compareToModel(db, model, { requireOptional: true });
+        const cmp = await compareToModel(h.db, model, { requireOptional: true });
         expect(cmp.issues).toEqual([]);
         expect(cmp.missing).toEqual([]);
         expect(cmp.foreign).toEqual([]);
@@ -42,25 +31,25 @@ describeEngines('LinOTP schemas on a real database', (engine) => {
       });
 
       it('the version detector sees an untouched database', async () => {
-        const v = await detectModelVersion(db);
+        const v = await detectModelVersion(h.db);
         expect(v.state).toBe('untouched');
         expect(v.stored).toBeNull();
       });
 
       it('boolean columns refuse values other than 0/1 (CHECK) or are native', async () => {
-        const q = (n: string) => db.dialect.quoteIdent(n);
-        await db.execute(`INSERT INTO ${q('Realm')} (${q('name')}, ${q('default')}) VALUES (?, ?)`, ['r1', false]);
+        const q = (n: string) => h.db.dialect.quoteIdent(n);
+        await h.db.execute(`INSERT INTO ${q('Realm')} (${q('name')}, ${q('default')}) VALUES (?, ?)`, ['r1', false]);
         if (engine !== 'postgres') {
-          await expect(db.execute(`INSERT INTO ${q('Realm')} (${q('name')}, ${q('default')}) VALUES ('r2', 2)`)).rejects.toThrow();
+          await expect(h.db.execute(`INSERT INTO ${q('Realm')} (${q('name')}, ${q('default')}) VALUES ('r2', 2)`)).rejects.toThrow();
         }
         // no DEFAULT clauses: an omitted column is NULL
-        const rows = await db.query(`SELECT ${q('option')} AS o FROM ${q('Realm')} WHERE ${q('name')} = ?`, ['r1']);
+        const rows = await h.db.query(`SELECT ${q('option')} AS o FROM ${q('Realm')} WHERE ${q('name')} = ?`, ['r1']);
         expect(rows[0].o).toBeNull();
       });
 
       if (engine === 'postgres') {
         it('SERIAL sequences are named <Table>_<col>_seq', async () => {
-          const seqs = (await db.query<{ n: string }>('SELECT sequence_name AS n FROM information_schema.sequences')).map((r) => r.n);
+          const seqs = (await h.db.query<{ n: string }>('SELECT sequence_name AS n FROM information_schema.sequences')).map((r) => r.n);
           for (const t of model.tables) {
             const s = pgSequenceName(t);
             if (s) expect(seqs).toContain(s);
@@ -70,7 +59,7 @@ describeEngines('LinOTP schemas on a real database', (engine) => {
 
       if (engine === 'mysql') {
         it('tables inherit the database charset; 3.4 imported_user pins utf8mb3', async () => {
-          const cs = await db.tableCharsets();
+          const cs = await h.db.tableCharsets();
           expect(cs['Token']).toBe('utf8mb3');
           expect(cs['imported_user']).toBe('utf8mb3');
         });

@@ -1,33 +1,19 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { EncKey } from '../../src/crypto/enckey.js';
-import { openDatabase } from '../../src/db/index.js';
-import type { Db } from '../../src/db/types.js';
 import { buildInstallation } from '../../src/fixtures/installation.js';
 import { writeInstallation } from '../../src/fixtures/write.js';
 import { runVerify } from '../../src/verify/index.js';
-import { createTestDatabase, describeEngines } from '../helpers/db.js';
+import { describeEngines, useTestDatabase } from '../helpers/db.js';
 
 const inst = buildInstallation({ tokens: 30, auditRows: 20 });
 const expectedTokens = [...inst.tokens()];
 const encryptedSeeds = expectedTokens.filter((t) => t.seed).length;
 
 describeEngines('verify core', (engine) => {
-  let db: Db;
-  let drop: () => Promise<void>;
-
-  beforeAll(async () => {
-    const t = await createTestDatabase(engine, { charset: 'utf8' });
-    drop = t.drop;
-    db = await openDatabase(t.url);
-    await writeInstallation(db, inst);
-  });
-  afterAll(async () => {
-    await db?.close();
-    await drop?.();
-  });
+  const t = useTestDatabase(engine, { charset: 'utf8' }, (db) => writeInstallation(db, inst));
 
   it('passes with the right key', async () => {
-    const r = await runVerify(db, inst.encKey);
+    const r = await runVerify(t.db, inst.encKey);
     expect(r.checks.filter((c) => c.status === 'fail')).toEqual([]);
     expect(r.ok).toBe(true);
     expect(r.key.verdict).toBe('matches');
@@ -57,7 +43,7 @@ describeEngines('verify core', (engine) => {
 
   it('fails with a wrong key, naming the count of undecryptable seeds', async () => {
     const wrong = new EncKey(Buffer.alloc(96, 7), 'wrong-key-file');
-    const r = await runVerify(db, wrong, { skipEncoding: true });
+    const r = await runVerify(t.db, wrong, { skipEncoding: true });
     expect(r.ok).toBe(false);
     expect(r.key.verdict).toBe('wrong-key');
     expect(r.key.failed).toBe(r.key.checked);
@@ -72,9 +58,9 @@ describeEngines('verify core', (engine) => {
   });
 
   it('names a single damaged seed and config value', async () => {
-    const q = db.dialect.quoteIdent;
-    await db.execute(`UPDATE ${q('Token')} SET ${q('LinOtpKeyEnc')} = ? WHERE ${q('LinOtpTokenSerialnumber')} = ?`, ['00'.repeat(96), 'TOTP0001']);
-    const r = await runVerify(db, inst.encKey, { skipEncoding: true });
+    const q = t.db.dialect.quoteIdent;
+    await t.db.execute(`UPDATE ${q('Token')} SET ${q('LinOtpKeyEnc')} = ? WHERE ${q('LinOtpTokenSerialnumber')} = ?`, ['00'.repeat(96), 'TOTP0001']);
+    const r = await runVerify(t.db, inst.encKey, { skipEncoding: true });
     expect(r.ok).toBe(false);
     expect(r.key.verdict).toBe('partial');
     expect(r.checks.find((c) => c.id === 'token-seeds')).toMatchObject({ status: 'fail', failed: 1, items: ['TOTP0001'] });
