@@ -35,8 +35,8 @@ const args = [
   ...process.argv.slice(2),
 ];
 const { wrapCommand, wrapText } = await import(pathToFileURL(join(root, 'dist', 'terminal', 'text.js')).href);
-const { terminalWidth } = await import(pathToFileURL(join(root, 'dist', 'terminal', 'width.js')).href);
-const width = terminalWidth();
+const { tableWidth } = await import(pathToFileURL(join(root, 'dist', 'terminal', 'width.js')).href);
+const width = tableWidth();
 console.log(wrapText('linotp-migrate demo: rehearse the upgrade of the LinOTP 2.12 installation in fixtures/demo into a scratch SQLite database', width).join('\n'));
 console.log(`\n${wrapCommand(`$ linotp-migrate ${args.join(' ')}`, width)}\n`);
 const started = Date.now();

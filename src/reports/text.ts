@@ -2,7 +2,7 @@
 import type { ChalkInstance } from 'chalk';
 import { renderTable } from '../terminal/table.js';
 import { wrapCommand, wrapText } from '../terminal/text.js';
-import { terminalWidth } from '../terminal/width.js';
+import { tableWidth } from '../terminal/width.js';
 import type { RehearsalCheck, RehearsalReport, StepRecord } from '../rehearse/types.js';
 
 const SHOWN_ITEMS = 6;
@@ -50,7 +50,7 @@ export function renderText(r: RehearsalReport, c: ChalkInstance, files?: string[
     );
   }
   for (const w of r.warnings) L.push(c.yellow('warning: ') + w);
-  L.push('', r.ok ? 'production upgrade (the same steps for real):' : 'production upgrade (once the rehearsal passes):', ...r.production.map((l) => (l.startsWith('#') ? wrapText(`  ${l}`, terminalWidth()).map((x) => c.dim(x)).join('\n') : wrapCommand(`  ${l}`, terminalWidth()))));
+  L.push('', r.ok ? 'production upgrade (the same steps for real):' : 'production upgrade (once the rehearsal passes):', ...r.production.map((l) => (l.startsWith('#') ? wrapText(`  ${l}`, tableWidth()).map((x) => c.dim(x)).join('\n') : wrapCommand(`  ${l}`, tableWidth()))));
   if (files?.length) L.push('', `reports: ${files.join(', ')}`);
   const total = `${r.counts.pass} passed, ${r.counts.warn} warning(s), ${r.counts.fail} failed, ${r.counts.skip} skipped in ${r.seconds.toFixed(1)} s`;
   L.push('', r.outcome === 'passed' ? c.green(`rehearsal PASSED: ${total}`) : r.outcome === 'failed' ? c.red(`rehearsal FAILED: ${total}`) : c.red(`rehearsal stopped by an error: ${total}`));

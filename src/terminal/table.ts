@@ -4,7 +4,7 @@
  * The full text of every cell stays in the command's --json document.
  */
 import { stripAnsi, visibleWidth, wrapText } from './text.js';
-import { terminalWidth } from './width.js';
+import { tableWidth } from './width.js';
 
 export type Align = 'left' | 'right';
 
@@ -13,14 +13,14 @@ const GAP = 2;
 const MIN_COLUMN = 6;
 
 export interface TableOptions {
-  /** Width to fit; default: the terminal's (COLUMNS, the TTY, 80). `Infinity` never wraps (files). */
+  /** Width to fit; default: the terminal's (src/terminal/width.ts tableWidth). `Infinity` never wraps. */
   width?: number;
 }
 
 export function renderTable(headers: string[], rows: (string | number)[][], align: Align[] = [], opts: TableOptions = {}): string {
   const cells = [headers, ...rows.map((r) => headers.map((_, i) => String(r[i] ?? '')))];
   const natural = headers.map((_, i) => Math.max(...cells.map((r) => visibleWidth(r[i]))));
-  const widths = fitWidths(natural, (opts.width ?? terminalWidth()) - GAP * (headers.length - 1));
+  const widths = fitWidths(natural, (opts.width ?? tableWidth()) - GAP * (headers.length - 1));
   const fmt = (r: string[]) => {
     const parts = r.map((v, i) => (visibleWidth(v) <= widths[i] ? [v] : wrapText(v, widths[i])));
     const height = Math.max(...parts.map((p) => p.length));

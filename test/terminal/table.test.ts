@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fitWidths, renderTable } from '../../src/terminal/table.js';
 import { visibleWidth, wrapCommand, wrapText } from '../../src/terminal/text.js';
-import { terminalWidth } from '../../src/terminal/width.js';
+import { tableWidth, terminalWidth } from '../../src/terminal/width.js';
 
 const long = 'a long explanation that goes on and on about what the check found and what to do about it';
 
@@ -59,5 +59,10 @@ describe('terminalWidth', () => {
     expect(terminalWidth({ isTTY: true, columns: 120 }, { COLUMNS: '100' })).toBe(100);
     expect(terminalWidth({ isTTY: true, columns: 120 }, {})).toBe(120);
     expect(terminalWidth({ isTTY: false }, {})).toBe(80);
+  });
+  it('fits tables to a terminal or to COLUMNS, never to a pipe', () => {
+    expect(tableWidth({ isTTY: false }, {})).toBe(Infinity);
+    expect(tableWidth({ isTTY: false }, { COLUMNS: '90' })).toBe(90);
+    expect(tableWidth({ isTTY: true }, {})).toBe(80);
   });
 });
