@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, MigrateError, redactSecrets } from '../errors.js';
+import { loadEnvFile } from '../settings/envfile.js';
 import { loadCommandSpecs } from './commands.js';
 import { Output } from './output.js';
 import { GROUP_SUMMARIES, type CommandContext, type CommandSpec, type GlobalOptions } from './spec.js';
@@ -19,14 +20,20 @@ function increase(_: string, previous: number): number {
   return previous + 1;
 }
 
+/** LINOTP_MIGRATE_ASSUME_YES=1 (or true/yes) confirms like --yes. */
+export function assumeYes(env: NodeJS.ProcessEnv): boolean {
+  return /^(1|true|yes)$/i.test(env.LINOTP_MIGRATE_ASSUME_YES ?? '');
+}
+
 export function buildProgram(specs: CommandSpec[], onRun: (spec: CommandSpec, args: string[], opts: Record<string, any>, global: GlobalOptions) => Promise<void>): Command {
   const program = new Command('linotp-migrate')
     .description('Take a LinOTP 2 installation to LinOTP 3: config, backup/restore, database upgrade, encoding repair, local admins, verification and rehearsal.')
     .version(`linotp-migrate ${VERSION}`, '--version', 'print the version')
     .option('--json', 'print the result as one JSON document on stdout (everything else goes to stderr)')
     .option('-v, --verbose', 'more detail; stack traces on errors (repeatable)', increase, 0)
-    .option('-q, --quiet', 'print only errors (and the --json document)')
-    .option('--yes', 'answer yes to confirmations (for scripts; without it a needed confirmation fails when stdin is not a terminal)')
+    .option('-q, --quiet', 'no progress or status lines: only the result, warnings and errors (as `linotp -q`)')
+    .option('-e, --env-file <file>', 'read KEY=VALUE lines into the environment first (variables already set win), as `linotp -e`')
+    .option('--yes', 'answer yes to confirmations (for scripts; without it a needed confirmation fails when stdin is not a terminal); LINOTP_MIGRATE_ASSUME_YES=1 does the same')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
@@ -62,11 +69,14 @@ export function buildProgram(specs: CommandSpec[], onRun: (spec: CommandSpec, ar
     cmd.action(async (...actionArgs: unknown[]) => {
       const command = actionArgs[actionArgs.length - 1] as Command;
       const g = command.optsWithGlobals();
+      // Before anything reads the environment (colour, --yes, the database and key settings).
+      if (g.envFile) loadEnvFile(String(g.envFile));
       const global: GlobalOptions = {
         json: Boolean(g.json),
         verbose: Number(g.verbose ?? 0),
         quiet: Boolean(g.quiet),
-        yes: Boolean(g.yes),
+        // LinOTP's `linotp backup restore` never asks: LINOTP_MIGRATE_ASSUME_YES=1 lets its scripts run unchanged.
+        yes: Boolean(g.yes) || assumeYes(process.env),
         color: g.color !== false && !process.env.NO_COLOR,
       };
       await onRun(spec, command.args, command.opts(), global);

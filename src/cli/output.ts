@@ -41,15 +41,15 @@ export class Output {
   }
 
   /**
-   * The command's result: one JSON document on stdout with --json, else the rendered text
-   * (suppressed by --quiet). Call it once per command.
+   * The command's result: one JSON document on stdout with --json, else the rendered text. --quiet
+   * never hides it (as `linotp -q local-admins list` still lists): quiet is for the chatter. Call it once per command.
    */
   result<T>(doc: T, render: (doc: T, c: ChalkInstance) => string): void {
     if (this.resultWritten) throw new Error('Output.result called twice');
     this.resultWritten = true;
     if (this.json) {
       this.stdout.write(JSON.stringify(doc, jsonReplacer, 2) + '\n');
-    } else if (!this.quiet) {
+    } else {
       const text = this.fitted(render(doc, this.c), this.stdout);
       if (text) this.stdout.write(text.endsWith('\n') ? text : text + '\n');
     }
