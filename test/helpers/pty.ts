@@ -59,7 +59,7 @@ export function runPty(
   argv: string[],
   opts: { steps?: [string, string][]; cols?: number; rows?: number; cwd?: string; env?: Record<string, string> } = {},
 ): PtyRun {
-  const env = { ...process.env, LINOTP_CFG: '', NO_COLOR: '1', ...opts.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, LINOTP_CFG: '', NO_COLOR: '1', ...opts.env };
   delete env.COLUMNS;
   const r = spawnSync('python3', ['-c', DRIVER, JSON.stringify([argv, opts.steps ?? [], opts.cols ?? 80, opts.rows ?? 40, {}])], {
     cwd: opts.cwd,
