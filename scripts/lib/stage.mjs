@@ -1,0 +1,115 @@
+// Lays out the runnable tool in a folder, as the offline bundle and the Debian package ship it:
+//   package.json (runtime fields only), dist/ (clean build, without development tools),
+//   node_modules/ (the production dependencies from package-lock.json, copied from this checkout's
+//   node_modules, better-sqlite3 reduced to its compiled module), bin/linotp-migrate (the launcher
+//   that refuses another Node ABI), bin/package.json ("commonjs" for the launcher).
+// No npm and no network: the dependency closure is read from package-lock.json, and every package
+// is checked against it (version), so a stale node_modules is an error, not a silent difference.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { buildDist, isDevOnlyBuildFile, PKG, ROOT } from './build.mjs';
+
+/** package-lock.json's packages that `npm ci --omit=dev` would install: path → version. */
+export function productionPackages(lockFile = join(ROOT, 'package-lock.json')) {
+  const lock = JSON.parse(readFileSync(lockFile, 'utf8'));
+  if (lock.lockfileVersion < 2 || !lock.packages) throw new Error(`${lockFile}: lockfileVersion ${lock.lockfileVersion}; npm >= 7 lockfiles are needed`);
+  const out = new Map();
+  for (const [path, entry] of Object.entries(lock.packages)) {
+    if (!path || entry.dev || entry.devOptional || entry.link) continue;
+    // Type declarations are never loaded at run time (@types/node comes in through @inquirer's peer range).
+    if (path.startsWith('node_modules/@types/')) continue;
+    out.set(path, entry.version);
+  }
+  return out;
+}
+
+function walkFiles(dir, visit, base = dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walkFiles(p, visit, base);
+    else visit(p, relative(base, p));
+  }
+}
+
+/** Copies the production closure into target/node_modules; returns the packages copied. */
+export function copyProductionModules(target, sourceModules = realpathSync(join(ROOT, 'node_modules'))) {
+  const wanted = productionPackages();
+  const sourceRoot = dirname(sourceModules);
+  for (const [path, version] of wanted) {
+    const src = join(sourceRoot, path);
+    if (!existsSync(join(src, 'package.json'))) throw new Error(`${path} is missing from ${sourceModules}: run npm ci`);
+    const installed = JSON.parse(readFileSync(join(src, 'package.json'), 'utf8')).version;
+    if (installed !== version) throw new Error(`${path} is ${installed} in node_modules but ${version} in package-lock.json: run npm ci`);
+    // Nested packages are copied one by one (they are in the list), never with their parent.
+    cpSync(src, join(target, path), { recursive: true, filter: (s) => s === src || !/[\\/](node_modules|\.bin)$/.test(s) });
+  }
+  return wanted;
+}
+
+/** Only the compiled module, its loader and its licence: no C sources, no object files (27 MB → ~2 MB). */
+function reduceBetterSqlite3(dir) {
+  const keep = new Set(['package.json', 'lib', 'LICENSE', 'README.md', 'build']);
+  for (const name of readdirSync(dir)) if (!keep.has(name)) rmSync(join(dir, name), { recursive: true, force: true });
+  const release = join(dir, 'build', 'Release');
+  for (const name of readdirSync(join(dir, 'build'))) if (name !== 'Release') rmSync(join(dir, 'build', name), { recursive: true, force: true });
+  for (const name of readdirSync(release)) if (name !== 'better_sqlite3.node') rmSync(join(release, name), { recursive: true, force: true });
+}
+
+/** Opens an in-memory database with the staged better-sqlite3 under this Node: the module must load. */
+export function probeSqlite(appDir) {
+  const probe = `const D = require(${JSON.stringify(join(appDir, 'node_modules', 'better-sqlite3'))}); process.stdout.write(new D(':memory:').prepare('select sqlite_version()').pluck().get());`;
+  return execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
+}
+
+/**
+ * @param appDir  empty or absent folder to fill
+ * @param opts.nodeShebang interpreter line of the launcher (`/usr/bin/env node`; the .deb uses /usr/bin/node)
+ */
+export function stageApp(appDir, { nodeShebang = '/usr/bin/env node' } = {}) {
+  rmSync(appDir, { recursive: true, force: true });
+  mkdirSync(appDir, { recursive: true });
+  const dist = join(appDir, 'dist');
+  buildDist(dist);
+  walkFiles(dist, (abs, rel) => {
+    if (isDevOnlyBuildFile(rel.split('\\').join('/'))) rmSync(abs);
+  });
+  rmSync(join(dist, 'fixtures'), { recursive: true, force: true });
+
+  const runtimePkg = {};
+  for (const k of ['name', 'version', 'description', 'license', 'type', 'engines', 'dependencies']) if (PKG[k] !== undefined) runtimePkg[k] = PKG[k];
+  runtimePkg.private = true;
+  writeFileSync(join(appDir, 'package.json'), JSON.stringify(runtimePkg, null, 2) + '\n');
+
+  const modules = copyProductionModules(appDir);
+  reduceBetterSqlite3(join(appDir, 'node_modules', 'better-sqlite3'));
+  const sqliteVersion = probeSqlite(appDir);
+
+  const [major, minMinor] = PKG.engines.node.replace(/^>=\s*/, '').split('.').map(Number);
+  if (Number(process.versions.node.split('.')[0]) !== major) {
+    throw new Error(`building with Node.js ${process.versions.node}, but the tool targets Node.js ${major} (engines ${PKG.engines.node}); the compiled better-sqlite3 would not match`);
+  }
+  const launcher = readFileSync(new URL('./launcher.cjs', import.meta.url), 'utf8')
+    .replace(/^#!.*\n/, `#!${nodeShebang}\n`)
+    .replace('@ABI@', process.versions.modules)
+    .replace('@NODE_MAJOR@', String(major))
+    .replace('@NODE_MIN_MINOR@', String(minMinor))
+    .replace('@NODE_VERSION@', process.versions.node)
+    .replace('@TOOL_VERSION@', PKG.version);
+  mkdirSync(join(appDir, 'bin'));
+  writeFileSync(join(appDir, 'bin', 'linotp-migrate'), launcher);
+  chmodSync(join(appDir, 'bin', 'linotp-migrate'), 0o755);
+  writeFileSync(join(appDir, 'bin', 'package.json'), '{ "type": "commonjs" }\n');
+  return { modules: modules.size, sqliteVersion, abi: process.versions.modules, node: process.versions.node };
+}
+
+/** Same modes everywhere: directories and executables 0755, other files 0644. */
+export function normalizeModes(dir) {
+  chmodSync(dir, 0o755);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isSymbolicLink()) continue;
+    if (e.isDirectory()) normalizeModes(p);
+    else chmodSync(p, statSync(p).mode & 0o111 ? 0o755 : 0o644);
+  }
+}
