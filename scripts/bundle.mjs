@@ -6,11 +6,11 @@
 // package.json, README.md, LICENSE, docs/, and SHA256SUMS over every file (`sha256sum -c SHA256SUMS`).
 // artifacts/SHA256SUMS gets the tarball's line, for checking the download. Built with this Node (its
 // ABI is the bundle's) from this checkout's node_modules: no npm run, no network.
-import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { c as tarCreate } from 'tar';
-import { DOC_DIR, main, PKG, ROOT, sha256File } from './lib/build.mjs';
-import { normalizeModes, stageApp } from './lib/stage.mjs';
+import { DOC_DIR, main, PKG, ROOT } from './lib/build.mjs';
+import { launcherPath, normalizeModes, stageApp } from './lib/stage.mjs';
 import { ARTIFACTS, recordChecksum, sourceDateEpoch, writeSha256Sums } from './lib/artifacts.mjs';
 
 export function bundleName(arch = process.arch) {
@@ -27,7 +27,7 @@ await main('bundle', async () => {
   cpSync(join(ROOT, 'README.md'), join(dir, 'README.md'));
   cpSync(join(ROOT, 'LICENSE'), join(dir, 'LICENSE'));
   cpSync(join(ROOT, DOC_DIR), join(dir, DOC_DIR), { recursive: true });
-  normalizeModes(dir);
+  normalizeModes(dir, [launcherPath(dir)]);
   writeSha256Sums(dir);
 
   const tarball = join(ARTIFACTS, `${name}.tar.gz`);

@@ -3,9 +3,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
-import { ROOT, sha256File } from './build.mjs';
+import { ARTIFACTS, ROOT, sha256File } from './build.mjs';
 
-export const ARTIFACTS = process.env.LINOTP_MIGRATE_ARTIFACTS ?? join(ROOT, 'artifacts');
+export { ARTIFACTS };
 
 export function sourceDateEpoch() {
   if (process.env.SOURCE_DATE_EPOCH) return Number(process.env.SOURCE_DATE_EPOCH);

@@ -3,18 +3,53 @@
 // needs about the package.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+/** Release artifacts and the build cache (gitignored). */
+export const ARTIFACTS = process.env.LINOTP_MIGRATE_ARTIFACTS ?? join(ROOT, 'artifacts');
 
-/** Compiles src/ into `outDir` (default dist/) after removing it; tsc from the dev dependencies. */
+/** Hash of everything tsc's output depends on: src/, the tsconfig files, the compiler's version. */
+function buildInputsHash() {
+  const h = createHash('sha256');
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else h.update(relative(ROOT, p)).update('\0').update(readFileSync(p)).update('\0');
+    }
+  };
+  walk(join(ROOT, 'src'));
+  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'node_modules/typescript/package.json']) h.update(f).update(readFileSync(join(ROOT, f)));
+  return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * A clean build of src/ in `outDir` (default dist/): the folder is removed first, so nothing from a
+ * deleted source survives. tsc runs once per distinct input (cached in artifacts/cache/, keyed by the
+ * hash of the sources, the tsconfig files and the compiler version): pack, bundle and deb share it.
+ */
 export function buildDist(outDir = join(ROOT, 'dist')) {
+  const cached = join(ARTIFACTS, 'cache', `dist-${buildInputsHash()}`);
+  if (!existsSync(cached)) {
+    const tmp = `${cached}.tmp-${process.pid}`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(join(ARTIFACTS, 'cache'), { recursive: true });
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', tmp], { cwd: ROOT, stdio: 'inherit' });
+    try {
+      renameSync(tmp, cached);
+    } catch (err) {
+      // Another build of the same sources finished first: its result is the same.
+      rmSync(tmp, { recursive: true, force: true });
+      if (!existsSync(cached)) throw err;
+    }
+  }
   rmSync(outDir, { recursive: true, force: true });
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', outDir], { cwd: ROOT, stdio: 'inherit' });
+  cpSync(cached, outDir, { recursive: true });
 }
 
 /** Built files that are development tools, not part of the command (fixture generator, benchmark). */

@@ -6,7 +6,7 @@
 // No npm and no network: the dependency closure is read from package-lock.json, and every package
 // is checked against it (version), so a stale node_modules is an error, not a silent difference.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, openSync, readSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { buildDist, isDevOnlyBuildFile, PKG, ROOT } from './build.mjs';
 
@@ -56,6 +56,18 @@ function reduceBetterSqlite3(dir) {
   for (const name of readdirSync(release)) if (name !== 'better_sqlite3.node') rmSync(join(release, name), { recursive: true, force: true });
 }
 
+/**
+ * Files Node never reads when running the tool: source maps and type declarations of the dependencies,
+ * and openpgp's browser builds (its package.json "exports" send Node to dist/node/). About 12 MB.
+ */
+function dropUnloadedFiles(modules) {
+  walkFiles(modules, (abs, rel) => {
+    if (rel.endsWith('.map') || rel.endsWith('.d.ts') || rel.endsWith('.d.mts') || rel.endsWith('.d.cts')) rmSync(abs);
+  });
+  const openpgpDist = join(modules, 'openpgp', 'dist');
+  for (const name of readdirSync(openpgpDist)) if (name !== 'node') rmSync(join(openpgpDist, name), { recursive: true, force: true });
+}
+
 /** Opens an in-memory database with the staged better-sqlite3 under this Node: the module must load. */
 export function probeSqlite(appDir) {
   const probe = `const D = require(${JSON.stringify(join(appDir, 'node_modules', 'better-sqlite3'))}); process.stdout.write(new D(':memory:').prepare('select sqlite_version()').pluck().get());`;
@@ -83,7 +95,9 @@ export function stageApp(appDir, { nodeShebang = '/usr/bin/env node' } = {}) {
 
   const modules = copyProductionModules(appDir);
   reduceBetterSqlite3(join(appDir, 'node_modules', 'better-sqlite3'));
+  dropUnloadedFiles(join(appDir, 'node_modules'));
   const sqliteVersion = probeSqlite(appDir);
+  removeEmptyDirs(join(appDir, 'node_modules'));
 
   const [major, minMinor] = PKG.engines.node.replace(/^>=\s*/, '').split('.').map(Number);
   if (Number(process.versions.node.split('.')[0]) !== major) {
@@ -103,13 +117,33 @@ export function stageApp(appDir, { nodeShebang = '/usr/bin/env node' } = {}) {
   return { modules: modules.size, sqliteVersion, abi: process.versions.modules, node: process.versions.node };
 }
 
-/** Same modes everywhere: directories and executables 0755, other files 0644. */
-export function normalizeModes(dir) {
+/** Same modes everywhere: directories 0755, files 0644; 0755 for `executables` (absolute paths) and scripts (`#!`). */
+export function normalizeModes(dir, executables = []) {
+  const exec = new Set(executables);
   chmodSync(dir, 0o755);
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isSymbolicLink()) continue;
-    if (e.isDirectory()) normalizeModes(p);
-    else chmodSync(p, statSync(p).mode & 0o111 ? 0o755 : 0o644);
+    if (e.isDirectory()) normalizeModes(p, executables);
+    else chmodSync(p, exec.has(p) || isScript(p) ? 0o755 : 0o644);
   }
+}
+
+function isScript(file) {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head.toString('latin1') === '#!';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The launcher, the only file of the staged tool that is run directly. */
+export const launcherPath = (appDir) => join(appDir, 'bin', 'linotp-migrate');
+
+/** Removes empty folders below dir (test fixtures of dependencies, left empty by pruning). */
+export function removeEmptyDirs(dir) {
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeEmptyDirs(join(dir, e.name));
+  if (readdirSync(dir).length === 0) rmSync(dir, { recursive: true });
 }
