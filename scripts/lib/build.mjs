@@ -11,6 +11,8 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
 /** Release artifacts and the build cache (gitignored). */
 export const ARTIFACTS = process.env.LINOTP_MIGRATE_ARTIFACTS ?? join(ROOT, 'artifacts');
+/** Built dist/ folders by source hash (tests share one across checkouts and artifact folders). */
+const BUILD_CACHE = process.env.LINOTP_MIGRATE_BUILD_CACHE ?? join(ARTIFACTS, 'cache');
 
 /** Hash of everything tsc's output depends on: src/, the tsconfig files, the compiler's version. */
 function buildInputsHash() {
@@ -29,15 +31,16 @@ function buildInputsHash() {
 
 /**
  * A clean build of src/ in `outDir` (default dist/): the folder is removed first, so nothing from a
- * deleted source survives. tsc runs once per distinct input (cached in artifacts/cache/, keyed by the
+ * deleted source survives. tsc runs once per distinct input (cached in artifacts/cache/ or
+ * LINOTP_MIGRATE_BUILD_CACHE, keyed by the
  * hash of the sources, the tsconfig files and the compiler version): pack, bundle and deb share it.
  */
 export function buildDist(outDir = join(ROOT, 'dist')) {
-  const cached = join(ARTIFACTS, 'cache', `dist-${buildInputsHash()}`);
+  const cached = join(BUILD_CACHE, `dist-${buildInputsHash()}`);
   if (!existsSync(cached)) {
     const tmp = `${cached}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
-    mkdirSync(join(ARTIFACTS, 'cache'), { recursive: true });
+    mkdirSync(BUILD_CACHE, { recursive: true });
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', tmp], { cwd: ROOT, stdio: 'inherit' });
     try {

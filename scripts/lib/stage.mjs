@@ -58,12 +58,19 @@ function reduceBetterSqlite3(dir) {
 
 /**
  * Files Node never reads when running the tool: source maps and type declarations of the dependencies,
- * and openpgp's browser builds (its package.json "exports" send Node to dist/node/). About 12 MB.
+ * the dependencies' test suites and openpgp's browser builds (its "exports" send Node to dist/node/). About 12 MB.
  */
 function dropUnloadedFiles(modules) {
   walkFiles(modules, (abs, rel) => {
     if (rel.endsWith('.map') || rel.endsWith('.d.ts') || rel.endsWith('.d.mts') || rel.endsWith('.d.cts')) rmSync(abs);
   });
+  // The dependencies' own test suites, unless an entry point of the package lies in test/.
+  for (const path of productionPackages().keys()) {
+    const dir = join(dirname(modules), path);
+    if (!existsSync(join(dir, 'test'))) continue;
+    const p = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+    if (!JSON.stringify([p.main, p.exports, p.bin, p.module, p.imports]).includes('test/')) rmSync(join(dir, 'test'), { recursive: true });
+  }
   const openpgpDist = join(modules, 'openpgp', 'dist');
   for (const name of readdirSync(openpgpDist)) if (name !== 'node') rmSync(join(openpgpDist, name), { recursive: true, force: true });
 }
