@@ -19,6 +19,8 @@ export function roffText(text) {
     .replace(/—/g, '\\(em')
     .replace(/–/g, '\\(en')
     .replace(/×/g, '\\(mu')
+    // anything else beyond ASCII as a groff Unicode escape: the page is plain ASCII, whatever the locale
+    .replace(/[^\x00-\x7f]/gu, (c) => `\\[u${c.codePointAt(0).toString(16).toUpperCase().padStart(4, '0')}]`)
     .split('\n')
     .map((line) => (/^[.']/.test(line) ? '\\&' + line : line))
     .join('\n');
