@@ -21,7 +21,8 @@ await main('bundle', async () => {
   if (process.platform !== 'linux') throw new Error(`the bundle is for Linux servers; this is ${process.platform}`);
   const started = Date.now();
   const name = bundleName();
-  const work = join(ARTIFACTS, 'work');
+  // own working folder: `npm run bundle` and `npm run deb` may run at the same time
+  const work = join(ARTIFACTS, 'work', 'bundle');
   const dir = join(work, name);
   const info = stageApp(dir);
   cpSync(join(ROOT, 'README.md'), join(dir, 'README.md'));

@@ -45,7 +45,7 @@ function pruneModuleExtras(modules) {
 
 /** The libraries better_sqlite3.node links, as Debian dependencies (dpkg-shlibdeps needs a debian/control). */
 function sharedLibraryDepends(root, objects) {
-  const tmp = join(ARTIFACTS, 'work', 'shlibdeps');
+  const tmp = join(ARTIFACTS, 'work', 'deb-shlibdeps');
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, 'debian'), { recursive: true });
   writeFileSync(join(tmp, 'debian', 'control'), `Source: ${PKG.name}\n\nPackage: ${PKG.name}\nArchitecture: any\n`);
@@ -144,7 +144,7 @@ await main('deb', async () => {
   const packing = Date.now();
   run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, deb], { env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) } });
   const packSeconds = (Date.now() - packing) / 1000;
-  rmSync(join(ARTIFACTS, 'work'), { recursive: true, force: true });
+  rmSync(root, { recursive: true, force: true });
   recordChecksum(deb);
   process.stderr.write(`wrote ${deb} (${(statSync(deb).size / 1048576).toFixed(1)} MiB; Depends: ${depends}) in ${((Date.now() - started) / 1000).toFixed(1)} s (dpkg-deb ${packSeconds.toFixed(1)} s)\n`);
   process.stdout.write(deb + '\n');
