@@ -39,7 +39,7 @@ await main('bundle', async () => {
   recordChecksum(tarball);
   const size = statSync(tarball).size;
   process.stderr.write(
-    `wrote ${tarball} (${(size / 1048576).toFixed(1)} MiB; Node ${info.node}, ABI ${info.abi}, SQLite ${info.sqliteVersion}, ${info.modules} packages) in ${((Date.now() - started) / 1000).toFixed(1)} s\n` +
+    `wrote ${tarball} (${(size / 1048576).toFixed(1)} MiB; Node ${info.node}, ABI ${info.abi}, SQLite ${info.sqliteVersion}, needs glibc >= ${info.glibc}, ${info.modules} packages) in ${((Date.now() - started) / 1000).toFixed(1)} s\n` +
       `check it with: cd ${ARTIFACTS} && sha256sum -c --ignore-missing SHA256SUMS\n`,
   );
   process.stdout.write(tarball + '\n');

@@ -34,6 +34,8 @@ export interface VersionInfo {
   nodeAbi: string;
   platform: string;
   arch: string;
+  /** glibc of this system (null elsewhere): the bundled better-sqlite3 needs the one it was built against or newer. */
+  glibc: string | null;
   /** Every runtime dependency of package.json → installed version, or null when it is missing. */
   dependencies: Record<string, string | null>;
 }
@@ -53,6 +55,12 @@ export function installedVersion(name: string, from: string = here): string | nu
   }
 }
 
+/** From Node's diagnostic report header (about 50 ms, so only for `--version -v` / `--json`). */
+function runtimeGlibc(): string | null {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime ?? null;
+}
+
 export function versionInfo(): VersionInfo {
   const own = readPackageJson(ownPackageJson);
   const dependencies: Record<string, string | null> = {};
@@ -65,6 +73,7 @@ export function versionInfo(): VersionInfo {
     nodeAbi: process.versions.modules,
     platform: process.platform,
     arch: process.arch,
+    glibc: runtimeGlibc(),
     dependencies,
   };
 }
@@ -77,7 +86,7 @@ export function renderVersion(verbose: number): string {
   const lines = [
     `linotp-migrate ${info.version}`,
     `installed at ${info.installedAt}`,
-    `node ${info.node} (ABI ${info.nodeAbi}) on ${info.platform}-${info.arch}`,
+    `node ${info.node} (ABI ${info.nodeAbi}) on ${info.platform}-${info.arch}${info.glibc ? `, glibc ${info.glibc}` : ''}`,
     'dependencies:',
     ...Object.entries(info.dependencies).map(([name, v]) => `  ${name.padEnd(width)}  ${v ?? 'MISSING'}`),
   ];

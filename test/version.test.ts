@@ -44,6 +44,7 @@ describe('version', () => {
       const r = run(args);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toContain(`node ${process.versions.node} (ABI ${process.versions.modules}) on ${process.platform}-${process.arch}`);
+      if (process.platform === 'linux') expect(r.stdout).toMatch(/, glibc \d+\.\d+/);
       for (const name of ['mysql2', 'pg', 'better-sqlite3', 'openpgp']) expect(r.stdout).toMatch(new RegExp(`^  ${name} +\\d+\\.\\d+\\.\\d+`, 'm'));
     }
     const j = run(['--version', '--json']);

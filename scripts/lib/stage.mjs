@@ -6,7 +6,7 @@
 // No npm and no network: the dependency closure is read from package-lock.json, and every package
 // is checked against it (version), so a stale node_modules is an error, not a silent difference.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, cpSync, openSync, readSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { buildDist, isDevOnlyBuildFile, PKG, ROOT } from './build.mjs';
 
@@ -81,6 +81,16 @@ export function probeSqlite(appDir) {
   return execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' });
 }
 
+/** Newest glibc symbol version the compiled module needs (GLIBC_2.34 → '2.34'): the servers' glibc must be as new. */
+export function requiredGlibc(nodeModule) {
+  let best = null;
+  for (const m of readFileSync(nodeModule).toString('latin1').matchAll(/GLIBC_(\d+)\.(\d+)/g)) {
+    const v = [Number(m[1]), Number(m[2])];
+    if (!best || v[0] > best[0] || (v[0] === best[0] && v[1] > best[1])) best = v;
+  }
+  return best ? best.join('.') : null;
+}
+
 /**
  * @param appDir  empty or absent folder to fill
  * @param opts.nodeShebang interpreter line of the launcher (`/usr/bin/env node`; the .deb uses /usr/bin/node)
@@ -104,6 +114,7 @@ export function stageApp(appDir, { nodeShebang = '/usr/bin/env node' } = {}) {
   reduceBetterSqlite3(join(appDir, 'node_modules', 'better-sqlite3'));
   dropUnloadedFiles(join(appDir, 'node_modules'));
   const sqliteVersion = probeSqlite(appDir);
+  const glibc = requiredGlibc(join(appDir, 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node'));
   removeEmptyDirs(join(appDir, 'node_modules'));
 
   const [major, minMinor] = PKG.engines.node.replace(/^>=\s*/, '').split('.').map(Number);
@@ -121,7 +132,7 @@ export function stageApp(appDir, { nodeShebang = '/usr/bin/env node' } = {}) {
   writeFileSync(join(appDir, 'bin', 'linotp-migrate'), launcher);
   chmodSync(join(appDir, 'bin', 'linotp-migrate'), 0o755);
   writeFileSync(join(appDir, 'bin', 'package.json'), '{ "type": "commonjs" }\n');
-  return { modules: modules.size, sqliteVersion, abi: process.versions.modules, node: process.versions.node };
+  return { modules: modules.size, sqliteVersion, glibc, abi: process.versions.modules, node: process.versions.node };
 }
 
 /** Same modes everywhere: directories 0755, files 0644; 0755 for `executables` (absolute paths) and scripts (`#!`). */
