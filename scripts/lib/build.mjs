@@ -3,7 +3,7 @@
 // needs about the package.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +29,15 @@ function buildInputsHash() {
   return h.digest('hex').slice(0, 16);
 }
 
+/** Keeps the newest few builds (one per source state recently built). */
+function pruneCache(keep, max = 4) {
+  const entries = readdirSync(BUILD_CACHE)
+    .filter((n) => /^dist-[0-9a-f]{16}$/.test(n) && join(BUILD_CACHE, n) !== keep)
+    .map((n) => ({ path: join(BUILD_CACHE, n), mtime: statSync(join(BUILD_CACHE, n)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const e of entries.slice(max - 1)) rmSync(e.path, { recursive: true, force: true });
+}
+
 /**
  * A clean build of src/ in `outDir` (default dist/): the folder is removed first, so nothing from a
  * deleted source survives. tsc runs once per distinct input (cached in artifacts/cache/ or
@@ -50,6 +59,7 @@ export function buildDist(outDir = join(ROOT, 'dist')) {
       rmSync(tmp, { recursive: true, force: true });
       if (!existsSync(cached)) throw err;
     }
+    pruneCache(cached);
   }
   rmSync(outDir, { recursive: true, force: true });
   cpSync(cached, outDir, { recursive: true });
