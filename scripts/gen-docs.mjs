@@ -1,13 +1,12 @@
 #!/usr/bin/env node
-// Writes docs/commands.md from the option table (src/cli/*.ts via dist/), so --help and the docs
-// are generated from the same data. Run after `npm run build`: `node scripts/gen-docs.mjs [--check]`.
+// Writes docs/commands.md from the option table (src/cli/*.ts via dist/, read by scripts/lib/reference.mjs,
+// which the man page uses too), so --help and the docs are generated from the same data.
+// Run after `npm run build`: `node scripts/gen-docs.mjs [--check]`.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './lib/build.mjs';
+import { argumentSynopsis, defaultText, loadReference, optionNotes } from './lib/reference.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const { loadCommandSpecs } = await import(new URL('../dist/cli/commands.js', import.meta.url));
-const { GROUP_SUMMARIES } = await import(new URL('../dist/cli/spec.js', import.meta.url));
-const specs = await loadCommandSpecs();
+const { specs, groupSummaries } = await loadReference();
 
 const lines = [
   '# Command reference',
@@ -25,9 +24,9 @@ for (const s of specs) lines.push(`| [\`${s.path.join(' ')}\`](#${s.path.join('-
 lines.push('');
 for (const s of specs) {
   lines.push(`<a id="${s.path.join('-')}"></a>`);
-  const args = (s.arguments ?? []).map((a) => (a.required ? `<${a.name}>` : `[${a.name}]`) + (a.variadic ? '…' : '')).join(' ');
+  const args = argumentSynopsis(s);
   lines.push(`## \`linotp-migrate ${s.path.join(' ')}${args ? ' ' + args : ''}\``, '');
-  if (s.path.length > 1 && groups.includes(s.path[0]) && GROUP_SUMMARIES[s.path[0]]) lines.push(`*Group:* ${GROUP_SUMMARIES[s.path[0]]}`, '');
+  if (s.path.length > 1 && groups.includes(s.path[0]) && groupSummaries[s.path[0]]) lines.push(`*Group:* ${groupSummaries[s.path[0]]}`, '');
   lines.push(s.description ?? s.summary, '');
   if (s.arguments?.length) {
     lines.push('| Argument | Description |', '|---|---|');
@@ -37,18 +36,17 @@ for (const s of specs) {
   if (s.options.length) {
     lines.push('| Option | Description | Default |', '|---|---|---|');
     for (const o of s.options) {
-      const extra = [o.choices ? `one of ${o.choices.map((c) => `\`${c}\``).join(', ')}` : '', o.env ? `env \`${o.env}\`` : '', o.repeatable ? 'repeatable' : '']
-        .filter(Boolean)
+      const extra = optionNotes(o)
+        .map((n) => (n.kind === 'choices' ? `one of ${n.values.map((c) => `\`${c}\``).join(', ')}` : n.kind === 'env' ? `env \`${n.name}\`` : 'repeatable'))
         .join('; ');
-      const def = o.default === undefined ? '' : `\`${Array.isArray(o.default) ? o.default.join(',') : String(o.default)}\``;
-      lines.push(`| \`${o.flags.replace(/\|/g, '\\|')}\` | ${o.description.replace(/\|/g, '\\|')}${extra ? ` (${extra})` : ''} | ${def} |`);
+      lines.push(`| \`${o.flags.replace(/\|/g, '\\|')}\` | ${o.description.replace(/\|/g, '\\|')}${extra ? ` (${extra})` : ''} | ${o.default === undefined ? '' : `\`${defaultText(o)}\``} |`);
     }
     lines.push('');
   }
   if (s.examples?.length) lines.push('Examples:', '', '```sh', ...s.examples, '```', '');
 }
 const text = lines.join('\n');
-const target = `${root}docs/commands.md`;
+const target = `${ROOT}docs/commands.md`;
 if (process.argv.includes('--check')) {
   let current = '';
   try { current = readFileSync(target, 'utf8'); } catch {}

@@ -2,15 +2,15 @@
  * Commander wiring only: builds the command tree from the option table (src/cli/spec.ts),
  * creates the Output, runs the command and maps errors to exit codes (docs/exit-codes.md).
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, MigrateError, redactSecrets } from '../errors.js';
 import { loadEnvFile } from '../settings/envfile.js';
+import { renderVersion, versionInfo } from '../version.js';
 import { loadCommandSpecs } from './commands.js';
 import { Output } from './output.js';
 import { GROUP_SUMMARIES, type CommandContext, type CommandSpec, type GlobalOptions } from './spec.js';
 
-export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+export { VERSION } from '../version.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -25,10 +25,25 @@ export function assumeYes(env: NodeJS.ProcessEnv): boolean {
   return /^(1|true|yes)$/i.test(env.LINOTP_MIGRATE_ASSUME_YES ?? '');
 }
 
-export function buildProgram(specs: CommandSpec[], onRun: (spec: CommandSpec, args: string[], opts: Record<string, any>, global: GlobalOptions) => Promise<void>): Command {
+/** `-v`, `--verbose`, `-vv` … anywhere on the line (`--version -v` is read before commander sees `-v`). */
+export function countVerbose(args: string[]): number {
+  let n = 0;
+  for (const a of args) {
+    if (a === '--') break;
+    if (a === '--verbose') n++;
+    else if (/^-v+$/.test(a)) n += a.length - 1;
+  }
+  return n;
+}
+
+export function buildProgram(
+  specs: CommandSpec[],
+  onRun: (spec: CommandSpec, args: string[], opts: Record<string, any>, global: GlobalOptions) => Promise<void>,
+  argv: string[] = process.argv,
+): Command {
   const program = new Command('linotp-migrate')
     .description('Take a LinOTP 2 installation to LinOTP 3: config, backup/restore, database upgrade, encoding repair, local admins, verification and rehearsal.')
-    .version(`linotp-migrate ${VERSION}`, '--version', 'print the version')
+    .option('--version', 'print the version (with -v also Node, platform and the installed dependencies; with --json as JSON)')
     .option('--json', 'print the result as one JSON document on stdout (everything else goes to stderr)')
     .option('-v, --verbose', 'more detail; stack traces on errors (repeatable)', increase, 0)
     .option('-q, --quiet', 'no progress or status lines: only the result, warnings and errors (as `linotp -q`)')
@@ -37,6 +52,13 @@ export function buildProgram(specs: CommandSpec[], onRun: (spec: CommandSpec, ar
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
+  // Instead of commander's .version(): `-v` may come after `--version`, so the whole line is read.
+  program.on('option:version', () => {
+    const args = argv.slice(2);
+    const text = args.includes('--json') ? JSON.stringify(versionInfo(), null, 2) + '\n' : renderVersion(countVerbose(args));
+    process.stdout.write(text);
+    throw new CommanderError(ExitCode.Ok, 'commander.version', text);
+  });
 
   const groups = new Map<string, Command>();
   for (const spec of specs) {
@@ -94,7 +116,7 @@ export async function main(argv: string[]): Promise<void> {
     });
   }
   const specs = await loadCommandSpecs();
-  let global: GlobalOptions = { json: argv.includes('--json'), verbose: argv.filter((a) => a === '-v' || a === '--verbose').length, quiet: false, yes: false, color: true };
+  let global: GlobalOptions = { json: argv.includes('--json'), verbose: countVerbose(argv.slice(2)), quiet: false, yes: false, color: true };
   let out = new Output({ ...global, color: !process.env.NO_COLOR && !argv.includes('--no-color') });
   let exitCode: number = ExitCode.Ok;
   const program = buildProgram(specs, async (spec, args, opts, g) => {
@@ -103,7 +125,7 @@ export async function main(argv: string[]): Promise<void> {
     const ctx: CommandContext = { out, global: g, env: process.env, cwd: process.cwd(), stdin: process.stdin };
     const code = await spec.run(ctx, args, opts);
     exitCode = typeof code === 'number' ? code : ExitCode.Ok;
-  });
+  }, argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {
