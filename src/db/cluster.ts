@@ -9,7 +9,7 @@
  *   role may read it (superuser or pg_read_all_settings).
  */
 import { DatabaseError } from '../errors.js';
-import type { DbUrl } from './types.js';
+import type { Db, DbUrl } from './types.js';
 import { describeDbUrl } from './url.js';
 
 export type ClusterInfo =
@@ -87,3 +87,24 @@ export function assertWritable(url: DbUrl, info: ClusterInfo): void {
     if (e) throw e;
   }
 }
+
+/**
+ * On a Galera node: which of `tables` use an engine Galera does not replicate (MyISAM, Aria …).
+ * Their rows already differ between the nodes, so changing them in place cannot be made right
+ * (an ALTER … ENGINE=InnoDB runs on every node against each node's own rows); the way out is a
+ * backup from the node that has the data and `backup restore`, which creates InnoDB tables.
+ * Elsewhere: none.
+ */
+export async function unreplicatedTables(db: Db, tables: string[]): Promise<{ table: string; engine: string }[]> {
+  if (db.engine !== 'mysql' || (await db.cluster()).kind !== 'galera') return [];
+  const rows = await db.query<{ n: string; e: string | null }>("SELECT TABLE_NAME AS n, ENGINE AS e FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'");
+  const wanted = new Set(tables.map((t) => t.toLowerCase()));
+  return rows.filter((r) => wanted.has(r.n.toLowerCase()) && r.e && r.e.toLowerCase() !== 'innodb').map((r) => ({ table: r.n, engine: String(r.e) }));
+}
+
+export function unreplicatedMessage(list: { table: string; engine: string }[]): string {
+  return `${list.map((x) => `${x.table} (${x.engine})`).join(', ')} ${list.length === 1 ? 'is' : 'are'} not InnoDB: Galera does not replicate ${list.length === 1 ? 'its' : 'their'} rows, so the nodes already differ`;
+}
+
+export const UNREPLICATED_HINT =
+  'make a backup through the node that has the data (linotp-migrate backup create) and restore it (backup restore creates every LinOTP table as InnoDB), then run this again';

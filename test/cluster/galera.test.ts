@@ -96,6 +96,33 @@ async function sumsOnEveryNode(database: string): Promise<Record<string, string>
   return out;
 }
 
+async function onAdmin(i: number, fn: (db: Db) => Promise<void>): Promise<void> {
+  const db = await cluster!.admin(i);
+  try {
+    await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function waitState(i: number, state: string): Promise<void> {
+  for (let k = 0; k < 200; k++) {
+    const db = await cluster!.admin(i);
+    try {
+      if ((await db.query("SHOW STATUS LIKE 'wsrep_local_state_comment'"))[0].Value === state) return;
+    } finally {
+      await db.close();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`node ${i + 1} did not become ${state}`);
+}
+
+/** Loads a dump with the mariadb client (what an administrator would do by hand). */
+function clientLoad(i: number, database: string, file: string) {
+  return spawnSync('mariadb', [`--socket=${cluster!.nodes[i].socket}`, '-uroot', database], { input: readFileSync(file), encoding: 'utf8' });
+}
+
 describe('on a 3-node MariaDB Galera cluster', () => {
   it('restore of a LinOTP 2 dump with MyISAM tables through node 1: InnoDB and the same checksums on nodes 2 and 3', async (t) => {
     if (!cluster) return t.skip(skipReason);
@@ -225,4 +252,76 @@ describe('on a 3-node MariaDB Galera cluster', () => {
       await drop();
     }
   }, 120_000);
+
+  it('a node that is not Synced (Donor/Desynced) is refused before anything changes', async (t) => {
+    if (!cluster) return t.skip(skipReason);
+    const { name, drop } = await cluster.createDatabase();
+    try {
+      await onAdmin(2, async (db) => void (await db.execute('SET GLOBAL wsrep_desync = ON')));
+      await waitState(2, 'Donor/Desynced');
+      for (const args of [
+        ['backup', 'restore', '--file', myisamDump(dir), '--database-uri', cluster.nodes[2].url(name)],
+        ['init', 'database', '--database-uri', cluster.nodes[2].url(name), '--enc-key', 'fixtures/demo/encKey'],
+      ]) {
+        const r = run(['--yes', ...args]);
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toMatch(/^error: the Galera node n3 is Donor\/Desynced, not Synced; nothing was changed$/m);
+      }
+      const db = await openDatabase(cluster.nodes[0].url(name));
+      try {
+        expect(await db.listTables()).toEqual([]);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await onAdmin(2, async (db) => void (await db.execute('SET GLOBAL wsrep_desync = OFF')));
+      await waitState(2, 'Synced');
+      await drop();
+    }
+  });
+
+  it('MyISAM LinOTP tables already on the cluster (loaded by hand): fix-db-encoding and init database refuse, naming the way out', async (t) => {
+    if (!cluster) return t.skip(skipReason);
+    const { name, drop } = await cluster.createDatabase();
+    try {
+      const load = clientLoad(0, name, myisamDump(dir));
+      expect(load.status, load.stderr).toBe(0);
+      const url = cluster.nodes[0].url(name);
+      const fix = run(['--yes', 'admin', 'fix-db-encoding', '--database-uri', url]);
+      expect(fix.code, fix.stderr).toBe(1);
+      expect(fix.stderr).toMatch(/^error: Config \(MyISAM\), Token \(MyISAM\), audit \(MyISAM\), Realm \(MyISAM\) are not InnoDB: Galera does not replicate their rows/m);
+      expect(fix.stderr).toMatch(/^hint: make a backup through the node that has the data/m);
+      const init = run(['--yes', 'init', 'database', '--database-uri', url, '--enc-key', 'fixtures/demo/encKey']);
+      expect(init.code, init.stderr).toBe(1);
+      expect(init.stderr).toMatch(/are not InnoDB: Galera does not replicate their rows/);
+      // verify sees what the administrator did: the MyISAM rows are on node 1 only
+      const v = run<VerifyReport>(['--json', 'verify', '--database-uri', url, '--skip-encoding']);
+      expect(v.code).toBe(3);
+      expect(v.json!.cluster!.different).toEqual(expect.arrayContaining(['Config', 'Token', 'audit', 'Realm']));
+    } finally {
+      await drop();
+    }
+  });
+
+  it('wsrep_max_ws_rows set low: mariadb < dump fails on the 2000-row INSERTs, the restore stays under it and goes through', async (t) => {
+    if (!cluster) return t.skip(skipReason);
+    const a = await cluster.createDatabase();
+    const b = await cluster.createDatabase();
+    try {
+      await onAdmin(0, async (db) => void (await db.execute('SET GLOBAL wsrep_max_ws_rows = 1000')));
+      const file = bigDump(dir, 5000);
+      const load = clientLoad(0, a.name, file);
+      expect(load.status).not.toBe(0);
+      expect(load.stderr).toMatch(/wsrep_max_ws_rows|Maximum writeset size exceeded|ERROR/i);
+      const r = run<any>(['--json', '--yes', 'backup', 'restore', '--file', file, '--database-uri', cluster.nodes[0].url(b.name)]);
+      expect(r.code, r.stderr).toBe(0);
+      const sums = await sumsOnEveryNode(b.name);
+      expect(Number(sums[0].audit.split(':')[0])).toBe(5044);
+      expect(sums[2]).toEqual(sums[0]);
+    } finally {
+      await onAdmin(0, async (db) => void (await db.execute('SET GLOBAL wsrep_max_ws_rows = 0')));
+      await a.drop();
+      await b.drop();
+    }
+  });
 });
