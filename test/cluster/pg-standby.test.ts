@@ -126,4 +126,24 @@ describe('PostgreSQL primary with a streaming standby', () => {
       await drop();
     }
   });
+
+  it('local-admins (no lock of its own yet) on the standby: refused by the read-only safety net, nothing written', async (t) => {
+    if (!pair) return t.skip(skipReason);
+    const { name, drop } = await pair.createDatabase();
+    try {
+      // the demo LinOTP 2 MariaDB dump, restored across engines and upgraded on the primary
+      expect(run(['-q', '--yes', 'backup', 'restore', '--file', 'fixtures/demo/linotp2-mysql.sql', '--database-uri', pair.primaryUrl(name)]).code).toBe(0);
+      expect(run(['-q', '--yes', 'init', 'database', '--database-uri', pair.primaryUrl(name), '--enc-key', 'fixtures/demo/encKey']).code).toBe(0);
+      await pair.caughtUp();
+      const r = run(['--yes', 'local-admins', 'add', 'alice', '--database-uri', pair.standbyUrl(name)]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/^error: .* is read-only \(a PostgreSQL standby, or default_transaction_read_only\)/m);
+      expect(r.stderr).toMatch(/^hint: point the database URI at the primary$/m);
+      const list = run<any>(['--json', 'local-admins', 'list', '--database-uri', pair.primaryUrl(name)]);
+      expect(list.code, list.stderr).toBe(0);
+      expect(JSON.stringify(list.json)).not.toContain('alice');
+    } finally {
+      await drop();
+    }
+  });
 });
