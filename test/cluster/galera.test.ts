@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
+import { mysqlLockName } from '../../src/db/mysql.js';
 import type { Db } from '../../src/db/types.js';
 import { tableSums } from '../../src/verify/cluster.js';
 import type { VerifyReport } from '../../src/verify/types.js';
@@ -84,9 +85,9 @@ afterAll(async () => cluster?.stop(), 60_000);
 async function sumsOnEveryNode(database: string): Promise<Record<string, string>[]> {
   const out: Record<string, string>[] = [];
   for (let i = 0; i < cluster!.nodes.length; i++) {
-    const db = await openDatabase(cluster!.nodes[i].url(database));
+    // One connection, so the causality wait set here holds for the reads of tableSums too.
+    const db = await openDatabase(cluster!.nodes[i].url(database), { poolSize: 1 });
     try {
-      // wsrep_sync_wait on the pool's connections is not needed: verify-style causality below.
       await db.execute('SET SESSION wsrep_sync_wait = 1');
       out.push(await tableSums(db));
     } finally {
@@ -155,6 +156,19 @@ describe('on a 3-node MariaDB Galera cluster', () => {
       expect(v.code, v.stderr).toBe(0);
       expect(v.json!.cluster!.nodes).toHaveLength(3);
       expect(v.json!.checks.find((c) => c.id === 'cluster')!.status).toBe('pass');
+      // AUTO_INCREMENT is right on every node: new rows through each get ids past the restored ones, none twice
+      const ids: number[] = [];
+      for (const node of cluster.nodes) {
+        const db = await openDatabase(node.url(name));
+        try {
+          await db.execute("INSERT INTO `audit` (`action`) VALUES ('after restore')");
+          ids.push(Number((await db.query('SELECT LAST_INSERT_ID() AS id'))[0].id));
+        } finally {
+          await db.close();
+        }
+      }
+      expect(Math.min(...ids)).toBeGreaterThan(44);
+      expect(new Set(ids).size).toBe(3);
     } finally {
       await drop();
     }
@@ -322,6 +336,39 @@ describe('on a 3-node MariaDB Galera cluster', () => {
       await onAdmin(0, async (db) => void (await db.execute('SET GLOBAL wsrep_max_ws_rows = 0')));
       await a.drop();
       await b.drop();
+    }
+  });
+
+  it('the lock row of a run through another node: refused while its heartbeat is fresh, taken over once it is stale', async (t) => {
+    if (!cluster) return t.skip(skipReason);
+    const { name, drop } = await cluster.createDatabase();
+    try {
+      const file = myisamDump(dir);
+      const url2 = cluster.nodes[1].url(name);
+      expect(run(['-q', '--yes', 'backup', 'restore', '--file', file, '--database-uri', url2]).code).toBe(0);
+      const key = mysqlLockName(name, 'backup-restore');
+      const plant = (ageSeconds: number) =>
+        onAdmin(0, async (db) => {
+          await db.execute(`DELETE FROM \`${name}\`.linotp_migrate_lock`);
+          await db.execute(
+            `INSERT INTO \`${name}\`.linotp_migrate_lock (name, holder, node_id, node_name, host, pid, acquired, heartbeat)
+             VALUES (?, 'f00d', 'another-member', 'n9', 'elsewhere', 4242, UTC_TIMESTAMP() - INTERVAL ? SECOND, UTC_TIMESTAMP() - INTERVAL ? SECOND)`,
+            [key, ageSeconds, ageSeconds],
+          );
+        });
+      await plant(3);
+      const refused = run(['--yes', 'backup', 'restore', '--file', file, '--database-uri', url2]);
+      expect(refused.code, refused.stderr).toBe(1);
+      expect(refused.stderr).toMatch(/^error: another run holds the lock "backup-restore" on .* \(pid 4242 on elsewhere through Galera node n9, last heartbeat [34]s ago; a run silent for 60s is taken over\)$/m);
+      await plant(120);
+      const taken = run(['--yes', 'backup', 'restore', '--file', file, '--database-uri', url2]);
+      expect(taken.code, taken.stderr).toBe(0);
+      await onAdmin(2, async (db) => {
+        await db.execute('SET SESSION wsrep_sync_wait = 1');
+        expect((await db.query(`SELECT COUNT(*) AS n FROM \`${name}\`.linotp_migrate_lock`))[0].n).toBe(0);
+      });
+    } finally {
+      await drop();
     }
   });
 });
