@@ -39,12 +39,12 @@ export function nodeUrl(main: DbUrl, value: string): DbUrl {
     if (u.password === undefined && (u.user ?? main.user) === main.user) return { ...u, user: main.user, password: main.password, database: u.database || main.database };
     return { ...u, database: u.database || main.database };
   }
-  const m = /^\[?([^\]]+?)\]?(?::(\d+))?$/.exec(value.trim());
-  if (!m || !m[1]) throw new UsageError(`--node ${value}: not a URI or host[:port]`, 'e.g. --node db2.example.org:3306 or --node postgresql://linotp@standby/linotp');
+  const m = /^(?:\[([^\]]+)\]|([^:/\s[\]]+))(?::(\d+))?$/.exec(value.trim());
+  if (!m) throw new UsageError(`--node ${value}: not a URI or host[:port]`, 'e.g. --node db2.example.org:3306 or --node postgresql://linotp@standby/linotp');
   const params = { ...main.params };
   delete params.unix_socket;
   delete params.host;
-  return { ...main, host: m[1], port: m[2] ? Number(m[2]) : main.port, params };
+  return { ...main, host: m[1] ?? m[2], port: m[3] ? Number(m[3]) : main.port, params };
 }
 
 function sameServer(a: DbUrl, b: DbUrl): boolean {
