@@ -6,7 +6,7 @@
  * with SIGKILL leaves every node as it was.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,7 +80,10 @@ beforeAll(async () => {
   }
 }, 240_000);
 
-afterAll(async () => cluster?.stop(), 60_000);
+afterAll(async () => {
+  await cluster?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
 
 async function sumsOnEveryNode(database: string): Promise<Record<string, string>[]> {
   const out: Record<string, string>[] = [];

@@ -5,6 +5,8 @@
  * (verify --node; sequences too).
  */
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBackup } from '../../src/backup/create.js';
 import { openDatabase } from '../../src/db/index.js';
@@ -51,7 +53,10 @@ beforeAll(async () => {
   }
 }, 180_000);
 
-afterAll(async () => pair?.stop(), 60_000);
+afterAll(async () => {
+  await pair?.stop();
+  if (backupFile) rmSync(dirname(backupFile), { recursive: true, force: true });
+}, 60_000);
 
 async function sequences(url: string): Promise<Record<string, string>> {
   const db = await openDatabase(url);

@@ -318,17 +318,19 @@ export async function startPgPair(opts: { timeoutMs?: number } = {}): Promise<Pg
   const standbyPort = primaryPort + 1;
   const dir = mkdtempSync(join(tmpdir(), 'lmt-pgpair-'));
   if (isRoot) chownTree(dir, 'postgres');
-  const asPg = (cmd: string, args: string[]) => (isRoot ? { cmd: 'runuser', args: ['-u', 'postgres', '--', cmd, ...args] } : { cmd, args });
+  // As root the servers run as postgres: spawned with its uid/gid directly (not through runuser/su,
+  // which would stand between our signals and the postmaster).
+  const pgId = isRoot ? uidOf('postgres') : undefined;
+  const asPg = { ...(pgId ? { uid: pgId.uid, gid: pgId.gid } : {}), cwd: dir, env: { ...process.env, HOME: dir, PGPASSFILE: join(dir, '.pgpass') } };
   const run = (cmd: string, args: string[]) => {
-    const c = asPg(cmd, args);
-    execFileSync(c.cmd, c.args, { stdio: 'pipe', cwd: dir });
+    execFileSync(cmd, args, { stdio: 'pipe', ...asPg });
   };
   const procs: ChildProcess[] = [];
   const superuser = isRoot ? 'postgres' : userInfo().username;
   const url = (port: number) => (database = 'postgres') => `postgresql://${superuser}@127.0.0.1:${port}/${database}`;
   const startServer = (data: string, port: number) => {
-    const c = asPg(postgres!, ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'shared_buffers=32MB', '-c', 'max_connections=40', '-c', 'fsync=off']);
-    const pr = spawn(c.cmd, c.args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const args = ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'shared_buffers=32MB', '-c', 'max_connections=40', '-c', 'fsync=off'];
+    const pr = spawn(postgres!, args, { stdio: ['ignore', 'ignore', 'pipe'], ...asPg });
     let log = '';
     pr.stderr!.on('data', (d) => (log = (log + d).slice(-4000)));
     pr.on('error', () => undefined);
@@ -360,8 +362,9 @@ export async function startPgPair(opts: { timeoutMs?: number } = {}): Promise<Pg
     for (const pr of procs.slice().reverse()) {
       if (pr.exitCode !== null || pr.signalCode) continue;
       const done = new Promise((r) => pr.once('exit', r));
-      pr.kill('SIGINT'); // fast shutdown
-      const t = setTimeout(() => pr.kill('SIGKILL'), 15_000);
+      // Immediate shutdown (the data is thrown away): the postmaster ends its children itself.
+      pr.kill('SIGQUIT');
+      const t = setTimeout(() => pr.kill('SIGKILL'), 10_000);
       await done;
       clearTimeout(t);
     }
