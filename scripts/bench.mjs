@@ -2,7 +2,8 @@
 // `npm run bench`: our commands side by side with the native tools on generated LinOTP 2 data.
 // Alternates ours/native N times and reports medians, ratios and our peak RSS (/usr/bin/time -f %M).
 // Options: --tokens N (default 50000) --audit N (default 1000000) --runs N (default 3) --small
-//          --only help,mysql,postgres,encoding,reencrypt --json
+//          --only help,mysql,postgres,encoding,reencrypt[,galera] --json
+//          (galera is opt-in: restore into a private 3-node Galera cluster vs mariadb < dump, test/cluster/bench-galera.test.ts)
 // Needs the local MariaDB (root via socket) and PostgreSQL (postgres, trust). Creates and drops
 // databases named lmt_bench_*. Figures are measured, never asserted; see docs/performance.md.
 import { spawnSync } from 'node:child_process';
@@ -148,6 +149,14 @@ if (only.has('reencrypt')) {
   const lines = (r.stdout + r.stderr).replace(/\x1b\[[0-9;]*m/g, '').split('\n').filter((l) => /tokens?.*\d+(\.\d+)?\s*s/i.test(l) && !/Duration|Start at/.test(l));
   results.rows.push({ name: 'init database re-encryption', output: lines.slice(0, 6) });
   for (const l of lines.slice(0, 6)) log(`reencrypt: ${l.trim()}`);
+}
+
+if (only.has('galera')) {
+  const r = spawnSync('npx', ['vitest', 'run', 'test/cluster/bench-galera.test.ts'], { cwd: root, encoding: 'utf8', env: { ...process.env, LMT_BENCH: '1', LMT_BENCH_TOKENS: String(tokens), LMT_BENCH_AUDIT: String(audit), LMT_BENCH_RUNS: String(runs) } });
+  const text = (r.stdout + r.stderr).replace(/\x1b\[[0-9;]*m/g, '');
+  const m = /\[bench\] galera: backup restore ([\d.]+) s vs mariadb < dump ([\d.]+) s, ratio [\d.]+, peak RSS (\d+) MB/.exec(text);
+  if (m) row('galera (3 nodes) backup restore vs mariadb <', Number(m[1]), Number(m[2]), Number(m[3]));
+  else { log(`galera: ${text.split('\n').filter((l) => /Error|error|FAIL/.test(l)).slice(0, 3).join(' | ') || 'no result'}`); results.rows.push({ name: 'galera restore', error: 'no result' }); }
 }
 
 if (asJson) process.stdout.write(JSON.stringify(results, null, 2) + '\n');

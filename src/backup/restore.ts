@@ -17,9 +17,11 @@ import { InputError } from '../errors.js';
 import { createIndexSql, createTableSql } from '../schema/ddl.js';
 import type { TableDef } from '../schema/tables.js';
 import { describeModelVersion } from '../schema/version.js';
+import { assertWritable, type ClusterInfo } from '../db/cluster.js';
 import { ConversionError, convertValue, modelFor, tableDefFor } from './convert.js';
 import { SHADOW_RE } from './create.js';
 import { readDump, unquoteName, type DumpEvent } from './dumpread.js';
+import { innodbCreateSql, replicatedEngine, tableEngine } from './galera.js';
 import type { DumpInfo } from './inspect.js';
 import type { BackupSource } from './source.js';
 
@@ -39,7 +41,14 @@ export interface PlannedTable {
   def?: TableDef;
   /** The target already has this table (it is replaced). */
   exists: boolean;
+  /** Galera target, dump table of an engine Galera does not replicate (MyISAM, Aria …): created as InnoDB. */
+  engineFrom?: string;
 }
+
+/** What the plan reports of a replicated target; the write-set bounds of a Galera target. */
+export type RestoreCluster =
+  | { kind: 'single' | 'pg-primary' }
+  | { kind: 'galera'; size: number; nodes: string[]; maxWsRows: number; maxWsSize: number };
 
 export interface RestorePlan {
   target: string;
@@ -55,6 +64,7 @@ export interface RestorePlan {
   preservedAdmins: number;
   /** Blocking problems: nothing is changed while there are any. */
   problems: string[];
+  cluster: RestoreCluster;
 }
 
 export interface RestoreOptions {
@@ -77,6 +87,9 @@ function findCI(list: string[], name: string): string | undefined {
 }
 
 export async function planRestore(db: Db, src: BackupSource, info: DumpInfo, opts: RestoreOptions = {}): Promise<RestorePlan> {
+  // A standby, or a Galera node that is not Synced, is refused before anything else is looked at.
+  const clusterInfo = await db.cluster();
+  assertWritable(db.url, clusterInfo);
   const problems = [...info.problems];
   const version = describeModelVersion({ configTable: info.isLinotp, stored: info.modelVersion, touched: info.touched });
   if (info.isLinotp && (version.state === 'unknown' || version.state === 'newer')) problems.push(...version.notes);
@@ -88,7 +101,9 @@ export async function planRestore(db: Db, src: BackupSource, info: DumpInfo, opt
   for (const t of info.tables) {
     const def = tableDefFor(model, t.name);
     if (sameEngine && t.createSql) {
-      tables.push({ source: t.name, target: t.name, rows: t.rows, ddl: 'dump', columns: t.columns, omitColumns: [], def, exists: Boolean(findCI(targetTables, t.name)) });
+      const engine = tableEngine(t.createSql);
+      const engineFrom = clusterInfo.kind === 'galera' && !replicatedEngine(engine) ? engine : undefined;
+      tables.push({ source: t.name, target: t.name, rows: t.rows, ddl: 'dump', columns: t.columns, omitColumns: [], def, exists: Boolean(findCI(targetTables, t.name)), ...(engineFrom ? { engineFrom } : {}) });
       continue;
     }
     if (!def) {
@@ -135,7 +150,25 @@ export async function planRestore(db: Db, src: BackupSource, info: DumpInfo, opt
     adminResolver,
     preservedAdmins,
     problems,
+    cluster: restoreCluster(clusterInfo),
   };
+}
+
+function restoreCluster(c: ClusterInfo): RestoreCluster {
+  if (c.kind === 'galera') return { kind: 'galera', size: c.size, nodes: c.nodes, maxWsRows: c.maxWsRows, maxWsSize: c.maxWsSize };
+  return { kind: c.kind === 'pg-primary' ? 'pg-primary' : 'single' };
+}
+
+/**
+ * Whether a dump's INSERT goes to a Galera server as it is: one autocommitted statement is one
+ * write set, which must stay under wsrep_max_ws_rows / wsrep_max_ws_size (with room for the row
+ * images and keys). Otherwise its rows are parsed and inserted in bounded chunks (insertMany).
+ */
+function fitsWriteSet(plan: RestorePlan, rows: () => number, bytes: number): boolean {
+  const c = plan.cluster;
+  if (c.kind !== 'galera') return true;
+  if (c.maxWsSize > 0 && bytes * 4 > c.maxWsSize) return false;
+  return !(c.maxWsRows > 0 && rows() * 2 > c.maxWsRows);
 }
 
 /** The dump, read again for loading, with its SHA-256 checked against the validation pass before anything is committed. */
@@ -213,7 +246,7 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
       const columns = ev.columns ?? t.columns;
       const keepAdmins = t.target.toLowerCase() === 'imported_user' && ctx.preserved.keys.size > 0;
       let count: number;
-      if (t.ddl === 'dump' && ev.passthrough && !keepAdmins) {
+      if (t.ddl === 'dump' && ev.passthrough && !keepAdmins && fitsWriteSet(ctx.plan, () => ev.count(), ev.passthrough.length)) {
         // Same engine, the dump's own table: its text goes to the server as it is (as mariadb/psql would).
         count = 0;
         await settle();
@@ -388,7 +421,8 @@ async function applyMysqlShadow(db: Db, src: BackupSource, plan: RestorePlan, op
         into: (t) => t.target + NEW,
         async create(t, ev) {
           if (t.ddl === 'dump') {
-            await tx.execute(shadowCreateSql(ev!.sql, t.target, inSet));
+            const sql = shadowCreateSql(ev!.sql, t.target, inSet);
+            await tx.execute(t.engineFrom ? innodbCreateSql(sql) : sql);
           } else {
             const def: TableDef = {
               ...t.def!,

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { EncKey } from '../crypto/enckey.js';
+import type { RestoreCluster } from '../backup/restore.js';
 import { ChecksFailedError, InputError, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
 import { catchUp } from './catch-up.js';
@@ -205,7 +206,8 @@ const restore: CommandSpec = {
         from: plan.dialect,
         sameEngine: plan.sameEngine,
         modelVersion: plan.modelVersion,
-        tables: plan.tables.map((t) => ({ name: t.target, rows: t.rows, replaces: t.exists, ddl: t.ddl })),
+        tables: plan.tables.map((t) => ({ name: t.target, rows: t.rows, replaces: t.exists, ddl: t.ddl, ...(t.engineFrom ? { engineFrom: t.engineFrom, engine: 'InnoDB' } : {}) })),
+        cluster: plan.cluster,
         skipped: plan.skipped,
         untouched: plan.untouched,
         preservedAdmins: plan.preservedAdmins,
@@ -251,11 +253,14 @@ const restore: CommandSpec = {
   },
 };
 
-function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; tables: { name: string; rows: number; replaces: boolean; ddl: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null }): string {
+function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
     renderTable(['table', 'rows', 'action'], d.tables.map((t) => [t.name, t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
   ];
+  if (d.cluster.kind === 'galera') lines.push(`Galera cluster of ${d.cluster.size} node(s) (${d.cluster.nodes.join(', ')}): the tables are swapped in on every node at once`);
+  const converted = d.tables.filter((t) => t.engineFrom);
+  if (converted.length) lines.push(`created as InnoDB (Galera replicates no other engine): ${converted.map((t) => `${t.name} (${t.engineFrom} in the dump)`).join(', ')}`);
   for (const s of d.skipped) lines.push(`skipped ${s.table} (${s.rows} rows): ${s.reason}`);
   if (d.untouched.length) lines.push(`left as they are: ${d.untouched.join(', ')}`);
   if (d.preservedAdmins) lines.push(`${d.preservedAdmins} local admin(s) in the target are kept`);

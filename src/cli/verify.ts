@@ -76,17 +76,25 @@ export const commands: CommandSpec[] = [
       '  - the LinOTP tables are present;',
       '  - the encKey decrypts every token seed (pw tokens hold an unencrypted hash and qr/push none, so they are skipped), every @@ OTP PIN, user and SO PIN, ocra2 sharedSecret and every encrypted Config value, chunked ones reassembled;',
       '  - token counts per type; on LinOTP 3 the admin resolver and realm exist, and which local admins still have the password "*";',
-      '  - how many text values look double-encoded (latin1/utf8 mojibake; repair with `admin fix-db-encoding`).',
+      '  - how many text values look double-encoded (latin1/utf8 mojibake; repair with `admin fix-db-encoding`);',
+      '  - on a cluster (automatic on a Galera node, else --cluster / --node): every table has the same rows on every node (docs/clusters.md).',
       'Exit 0 when every check passes (warnings allowed), 3 when any fails; failing tokens and Config keys are named. Tokens and text columns are streamed, so memory stays bounded.',
     ].join('\n'),
     options: [
       ...installationOptions,
       { flags: '--skip-encoding', description: 'do not scan text columns for double-encoded values (faster on a large audit table)' },
       { flags: '--audit-public-key <file>', description: "LinOTP 2's audit public key (public.pem): check every audit signature instead of only counting them" },
+      { flags: '--cluster', description: 'compare every table on every node (row counts and SHA-256); automatic on a MariaDB Galera node, whose members come from wsrep_incoming_addresses' },
+      {
+        flags: '--node <uri>',
+        description: 'a further node to compare: a URI, or host[:port] with the credentials and database of the database URI (a PostgreSQL standby is found only this way); repeatable',
+        repeatable: true,
+      },
     ],
     examples: [
       'linotp-migrate verify --ini /etc/linotp2/linotp.ini',
       'linotp-migrate verify --database-uri mysql://linotp:secret@localhost/LinOTP2 --enc-key /etc/linotp2/encKey --json',
+      'linotp-migrate verify --ini /etc/linotp/linotp.cfg --node standby1.example.org:5432',
     ],
     async run(ctx, _args, opts) {
       const [{ resolveInstallation, requireDatabaseUri }, { loadEncKey }, { openDatabase }, { runVerify }] = await Promise.all([
@@ -120,7 +128,8 @@ export const commands: CommandSpec[] = [
           resolver: String(inst.settings.get('ADMIN_RESOLVER_NAME') ?? 'LinOTP_local_admins'),
           realm: String(inst.settings.get('ADMIN_REALM_NAME') ?? 'linotp_admins'),
         };
-        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding), auditPublicKeyPem, adminNames });
+        const nodes = ([] as string[]).concat(opts.node ?? []).map(String);
+        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding), auditPublicKeyPem, adminNames, cluster: Boolean(opts.cluster), nodes });
       } finally {
         await db.close();
       }

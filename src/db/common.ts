@@ -172,6 +172,13 @@ export function cleanDriverMessage(message: string, url?: DbUrl): string {
 export function statementError(err: unknown, sql: string, url: DbUrl): DatabaseError {
   if (err instanceof DatabaseError) return err;
   const e = err as DriverErrorLike;
+  // Safety nets for commands that reach a replica without taking a lock first (withLock refuses it before any work).
+  if (e?.code === '25006') {
+    return new DatabaseError(`${describeDbUrl(url)} is read-only (a PostgreSQL standby, or default_transaction_read_only): the statement was refused (in: ${sql.replace(/\s+/g, ' ').trim().slice(0, 40)} …)`, 'point the database URI at the primary', err);
+  }
+  if (e?.errno === 1047 && /WSREP/i.test(e?.message ?? '')) {
+    return new DatabaseError(`the Galera node ${describeDbUrl(url)} is not ready (not Synced or without quorum): the statement was refused`, 'connect to a Synced node of the primary component', err);
+  }
   const head = sql.replace(/\s+/g, ' ').trim().slice(0, 80);
   return new DatabaseError(`${cleanDriverMessage(e?.message ?? String(err), url)} (in: ${head}${sql.length > 80 ? ' …' : ''})`, undefined, err);
 }

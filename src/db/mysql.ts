@@ -9,7 +9,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, PoolOptions } from 'mysql2/promise';
 import { DatabaseError } from '../errors.js';
+import { assertWritable, type ClusterInfo } from './cluster.js';
 import { chunkRows, connectError, lockHeldError, naiveDateString, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
+import { galeraInfo, LOCK_TABLE, withGaleraLock, writeSetBatch } from './mysql-galera.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
 const SOCKETS = ['/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock', '/tmp/mysql.sock'];
@@ -98,6 +100,8 @@ export class MysqlDb implements Db {
     /** Set when this Db is bound to one connection (a transaction). */
     private readonly conn?: PoolConnection,
     private maxPacket = 16 * 1024 * 1024,
+    /** Galera write-set bounds for one statement (empty on a single server), read at open. */
+    private writeSet: { maxRows?: number; maxBytes?: number } = {},
   ) {}
 
   private get runner(): Runner {
@@ -109,6 +113,7 @@ export class MysqlDb implements Db {
     try {
       const [rows] = await c.query('SELECT @@max_allowed_packet AS p');
       this.maxPacket = Number((rows as any[])[0].p) || this.maxPacket;
+      this.writeSet = writeSetBatch(await galeraInfo(c));
     } finally {
       c.release();
     }
@@ -175,9 +180,11 @@ export class MysqlDb implements Db {
     if (rows.length === 0) return 0;
     const head = `INSERT INTO ${dialect.quoteIdent(table)} (${columns.map(dialect.quoteIdent).join(', ')}) VALUES `;
     // max_allowed_packet bounds one statement; keep well below it (escaping can grow data).
-    const maxBytes = Math.max(64 * 1024, Math.min(this.maxPacket / 2, 8 * 1024 * 1024) - head.length);
+    // On Galera each statement (autocommitted) is one write set: stay under its limits too.
+    const maxBytes = Math.max(16 * 1024, Math.min(this.maxPacket / 2, 8 * 1024 * 1024, this.writeSet.maxBytes ?? Infinity) - head.length);
+    const maxRows = Math.min(5000, this.writeSet.maxRows ?? Infinity);
     let total = 0;
-    for (const chunk of chunkRows(rows, columns.length, { maxBytes, maxRows: 5000 })) {
+    for (const chunk of chunkRows(rows, columns.length, { maxBytes, maxRows })) {
       const values = chunk.map((r) => '(' + r.map((v) => mysql.escape(toParam(v) as any)).join(',') + ')').join(',');
       try {
         const [res] = await this.runner.query(head + values);
@@ -224,7 +231,7 @@ export class MysqlDb implements Db {
   async transaction<T>(fn: (tx: Db) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     if (this.conn) return fn(this);
     const c = await this.pool.getConnection();
-    const tx = new MysqlDb(this.url, this.pool, c, this.maxPacket);
+    const tx = new MysqlDb(this.url, this.pool, c, this.maxPacket, this.writeSet);
     try {
       if (opts.snapshot) {
         await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
@@ -247,10 +254,20 @@ export class MysqlDb implements Db {
     }
   }
 
+  async cluster(): Promise<ClusterInfo> {
+    return galeraInfo(this.runner);
+  }
+
+  /**
+   * GET_LOCK on this server; on a Galera node (which must be Synced) also the cluster-wide lock
+   * row of src/db/mysql-galera.ts, since GET_LOCK does not reach the other nodes.
+   */
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const lockName = mysqlLockName(this.url.database, name);
     const c = this.conn ?? (await this.pool.getConnection());
     try {
+      const info = await galeraInfo(c);
+      assertWritable(this.url, info);
       const [rows] = await c.query('SELECT GET_LOCK(?, 0) AS got', [lockName]);
       const got = (rows as any[])[0].got;
       if (Number(got) !== 1) {
@@ -263,7 +280,7 @@ export class MysqlDb implements Db {
         throw lockHeldError(name, this.url, holder);
       }
       try {
-        return await fn();
+        return info.kind === 'galera' ? await withGaleraLock(this.pool, this.url, info, name, lockName, fn) : await fn();
       } finally {
         await c.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
       }
@@ -272,9 +289,11 @@ export class MysqlDb implements Db {
     }
   }
 
+  /** The Galera lock table (this tool's own, src/db/mysql-galera.ts) is not listed: no command backs it up, restores or checks it. */
   async listTables(): Promise<string[]> {
     const rows = await this.query<{ n: string }>(
-      "SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+      "SELECT TABLE_NAME AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' AND TABLE_NAME <> ? ORDER BY TABLE_NAME",
+      [LOCK_TABLE],
     );
     return rows.map((r) => r.n);
   }

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
 import { DatabaseError } from '../errors.js';
+import { assertWritable, parsePrimaryConninfo, type ClusterInfo } from './cluster.js';
 import { chunkRows, connectError, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
@@ -393,7 +394,31 @@ export class PostgresDb implements Db {
     }
   }
 
+  /**
+   * A hot standby (pg_is_in_recovery) with its primary from primary_conninfo (readable by a
+   * superuser or pg_read_all_settings only; otherwise unnamed), or a primary with the standbys
+   * that stream from it (pg_stat_replication: their addresses, visible to the same roles).
+   */
+  async cluster(): Promise<ClusterInfo> {
+    const rec = await this.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+    if (rec[0].r) {
+      let conninfo: string | undefined;
+      try {
+        conninfo = String((await this.query<{ c: string }>("SELECT setting AS c FROM pg_settings WHERE name = 'primary_conninfo'"))[0]?.c ?? '') || undefined;
+      } catch {
+        conninfo = undefined;
+      }
+      const { host, port } = parsePrimaryConninfo(conninfo);
+      return { kind: 'pg-standby', primaryHost: host, primaryPort: port };
+    }
+    const st = await this.query<{ a: string | null; n: string | null }>('SELECT client_addr::text AS a, application_name AS n FROM pg_stat_replication').catch(() => []);
+    if (!st.length) return { kind: 'single' };
+    return { kind: 'pg-primary', standbys: st.map((r) => (r.a ? r.a.replace(/\/\d+$/, '') : r.n ?? 'unknown')) };
+  }
+
+  /** Refuses a standby before anything else (nothing can be written there). */
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    assertWritable(this.url, await this.cluster());
     const key = `linotp-migrate:${name}`;
     const client = this.client ?? (await this.pool.connect());
     try {

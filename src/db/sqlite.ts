@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { DatabaseError } from '../errors.js';
 import { chunkRows, connectError, lockHeldError, naiveDateString, normalizeBigInt, statementError, thisHost, type OpenOptions } from './common.js';
+import type { ClusterInfo } from './cluster.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 import { describeDbUrl } from './url.js';
 
@@ -198,6 +199,10 @@ export class SqliteDb implements Db {
    * on it, so a held write transaction would swallow them. A lock file whose pid no longer runs on
    * this host is stale and is taken over.
    */
+  async cluster(): Promise<ClusterInfo> {
+    return { kind: 'single' };
+  }
+
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     if (!this.file) {
       const key = `${name}`;

@@ -4,6 +4,8 @@
  * between engines, the adapter's `dialect` supplies the fragment.
  */
 
+import type { ClusterInfo } from './cluster.js';
+
 export type Engine = 'mysql' | 'postgres' | 'sqlite';
 
 /** A parsed SQLAlchemy-style database URL (src/db/url.ts). */
@@ -111,6 +113,12 @@ export interface Db {
    * DatabaseError naming the lock when another run holds it.
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /**
+   * Where this server stands in a replicated setup (src/db/cluster.ts): a Galera node and its
+   * state and write-set limits, a PostgreSQL standby (and its primary) or primary, or single.
+   * withLock refuses a standby and a Galera node that is not Synced before anything else.
+   */
+  cluster(): Promise<ClusterInfo>;
 
   /** Base table names in the database (or schema `public`), as stored (case preserved). */
   listTables(): Promise<string[]>;

@@ -6,6 +6,7 @@
  * complete run like LinOTP does — but the repair runs whether or not it is present.
  */
 import type { Db } from '../db/types.js';
+import { UNREPLICATED_HINT, unreplicatedMessage, unreplicatedTables } from '../db/cluster.js';
 import { describeDbUrl } from '../db/url.js';
 import { DatabaseError } from '../errors.js';
 import { processTable, type FixState, type TableResult, type ValueChange } from './fix.js';
@@ -64,14 +65,19 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
   const targets = await findTargets(db, opts.tables);
   const configTable = (await db.listTables()).find((t) => t.toLowerCase() === 'config');
   if (!configTable) throw new DatabaseError(`no LinOTP tables in ${describeDbUrl(db.url)} (there is no Config table)`, 'check the database URI');
-  // Validation before any change: MySQL key lengths, the --tables names (findTargets).
+  // Validation before any change: MySQL key lengths, the --tables names (findTargets), Galera engines.
+  const unreplicated = await unreplicatedTables(db, targets.map((t) => t.stored));
+  if (unreplicated.length) throw new DatabaseError(`${unreplicatedMessage(unreplicated)}; nothing was changed`, UNREPLICATED_HINT);
   const conversions = await planCharsetConversions(db, targets);
+  const cluster = await db.cluster();
+  // On Galera a page's updates are one write set: keep it under wsrep_max_ws_rows.
+  const wsRows = cluster.kind === 'galera' && cluster.maxWsRows > 0 ? Math.max(1, Math.floor(cluster.maxWsRows / 2)) : Infinity;
   const present = await markerPresent(db, configTable);
 
   const state: FixState = {
     apply: !dryRun,
     repairMultiple: Boolean(opts.repairMultiple),
-    pageSize: opts.pageSize ?? DEFAULT_PAGE_SIZE,
+    pageSize: Math.min(opts.pageSize ?? DEFAULT_PAGE_SIZE, wsRows),
     samplesWanted: opts.samples ?? 0,
     samples: [],
     multipleSamples: [],

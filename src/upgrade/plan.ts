@@ -9,11 +9,12 @@
  */
 import type { EncKey } from '../crypto/enckey.js';
 import type { Db, Engine } from '../db/types.js';
+import { UNREPLICATED_HINT, unreplicatedMessage, unreplicatedTables } from '../db/cluster.js';
 import { describeDbUrl } from '../db/url.js';
 import { LINOTP_2_12, LINOTP_3_4, findTable, getTable, type TableDef } from '../schema/tables.js';
 import { describeModelVersion, readStoredVersion, STEP_SUMMARIES, TARGET_MODEL_VERSION, type MigrationStep, type ModelVersionInfo } from '../schema/version.js';
 import { adminRealmRow, adminResolverRows, allDefaultRows, DEFAULT_ADMIN_REALM_NAME, DEFAULT_ADMIN_RESOLVER_NAME } from './defaults.js';
-import { mysqlLargePrefixProblem, planMysqlUtf8, type Utf8Plan } from './mysql-utf8.js';
+import { isLinotpTable, mysqlLargePrefixProblem, planMysqlUtf8, type Utf8Plan } from './mysql-utf8.js';
 import { runReencryption, totalCount, type ReencryptSummary } from './reencrypt.js';
 import { laggingSequences } from './pg-sequences.js';
 import { configKeyExists, countRows, Tables } from './sql.js';
@@ -174,6 +175,8 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
     }
   }
   plan.internal.createTables = [...create, ...incomplete];
+  const unreplicated = await unreplicatedTables(db, t.all().filter(isLinotpTable));
+  if (unreplicated.length) plan.blockers.push(`${unreplicatedMessage(unreplicated)}; ${UNREPLICATED_HINT}`);
   if (db.engine === 'mysql' && create.length) {
     const problem = await mysqlLargePrefixProblem(db);
     if (problem) plan.blockers.push(`cannot create utf8mb4 tables: ${problem}; set innodb_large_prefix=ON and innodb_file_format=Barracuda`);

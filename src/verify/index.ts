@@ -26,6 +26,10 @@ export interface VerifyOptions {
   auditPublicKeyPem?: string;
   /** LinOTP 3 ADMIN_RESOLVER_NAME / ADMIN_REALM_NAME when not the defaults. */
   adminNames?: AdminNames;
+  /** Compare the tables on every node (automatic on a Galera node). */
+  cluster?: boolean;
+  /** Further nodes to compare: URIs or host[:port] (PostgreSQL standbys are found only this way). */
+  nodes?: string[];
 }
 
 /** Which releases accept the stored model version, in words. */
@@ -171,6 +175,17 @@ export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOpt
     checks.push({ id: 'encoding', title: 'text encoding', status: 'skip', summary: 'not scanned (--skip-encoding)' });
   }
 
+  let cluster: VerifyReport['cluster'];
+  const info = await db.cluster();
+  if (opts.cluster || opts.nodes?.length || info.kind === 'galera') {
+    const { clusterCheck, compareNodes } = await import('./cluster.js');
+    const { galeraNodeError } = await import('../db/cluster.js');
+    const notSynced = info.kind === 'galera' ? galeraNodeError(db.url, info) : undefined;
+    if (notSynced) checks.push({ id: 'cluster-node', title: 'Galera node state', status: 'fail', summary: notSynced.message, hint: notSynced.hint });
+    cluster = await compareNodes(db, opts.nodes ?? []);
+    checks.push(clusterCheck(cluster));
+  }
+
   return {
     ok: !checks.some((c) => c.status === 'fail'),
     database: { url: describeDbUrl(db.url), engine: db.engine, server: await db.serverVersion() },
@@ -180,6 +195,7 @@ export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOpt
     tokens: { total: t.total, byType: t.byType },
     key: stats,
     encoding,
+    ...(cluster ? { cluster } : {}),
     checks,
   };
 }

@@ -1,6 +1,7 @@
 /** The typed result of `verify` (rendered by src/cli/verify.ts, printed as is with --json). */
 import type { Engine } from '../db/types.js';
 import type { ModelVersionInfo } from '../schema/version.js';
+import type { ClusterReport } from './cluster.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -70,6 +71,8 @@ export interface VerifyReport {
   tokens: { total: number; byType: Record<string, number> };
   key: KeyStats;
   encoding: EncodingStats;
+  /** verify --cluster / --node, or on a Galera node: per-table row counts and SHA-256 per node. */
+  cluster?: ClusterReport;
   checks: CheckResult[];
 }
 
