@@ -58,7 +58,7 @@ describe('env file', () => {
     // An empty LINOTP_DATABASE_URI is "set": the file does not override it.
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toBeTruthy();
-    const env = { ...process.env, LINOTP_CFG: '' };
+    const env: NodeJS.ProcessEnv = { ...process.env, LINOTP_CFG: '' };
     delete env.LINOTP_DATABASE_URI;
     const shown = spawnSync(process.execPath, [join(root, 'bin/linotp-migrate.js'), '-q', '-e', join(dir, 'env'), 'config', 'show'], { cwd: dir, encoding: 'utf8', env });
     expect(shown.status, shown.stderr).toBe(0);
