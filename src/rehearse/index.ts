@@ -6,6 +6,7 @@
  * key) or error (1: something operational, e.g. an unreachable database).
  */
 import { readFileSync, statSync } from 'node:fs';
+import { validateZone } from '../audit/timezone.js';
 import { InputError } from '../errors.js';
 import { resolve } from 'node:path';
 import { productionCommands } from './production.js';
@@ -39,6 +40,8 @@ function preflight(o: RehearseOptions): void {
     }
     if (!ok) throw new InputError(`${flag} ${file} does not exist or is not a file`, 'check the path; nothing was done');
   }
+  // Option values too: a misspelt zone fails now, not after the restore.
+  if (o.auditTimezone !== undefined) validateZone(o.auditTimezone);
 }
 
 export async function runRehearsal(opts: RehearseOptions, hooks: StepHooks = {}): Promise<RehearsalReport> {

@@ -142,7 +142,7 @@ export async function stepUpgrade(s: RehearsalState): Promise<StepOutcome<void>>
   const applyUpgrade = await requireFn(() => import('../upgrade/apply.js'), 'applyUpgrade', 'init database (src/upgrade/apply.ts applyUpgrade)');
   const { TARGET_MODEL_VERSION } = await import('../schema/version.js');
   const db = s.target!.db;
-  const uopts = { encKey: s.key, adminResolverName: DEFAULT_ADMIN_RESOLVER, adminRealmName: DEFAULT_ADMIN_REALM, createAudit: true, truncateAudit: Boolean(s.opts.truncateAudit) };
+  const uopts = { encKey: s.key, adminResolverName: DEFAULT_ADMIN_RESOLVER, adminRealmName: DEFAULT_ADMIN_REALM, createAudit: true, truncateAudit: Boolean(s.opts.truncateAudit), auditConvertedSeparately: Boolean(s.opts.auditTimezone) };
   // The plan first, so that refusals (wrong key, unknown model version) become a named check.
   const plan = await planUpgrade(db, uopts);
   if (plan.blockers.length) {

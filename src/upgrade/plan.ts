@@ -47,6 +47,8 @@ export interface UpgradeOptions {
    * to LinOTP 3's UTC form. Never guessed: without it, local rows are only reported.
    */
   auditTimezone?: string;
+  /** The caller converts the audit times itself afterwards (rehearse's `audit to-utc` step): no plan, no warning here. */
+  auditConvertedSeparately?: boolean;
   /** How times in the repeated autumn hour are placed (src/audit/timezone.ts). */
   auditAmbiguous?: AmbiguousRule;
 }
@@ -275,7 +277,7 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
     const n = (await countRows(db, t, 'audit')) + (opts.auditDb && auditT ? await countRows(opts.auditDb, auditT, 'audit') : 0);
     plan.actions.push({ id: 'truncate-audit', title: 'delete all audit rows (--truncate-audit)', effects: { auditRowsToDelete: n }, notes: [], changesData: n > 0 });
   }
-  if (!opts.truncateAudit) {
+  if (!opts.truncateAudit && !opts.auditConvertedSeparately) {
     // LinOTP 2 wrote local times that LinOTP 3 shows as UTC (issue: audit trail across the upgrade).
     const audit = await planAuditTimezone(opts.auditDb ?? db, { timezone: opts.auditTimezone, ambiguous: opts.auditAmbiguous });
     plan.warnings.push(...audit.warnings);

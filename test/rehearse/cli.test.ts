@@ -38,6 +38,23 @@ function checkReports(dir: string): RehearsalReport {
 }
 
 describe('linotp-migrate rehearse (built binary)', () => {
+  it('an unknown --audit-timezone is refused before the first step (exit 2, no report)', () => {
+    const dir = join(tmp, 'zone');
+    const r = run(['rehearse', ...demoArgs, '--passphrase-file', 'fixtures/demo/backup-passphrase.txt', '--audit-timezone', 'Nowhere', '--report-dir', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: unknown time zone "Nowhere"/m);
+    expect(r.stderr).not.toMatch(/restore|verify the backup/);
+    expect(existsSync(join(dir, 'report.json'))).toBe(false);
+  });
+
+  it('with --audit-timezone the warning asking for it is not printed', () => {
+    const dir = join(tmp, 'zone-ok');
+    const r = run(['--json', 'rehearse', ...demoArgs, '--passphrase-file', 'fixtures/demo/backup-passphrase.txt', '--audit-timezone', 'Europe/Berlin', '--report-dir', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.stringify(r.json!.warnings)).not.toMatch(/give --audit-timezone/);
+    expect(r.stderr).not.toMatch(/give --audit-timezone/);
+  }, 120_000);
+
   it('--json prints the report document; exit 0; reports written', () => {
     const dir = join(tmp, 'ok');
     const r = run(['--json', 'rehearse', ...demoArgs, '--passphrase-file', 'fixtures/demo/backup-passphrase.txt', '--report-dir', dir]);
