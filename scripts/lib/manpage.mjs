@@ -90,9 +90,9 @@ export async function renderManPage(date, distDir) {
     '.SH FILES',
     '.TP',
     bold('/usr/share/doc/linotp-migrate/'),
-    roffText('The guides (upgrade guide, settings, backups, catch-up, audit, api-check) and the command reference commands.md, from which this page is generated too.'),
+    roffText('The guides (upgrade guide, settings, backups, catch-up, audit, api-check, install), gzip-compressed where larger than 4 kB (read them with zless), and the command reference commands.md.gz, generated from the same option table as this page.'),
     '.SH SEE ALSO',
-    roffText('The LinOTP 3 documentation; /usr/share/doc/linotp-migrate/upgrade-guide.md.'),
+    roffText('/usr/share/doc/linotp-migrate/upgrade-guide.md.gz; the LinOTP 3 documentation.'),
   );
   return out.join('\n') + '\n';
 }
