@@ -218,6 +218,7 @@ const restore: CommandSpec = {
         if ((existingKey.existing === 'different' || existingKey.existing === 'not-a-key') && !existingKey.unused && !opts.force) throw keyInUseError(existingKey, plan.target);
         const { planLinotpFile } = await import('../files/linotp-file.js');
         keyPlan = { ...planLinotpFile(secretFile, key.exportBytes(), { kind: 'enc-key', owner: keyOwner, existing: 'keep-backup', env: ctx.env }), ...(existingKey.unused ? { replacesUnusedKey: existingKey } : {}) };
+        for (const w of keyPlan.warnings) ctx.out.warn(w);
         warnings.push(...keyPlan.warnings);
       }
       const replaced = plan.tables.filter((t) => t.exists).map((t) => t.target);
