@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { EncKey } from '../crypto/enckey.js';
 import type { LinotpFileResult } from '../files/linotp-file.js';
-import type { ExistingKeyCheck } from '../upgrade/enc-key.js';
+import type { KeyInstallPlan } from '../upgrade/enc-key.js';
 import { ChecksFailedError, InputError, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
 import { catchUp } from './catch-up.js';
@@ -210,14 +210,10 @@ const restore: CommandSpec = {
       const resolver = opts.adminResolver ?? (typeof inst.settings.get('ADMIN_RESOLVER_NAME') === 'string' && inst.settings.isExplicit('ADMIN_RESOLVER_NAME') ? String(inst.settings.get('ADMIN_RESOLVER_NAME')) : undefined);
       const plan = await planRestore(db, src, info, { adminResolver: resolver });
       // The key path, checked against the target before anything changes (issue 21 items 1, 3).
-      let keyPlan: (LinotpFileResult & { replacesUnusedKey?: ExistingKeyCheck }) | null = null;
-      let existingKey: ExistingKeyCheck | undefined;
+      let keyPlan: KeyInstallPlan | null = null;
       if (secretFile && key) {
-        const { checkExistingKey, keyInUseError } = await import('../upgrade/enc-key.js');
-        existingKey = await checkExistingKey(secretFile, key, db);
-        if ((existingKey.existing === 'different' || existingKey.existing === 'not-a-key') && !existingKey.unused && !opts.force) throw keyInUseError(existingKey, plan.target);
-        const { planLinotpFile } = await import('../files/linotp-file.js');
-        keyPlan = { ...planLinotpFile(secretFile, key.exportBytes(), { kind: 'enc-key', owner: keyOwner, existing: 'keep-backup', env: ctx.env }), ...(existingKey.unused ? { replacesUnusedKey: existingKey } : {}) };
+        const { planKeyInstall } = await import('../upgrade/enc-key.js');
+        keyPlan = await planKeyInstall(secretFile, key, db, { force: Boolean(opts.force), owner: keyOwner, env: ctx.env, database: plan.target });
         for (const w of keyPlan.warnings) ctx.out.warn(w);
         warnings.push(...keyPlan.warnings);
       }
@@ -265,11 +261,11 @@ const restore: CommandSpec = {
         onRows: (_t, n) => bar?.tick(n),
       });
       bar?.finish();
-      let keyResult: (LinotpFileResult & { replacedUnusedKey?: boolean }) | null = null;
-      if (secretFile && key) {
-        const { writeEncKeyFile } = await import('../crypto/enckey.js');
-        keyResult = writeEncKeyFile(secretFile, key, { force: Boolean(opts.force) || existingKey?.unused === true, owner: keyOwner, env: ctx.env });
-        if (existingKey?.unused && keyResult.action === 'replaced') keyResult = { ...keyResult, replacedUnusedKey: true };
+      let keyResult: (LinotpFileResult & { replacedUnusedKey?: true }) | null = null;
+      if (keyPlan && key) {
+        const { installKey } = await import('../upgrade/enc-key.js');
+        keyResult = installKey(keyPlan, key, { force: Boolean(opts.force), owner: keyOwner, env: ctx.env });
+        for (const w of keyResult.warnings) if (!warnings.includes(w)) ctx.out.warn(w);
       }
       ctx.out.result({ ...summary, applied: true, restored: result.tables, seconds: result.seconds, rowsPerSecond: result.rowsPerSecond, encKey: keyResult }, (d, c) =>
         [
@@ -287,7 +283,7 @@ const restore: CommandSpec = {
   },
 };
 
-function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; tables: { name: string; rows: number; replaces: boolean; ddl: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: (LinotpFileResult & { replacesUnusedKey?: ExistingKeyCheck }) | null }): string {
+function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; tables: { name: string; rows: number; replaces: boolean; ddl: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: KeyInstallPlan | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
     renderTable(['table', 'rows', 'action'], d.tables.map((t) => [t.name, t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),

@@ -11,6 +11,7 @@ import type { Db } from '../db/types.js';
 import { UsageError } from '../errors.js';
 import { countEncryptedValues, type EncryptedCounts } from '../verify/secrets.js';
 import { formatDump } from '../crypto/paper.js';
+import { planLinotpFile, type LinotpFileResult } from '../files/linotp-file.js';
 import type { FileOwner } from '../files/ownership.js';
 
 export interface InitEncKeyOptions {
@@ -96,4 +97,28 @@ export function keyInUseError(c: ExistingKeyCheck, database: string | undefined)
     ? `, and ${database ?? 'the target database'} holds ${c.target.total} encrypted value(s) (${c.target.seeds} token seeds, ${c.target.pins} PINs, ${c.target.ocra} ocra secrets, ${c.target.config} Config secrets) that may need it`
     : database === undefined ? ' (no database was named to check whether it is in use)' : '';
   return new UsageError(`${c.path} holds ${what}${uses}; nothing was changed`, 'add --force to replace it (the old key is kept as encKey.<date>), or name another --enc-key path');
+}
+
+/** `backup restore --install-enc-key`'s key step, planned against the target before anything changes. */
+export interface KeyInstallPlan extends LinotpFileResult {
+  /** Set when a different key that encrypts nothing in the target is replaced without --force. */
+  replacesUnusedKey?: ExistingKeyCheck;
+}
+
+/**
+ * Decides whether `key` may be written to `path` (issue 21 items 1, 3): a different key (or a file
+ * that is not a key) is refused with `keyInUseError` unless `force`, or unless it encrypts nothing
+ * in `db`. Returns the owner, group, mode and backup name the write will use.
+ */
+export async function planKeyInstall(path: string, key: EncKey, db: Db, opts: { force?: boolean; owner?: FileOwner; env?: NodeJS.ProcessEnv; database?: string; now?: Date }): Promise<KeyInstallPlan> {
+  const existing = await checkExistingKey(path, key, db);
+  if ((existing.existing === 'different' || existing.existing === 'not-a-key') && !existing.unused && !opts.force) throw keyInUseError(existing, opts.database);
+  const planned = planLinotpFile(path, key.exportBytes(), { kind: 'enc-key', owner: opts.owner, existing: 'keep-backup', env: opts.env, now: opts.now });
+  return { ...planned, ...(existing.unused ? { replacesUnusedKey: existing } : {}) };
+}
+
+/** Writes the planned key (the decision of `planKeyInstall` stands; the write re-checks the content). */
+export function installKey(plan: KeyInstallPlan, key: EncKey, opts: { force?: boolean; owner?: FileOwner; env?: NodeJS.ProcessEnv; now?: Date }): WriteEncKeyResult & { replacedUnusedKey?: true } {
+  const written = writeEncKeyFile(plan.path, key, { force: Boolean(opts.force) || Boolean(plan.replacesUnusedKey), owner: opts.owner, env: opts.env, now: opts.now });
+  return plan.replacesUnusedKey && written.action === 'replaced' ? { ...written, replacedUnusedKey: true } : written;
 }
