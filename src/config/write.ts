@@ -20,6 +20,8 @@ export interface CfgFilePlan {
   text: string;
   settings: OutSetting[];
   exists: boolean;
+  /** File mode (default 0640: the files hold passwords). */
+  mode?: number;
 }
 
 /** --split: the database snippet sorts after Debian's 01-debian-database.cfg, so ours wins. */
@@ -109,7 +111,8 @@ export function writeFiles(plans: CfgFilePlan[], force: boolean, gid?: number): 
   for (const p of plans) {
     mkdirSync(path.dirname(p.path), { recursive: true, mode: 0o750 });
     const tmp = path.join(path.dirname(p.path), `.${path.basename(p.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const fd = openSync(tmp, 'wx', 0o640);
+    const mode = p.mode ?? 0o640;
+    const fd = openSync(tmp, 'wx', mode);
     try {
       writeSync(fd, p.text);
       fsyncSync(fd);
@@ -117,7 +120,7 @@ export function writeFiles(plans: CfgFilePlan[], force: boolean, gid?: number): 
       closeSync(fd);
     }
     if (gid !== undefined) chownSync(tmp, process.getuid?.() ?? 0, gid);
-    chmodSync(tmp, 0o640); // the umask may have removed group read
+    chmodSync(tmp, mode); // the umask may have removed group read
     try {
       if (force) renameSync(tmp, p.path);
       else {
