@@ -11,8 +11,8 @@ import { groupId, writeFiles, type CfgFilePlan } from '../config/write.js';
 import { collectInventory, type Finding, type Inventory, type InventoryRequest } from './inventory.js';
 import { rewritePamLine } from './pam.js';
 import { readPerlIni, RLM_PERL_INI_PATH } from './perl-ini.js';
-import { renderClients, safeName } from './render.js';
-import { renderRestModules, renderSite, restAuthTypes, type RestTarget } from './render-rest.js';
+import { renderClients } from './render.js';
+import { renderRestModules, renderSite, restAuthTypes, restInstanceNames, type RestTarget } from './render-rest.js';
 import { DEBIAN_MODULE_PATH, perlAuthTypes, renderPerlIni, renderPerlModule } from './render-perl.js';
 import type { LinotpTarget } from './targets.js';
 
@@ -143,7 +143,7 @@ export function planRadiusConvert(req: ConvertRequest, cwd: string): ConvertPlan
   if (targets.length) {
     let authTypes: string[][];
     if (module === 'rest') {
-      const restTargets: RestTarget[] = targets.map((t) => ({ ...t, moduleName: t === targets.find((x) => x.authType === defaultTarget?.authType) ? 'linotp' : `linotp_${safeName(t.authType)}` }));
+      const restTargets: RestTarget[] = restInstanceNames(targets, defaultTarget.authType);
       files.push({ name: 'mods-available/linotp', installAs: `${RADDB}/mods-available/linotp`, mode: 0o640, secret: false, text: renderRestModules(restTargets, header) });
       authTypes = restAuthTypes(restTargets);
     } else {
@@ -186,7 +186,7 @@ export function planRadiusConvert(req: ConvertRequest, cwd: string): ConvertPlan
     if (l.kind === 'pam_py_linotp') line = pyToC(l, url);
     text[l.line - 1] = line;
   }
-  for (const [file, text] of pamFiles) files.push({ name: `pam.d/${path.basename(file)}`, installAs: file, mode: 0o644, secret: false, text: text.join('\n') });
+  for (const [file, text] of pamFiles) files.push({ name: `pam.d/${path.basename(file)}`, installAs: `/etc/pam.d/${path.basename(file)}`, mode: 0o644, secret: false, text: text.join('\n') });
 
   const planned: PlannedFile[] = files.map((f) => {
     const p = path.join(out, f.name);

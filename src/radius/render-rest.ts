@@ -19,7 +19,8 @@ export interface RestTarget extends LinotpTarget {
 }
 
 /** The attribute the request data is assembled in (a control attribute: never sent to the NAS). */
-const DATA_ATTR = '&control:Tmp-String-9';
+const DATA_ATTR = '&Tmp-String-9';
+const DATA_REF = '%{control:Tmp-String-9}';
 
 function origin(url: string): string {
   const u = new URL(url);
@@ -47,7 +48,7 @@ export function renderRestModules(targets: RestTarget[], header: string[]): stri
       `\t\turi = ${xlatString(t.newUrl)}`,
       "\t\tmethod = 'post'",
       "\t\tbody = 'post'",
-      `\t\tdata = "%{${DATA_ATTR.replace('&', '')}}"`,
+      `\t\tdata = "${DATA_REF}"`,
       "\t\tforce_to = 'plain'",
       '\t\ttls = ${..tls}',
       '\t}',
@@ -84,7 +85,7 @@ function authTypeSection(t: RestTarget): string[] {
     '\t\t\t# the answer to a challenge: LinOTP finds the transaction by state=',
     '\t\t\tif (&State) {',
     '\t\t\t\tupdate control {',
-    `\t\t\t\t\t${DATA_ATTR} := "%{${DATA_ATTR.replace('&', '')}}&state=%{urlquote:%{string:State}}"`,
+    `\t\t\t\t\t${DATA_ATTR} := "${DATA_REF}&state=%{urlquote:%{string:State}}"`,
     '\t\t\t\t}',
     '\t\t\t}',
     `\t\t\t${t.moduleName} {`,
@@ -158,6 +159,18 @@ export function renderSite(o: SiteOptions, header: string[]): string {
     '\t}',
     '}',
   ].join('\n') + '\n';
+}
+
+/** One rlm_rest instance per distinct URL and TLS setting (realm and resConf are in the data, per Auth-Type). */
+export function restInstanceNames(targets: (LinotpTarget & { newUrl: string })[], defaultAuthType: string): RestTarget[] {
+  const key = (t: LinotpTarget & { newUrl: string }) => JSON.stringify([t.newUrl, t.tlsVerifyPeer, t.tlsVerifyHost, t.caFile, t.caDir]);
+  const names = new Map<string, string>();
+  const first = targets.find((t) => t.authType === defaultAuthType) ?? targets[0];
+  if (first) names.set(key(first), 'linotp');
+  return targets.map((t) => {
+    if (!names.has(key(t))) names.set(key(t), `linotp_${safeName(t.authType)}`);
+    return { ...t, moduleName: names.get(key(t)) as string };
+  });
 }
 
 export const restAuthTypes = (targets: RestTarget[]): string[][] => targets.map(authTypeSection);
