@@ -258,7 +258,8 @@ export function parseConf(text: string, file: string): ConfFile {
       continue;
     }
     const op = rest[0];
-    if (op.quote || !OPERATORS.includes(op.text)) fail(op.line, `expected an operator (= := …) after "${first.text}", found "${op.text}"`);
+    // The offending word is not quoted: it may be a secret (`secret testing123`).
+    if (op.quote || !OPERATORS.includes(op.text)) fail(op.line, `expected an operator (= := …) after "${first.text}"`);
     const value = rest.slice(1);
     const quoted = value.length === 1 && value[0].quote !== '' && value[0].quote !== '(';
     top.children.push({

@@ -41,6 +41,35 @@ describe('radius inventory', () => {
   });
 });
 
+describe('radius inventory: FreeRADIUS 3 layout', () => {
+  it('perl module in mods-enabled, Auth-Types chosen by unlang, a scope with its own http URL', () => {
+    const r = cli(['radius', 'inventory', '--freeradius', path.join(FIXTURES, 'freeradius3'), '--rlm-perl-ini', path.join(FIXTURES, 'rlm_perl-fr3.ini'), '--pam', tmp('nopam'), '--json']);
+    expect(r.code).toBe(3);
+    const doc = r.json();
+    expect(doc.freeradius.layout).toBe('freeradius3');
+    expect(doc.targets.map((t: { authType: string; url: string; realm: string; scope: boolean }) => [t.authType, t.url, t.realm, t.scope])).toEqual([
+      ['perl', 'http://linotp2.example.com/validate/simplecheck', '', false],
+      ['wlan', 'http://linotp2-wlan.example.com/validate/simplecheck', 'wifi', true],
+    ]);
+    const decisions = doc.findings.filter((f: { level: string }) => f.level === 'decision').map((f: { message: string }) => f.message).join('\n');
+    expect(decisions).toMatch(/Auth-Type wlan posts to its own URL .*--scope-url wlan=URL/);
+    expect(decisions).toMatch(/SSL_CHECK = FALSE/);
+    expect(doc.findings.some((f: { level: string; message: string }) => f.level === 'warning' && /http:\/\/linotp2.example.com\/validate\/simplecheck is not https/.test(f.message))).toBe(true);
+    expect(doc.tree.rules.map((r: { authType: string; kind: string }) => [r.authType, r.kind])).toEqual([['wlan', 'unlang'], ['perl', 'unlang']]);
+    expect(r.stdout).not.toMatch(/wlan secret/);
+  });
+
+  it('a file with a malformed secret line is refused without quoting the secret', () => {
+    const tree = path.join(tmp('secret'), 'fr');
+    cpSync(path.join(FIXTURES, 'freeradius3'), tree, { recursive: true });
+    writeFileSync(path.join(tree, 'clients.conf'), 'client x {\n\tipaddr = 10.0.0.1\n\tsecret topsecret99\n}\n');
+    const r = cli(['radius', 'inventory', '--freeradius', tree]);
+    expect(r.code).toBe(1);
+    expect(errorLines(r.stderr)[0]).toMatch(/clients.conf:3: expected an operator .* after "secret"/);
+    expect(r.stderr).not.toContain('topsecret99');
+  });
+});
+
 describe('radius convert', () => {
   it('--plan writes nothing and shows every file, client secrets masked', () => {
     const out = path.join(tmp('plan'), 'out');

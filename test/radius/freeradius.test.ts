@@ -95,6 +95,23 @@ suite('radius convert → FreeRADIUS 3.2 (rlm_rest)', () => {
     expect(vpn.attrs['Reply-Message']).toBe('VPN login');
   });
 
+  it('several logins at once (rlm_rest keeps a pool of connections)', async () => {
+    const { port } = await convertAndStart(['--freeradius', path.join(FIXTURES, 'freeradius2'), '--rlm-perl-ini', path.join(FIXTURES, 'rlm_perl.ini'), '--url', url(), '--ca-file', good.caFile]);
+    const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => radclient(port, `User-Name = "user${i}", User-Password = "${i % 2 ? 'good' : 'bad'}"`)));
+    expect(replies.map((r) => r.code)).toEqual(Array.from({ length: 8 }, (_, i) => (i % 2 ? 'Access-Accept' : 'Access-Reject')));
+  });
+
+  it('a FreeRADIUS 3 tree with a scope posting elsewhere (--scope-url): two rest instances, the configuration loads', async () => {
+    const out = path.join(work, 'fr3');
+    const r = cli(['radius', 'convert', '--out', out, '--freeradius', path.join(FIXTURES, 'freeradius3'), '--rlm-perl-ini', path.join(FIXTURES, 'rlm_perl-fr3.ini'), '--url', url(), '--scope-url', `wlan=https://localhost:${linotp.port}/validate/simplecheck`, '--tls-verify', 'on', '--ca-file', good.caFile, '--listen', '127.0.0.1:1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const mods = readFileSync(path.join(out, 'mods-available', 'linotp'), 'utf8');
+    expect(mods.match(/^rest (\S+) \{/gm)).toEqual(['rest linotp {', 'rest linotp_wlan {']);
+    expect(mods).not.toMatch(/check_cert = no/);
+    const check = checkConfig(privateRaddb(out));
+    expect(check.ok, check.output).toBe(true);
+  });
+
   it('a wrong CA: LinOTP is not trusted, every login fails and nothing is POSTed', async () => {
     const { port } = await convertAndStart(['--freeradius', path.join(FIXTURES, 'freeradius2'), '--rlm-perl-ini', path.join(FIXTURES, 'rlm_perl.ini'), '--url', url(), '--ca-file', wrong.caFile]);
     const before = linotp.posts.length;
