@@ -50,6 +50,7 @@ function inventoryDoc(inv: Inventory) {
       linotp2: tree.linotp2,
       authTypes: tree.authTypes,
       rules: tree.rules,
+      logic: tree.logic.map((l) => ({ server: l.server, file: l.file, line: l.line })),
       listens: tree.listens,
       clients: tree.clients.map((c) => ({ name: c.name, file: c.file, line: c.line, keys: c.pairs.map((p) => p.key) })),
     },

@@ -10,6 +10,7 @@ import { InputError, UsageError } from '../errors.js';
 import { groupId, writeFiles, type CfgFilePlan } from '../config/write.js';
 import { collectInventory, type Finding, type Inventory, type InventoryRequest } from './inventory.js';
 import { rewritePamLine } from './pam.js';
+import { renderItems } from './conf.js';
 import { readPerlIni, RLM_PERL_INI_PATH } from './perl-ini.js';
 import { renderClients } from './render.js';
 import { renderRestModules, renderSite, restAuthTypes, restInstanceNames, type RestTarget } from './render-rest.js';
@@ -140,6 +141,9 @@ export function planRadiusConvert(req: ConvertRequest, cwd: string): ConvertPlan
     });
   }
   const siteListens = listens.length ? listens : defaultListens(inv);
+  const logicParts = inv.tree?.logic ?? [];
+  if (logicParts.length > 1) warnings.push(`Auth-Types were chosen in ${logicParts.length} old authorize sections (${logicParts.map((l) => `server ${l.server}`).join(', ')}); sites-available/linotp runs them in this order: check that this is what you want`);
+  const logic = logicParts.flatMap((l) => [`\t\t# how ${l.file}:${l.line} (server ${l.server}) chose the Auth-Type (other statements left out)`, ...renderItems(l.items, 2)]);
   if (targets.length) {
     let authTypes: string[][];
     if (module === 'rest') {
@@ -172,7 +176,7 @@ export function planRadiusConvert(req: ConvertRequest, cwd: string): ConvertPlan
       installAs: `${RADDB}/sites-available/linotp`,
       mode: 0o640,
       secret: false,
-      text: renderSite({ name: 'linotp', listens: siteListens, defaultAuthType: defaultTarget.authType, rulesModule, authTypes }, header),
+      text: renderSite({ name: 'linotp', listens: siteListens, defaultAuthType: defaultTarget.authType, rulesModule, logic, authTypes }, header),
     });
   }
   if (inv.tree?.clients.length) {

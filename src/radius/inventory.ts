@@ -87,7 +87,7 @@ export function collectInventory(req: InventoryRequest, cwd: string): Inventory 
       if (m.settings.allowemptypassword) add('warning', `${m.file}:${m.line}`, 'allowemptypassword = yes: rlm_rest refuses requests without User-Password, so those are rejected after the conversion');
     }
     for (const a of tree.authTypes) becomes.push({ what: `Auth-Type ${a.name} (server ${a.server})`, where: `${a.file}:${a.line}`, becomes: `Auth-Type ${a.name} in sites-available/linotp` });
-    for (const r of tree.rules) becomes.push({ what: `rule setting Auth-Type ${r.authType}`, where: `${r.file}:${r.line}`, becomes: r.kind === 'users' ? 'mods-config/files/linotp-authtypes (files instance linotp_authtypes, called in authorize)' : 'not carried: unlang in the old authorize section (repeat it in the new server when needed)' });
+    for (const r of tree.rules) becomes.push({ what: `rule setting Auth-Type ${r.authType}`, where: `${r.file}:${r.line}`, becomes: r.kind === 'users' ? 'mods-config/files/linotp-authtypes (files instance linotp_authtypes, called in authorize)' : 'the same unlang (with its if/elsif/else) in the authorize section of sites-available/linotp' });
     for (const c of tree.clients) becomes.push({ what: `client ${c.name}`, where: `${c.file}:${c.line}`, becomes: 'clients.conf (same secret)' });
     if (!tree.perl.some((p) => p.linotp) && !tree.linotp2.length) add('info', tree.dir, 'no LinOTP module (radius_linotp.pm or rlm_linotp2) is configured in this tree');
   }

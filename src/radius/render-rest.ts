@@ -137,6 +137,8 @@ export interface SiteOptions {
   defaultAuthType: string;
   /** Call the files instance holding the carried users-file rules. */
   rulesModule?: string;
+  /** Carried unlang choosing an Auth-Type (already indented for the authorize section). */
+  logic?: string[];
   /** The processing lines of each Auth-Type (rest: the unlang above; perl: the module call). */
   authTypes: string[][];
 }
@@ -148,6 +150,7 @@ export function renderSite(o: SiteOptions, header: string[]): string {
     ...renderListen(o.listens),
     '\tauthorize {',
     ...(o.rulesModule ? [`\t\t# the old users-file entries that chose an Auth-Type`, `\t\t${o.rulesModule}`] : []),
+    ...(o.logic ?? []),
     '\t\tif (!&control:Auth-Type) {',
     '\t\t\tupdate control {',
     `\t\t\t\t&Auth-Type := ${safeName(o.defaultAuthType)}`,

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { findSections, pairOf, parseConf, referencedNames, type ConfFile, type ConfSection } from './conf.js';
+import { authTypeLogic, findSections, pairOf, parseConf, referencedNames, type ConfFile, type ConfItem, type ConfSection } from './conf.js';
 
 export interface PerlModule {
   instance: string;
@@ -62,6 +62,14 @@ export interface AuthTypeRule {
   kind: 'users' | 'unlang';
 }
 
+/** The Auth-Type choice of an old authorize section, as FreeRADIUS 3 unlang lines (see authTypeLogic). */
+export interface AuthTypeLogic {
+  server: string;
+  file: string;
+  line: number;
+  items: ConfItem[];
+}
+
 export interface ListenSection {
   server: string;
   file: string;
@@ -87,6 +95,8 @@ export interface RadiusTree {
   linotp2: Linotp2Module[];
   authTypes: AuthTypeUse[];
   rules: AuthTypeRule[];
+  /** Per old authorize section, the unlang choosing a LinOTP Auth-Type (carried into the new server). */
+  logic: AuthTypeLogic[];
   listens: ListenSection[];
   clients: RadiusClient[];
 }
@@ -239,8 +249,16 @@ export function readRadiusTree(dir: string): RadiusTree {
     seen.add(`${dev}:${ino}`);
     rules.push(...usersFileRules(readText(f), f));
   }
+  const logic: AuthTypeLogic[] = [];
+  const linotpAuthTypes = new Set(authTypes.map((a) => a.name));
+  for (const [file, conf] of parsed) {
+    for (const { section, parents } of findSections(conf.items, (s, ps) => s.name === 'authorize' && !ps.some((p) => p.name === 'authorize'))) {
+      const items = authTypeLogic(section.children, linotpAuthTypes);
+      if (items) logic.push({ server: parents.find((p) => p.name === 'server')?.name2 ?? 'default', file, line: section.line, items });
+    }
+  }
   const files = [...parsed.keys(), ...usersFiles];
-  return { dir, layout, files, perl, linotp2, authTypes, rules, listens, clients };
+  return { dir, layout, files, perl, linotp2, authTypes, rules, logic, listens, clients };
 }
 
 /** Entries of a users file that set Auth-Type: the first line and its indented reply lines, as written. */

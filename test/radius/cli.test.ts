@@ -56,6 +56,7 @@ describe('radius inventory: FreeRADIUS 3 layout', () => {
     expect(decisions).toMatch(/SSL_CHECK = FALSE/);
     expect(doc.findings.some((f: { level: string; message: string }) => f.level === 'warning' && /http:\/\/linotp2.example.com\/validate\/simplecheck is not https/.test(f.message))).toBe(true);
     expect(doc.tree.rules.map((r: { authType: string; kind: string }) => [r.authType, r.kind])).toEqual([['wlan', 'unlang'], ['perl', 'unlang']]);
+    expect(doc.tree.logic).toHaveLength(1);
     expect(r.stdout).not.toMatch(/wlan secret/);
   });
 

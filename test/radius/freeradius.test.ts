@@ -101,15 +101,18 @@ suite('radius convert → FreeRADIUS 3.2 (rlm_rest)', () => {
     expect(replies.map((r) => r.code)).toEqual(Array.from({ length: 8 }, (_, i) => (i % 2 ? 'Access-Accept' : 'Access-Reject')));
   });
 
-  it('a FreeRADIUS 3 tree with a scope posting elsewhere (--scope-url): two rest instances, the configuration loads', async () => {
-    const out = path.join(work, 'fr3');
-    const r = cli(['radius', 'convert', '--out', out, '--freeradius', path.join(FIXTURES, 'freeradius3'), '--rlm-perl-ini', path.join(FIXTURES, 'rlm_perl-fr3.ini'), '--url', url(), '--scope-url', `wlan=https://localhost:${linotp.port}/validate/simplecheck`, '--tls-verify', 'on', '--ca-file', good.caFile, '--listen', '127.0.0.1:1', '--json']);
-    expect(r.code, r.stderr).toBe(0);
+  it('a FreeRADIUS 3 tree: the unlang choosing the Auth-Type is carried; a scope posting elsewhere (--scope-url) gets its own rest instance', async () => {
+    const { port, out } = await convertAndStart(['--freeradius', path.join(FIXTURES, 'freeradius3'), '--rlm-perl-ini', path.join(FIXTURES, 'rlm_perl-fr3.ini'), '--url', url(), '--scope-url', `wlan=https://localhost:${linotp.port}/wlan/validate/simplecheck`, '--tls-verify', 'on', '--ca-file', good.caFile]);
     const mods = readFileSync(path.join(out, 'mods-available', 'linotp'), 'utf8');
     expect(mods.match(/^rest (\S+) \{/gm)).toEqual(['rest linotp {', 'rest linotp_wlan {']);
     expect(mods).not.toMatch(/check_cert = no/);
-    const check = checkConfig(privateRaddb(out));
-    expect(check.ok, check.output).toBe(true);
+    const wlan = await radclient(port, 'User-Name = "frank", User-Password = "good", NAS-Identifier = "wlan", NAS-IP-Address = 192.0.2.7');
+    expect(wlan.code).toBe('Access-Accept');
+    expect(linotp.posts.at(-1)).toMatchObject({ path: '/wlan/validate/simplecheck', fields: { user: 'frank', pass: 'good', realm: 'wifi', client: '192.0.2.7' } });
+    const other = await radclient(port, 'User-Name = "frank", User-Password = "good", NAS-Identifier = "vpn"');
+    expect(other.code).toBe('Access-Accept');
+    expect(linotp.posts.at(-1)).toMatchObject({ path: '/validate/simplecheck', fields: { user: 'frank', pass: 'good', client: '127.0.0.1' } });
+    expect(linotp.posts.at(-1)?.fields.realm).toBeUndefined();
   });
 
   it('a wrong CA: LinOTP is not trusted, every login fails and nothing is POSTed', async () => {
