@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { findSections, parseConf, type ConfPair } from '../../src/radius/conf.js';
+import { authTypeLogic, findSections, parseConf, renderItems, type ConfPair } from '../../src/radius/conf.js';
 import { parsePamText, rewritePamLine } from '../../src/radius/pam.js';
 import { readRadiusTree } from '../../src/radius/tree.js';
 import { FIXTURES } from './helpers.js';
@@ -40,6 +40,31 @@ describe('FreeRADIUS configuration grammar', () => {
     expect(findSections(c.items, (s) => s.name === 'if')[0].section.name2).toContain('([^ ]+) {1}');
     expect(findSections(c.items, (s) => s.name === 'update')).toHaveLength(1);
     expect(c.items.find((i) => i.kind === 'include')).toMatchObject({ path: '${confdir}/modules/' });
+  });
+
+  it('keeps only the Auth-Type choice of an authorize section, with whole if/elsif/else chains', () => {
+    const c = parseConf(
+      'authorize {\n\tpreprocess\n\tif (&NAS-Identifier == "a") {\n\t\tpap\n\t}\n\telsif (&NAS-Identifier =~ /^vpn-{1}/) {\n\t\tupdate control {\n\t\t\t&Auth-Type := scope1\n\t\t\t&Tmp-String-0 := x\n\t\t}\n\t}\n\telse {\n\t\tupdate control {\n\t\t\tAuth-Type := PAP\n\t\t}\n\t}\n\tif (ok) {\n\t\tfiles\n\t}\n\tupdate control {\n\t\tAuth-Type := perl\n\t}\n}\n',
+      'x',
+    );
+    const auth = findSections(c.items, (s) => s.name === 'authorize')[0].section;
+    expect(renderItems(authTypeLogic(auth.children, new Set(['scope1', 'perl'])) ?? [], 0)).toEqual([
+      'if (&NAS-Identifier == "a") {',
+      '\tnoop',
+      '}',
+      'elsif (&NAS-Identifier =~ /^vpn-{1}/) {',
+      '\tupdate control {',
+      '\t\t&Auth-Type := scope1',
+      '\t}',
+      '}',
+      'else {',
+      '\tnoop',
+      '}',
+      'update control {',
+      '\tAuth-Type := perl',
+      '}',
+    ]);
+    expect(authTypeLogic(auth.children, new Set(['other']))).toBeUndefined();
   });
 
   it.each([
