@@ -179,7 +179,7 @@ export function planRadiusConvert(req: ConvertRequest, cwd: string): ConvertPlan
       text: renderSite({ name: 'linotp', listens: siteListens, defaultAuthType: defaultTarget.authType, rulesModule, logic, authTypes }, header),
     });
   }
-  if (inv.tree?.clients.length) {
+  if (targets.length && inv.tree?.clients.length) {
     files.push({ name: 'clients.conf', installAs: `${RADDB}/clients.conf`, mode: 0o640, secret: true, text: renderClients(inv.tree.clients, [...header, 'The clients of the old server, secrets included: keep this file mode 0640, group freerad.']) });
   }
   const pamFiles = new Map<string, string[]>();

@@ -124,6 +124,16 @@ describe('radius convert', () => {
     expect(r.stdout).toMatch(/install -D -m 0640 -g freerad .*rlm_perl.ini \/etc\/linotp2\/rlm_perl.ini/);
   });
 
+  it('--pam alone writes only the pam.d files', () => {
+    const out = path.join(tmp('pamonly'), 'out');
+    const r = cli(['radius', 'convert', '--pam', path.join(FIXTURES, 'pam.d'), '--out', out, '--url', URL3, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const written = r.json().files.filter((f: { name: string }) => !f.name.startsWith('pam.d/'));
+    // only what a LinOTP module in the default FreeRADIUS directory of this machine would add
+    expect(written.every((f: { name: string }) => f.name !== 'clients.conf' || r.json().targets.length > 0)).toBe(true);
+    expect(r.json().files.filter((f: { name: string }) => f.name.startsWith('pam.d/')).map((f: { installAs: string }) => f.installAs)).toEqual(['/etc/pam.d/common-linotp', '/etc/pam.d/vpn-py']);
+  });
+
   it('an http URL is warned about', () => {
     const r = cli(['radius', 'convert', ...old, '--out', path.join(tmp('http'), 'o'), '--url', 'http://linotp3/validate/simplecheck', '--plan']);
     expect(r.code).toBe(0);
