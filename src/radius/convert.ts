@@ -124,7 +124,8 @@ export function planRadiusConvert(req: ConvertRequest, cwd: string): ConvertPlan
     };
   });
   for (const t of targets) {
-    if (!t.tlsVerifyPeer || !t.tlsVerifyHost) warnings.push(`Auth-Type ${t.authType}: TLS verification stays off as in the old configuration${tls === 'off' ? ' (--tls-verify off)' : '; --tls-verify on turns it on'}`);
+    // With auto, the inventory's finding about the old setting says the same.
+    if (tls === 'off') warnings.push(`Auth-Type ${t.authType}: TLS verification is off (--tls-verify off): anyone between FreeRADIUS and LinOTP can read PIN+OTP`);
   }
   const header = [`Written by linotp-migrate radius convert (--module ${module}) for LinOTP 3 at ${url}.`, 'FreeRADIUS 3.2; check with: freeradius -XC'];
   const files: Omit<PlannedFile, 'path' | 'state'>[] = [];

@@ -140,6 +140,7 @@ export function scanPam(dir: string): PamScan {
       if (!statSync(file).isFile()) continue;
       lines.push(...parsePamText(readFileSync(file, 'utf8'), file));
     } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // removed since the listing (or a dangling link: PAM cannot read it either)
       unreadable.push({ file, reason: (e as NodeJS.ErrnoException).code ?? String(e) });
     }
   }
