@@ -20,6 +20,7 @@ function answer(f: Record<string, string>): string {
   if (f.state === TX) return f.pass === '424242' ? ':-)' : ':-(';
   if (f.pass === 'good' || f.pass === 'p&s=+% ü') return ':-)';
   if (f.pass === 'chal') return `:-( ${TX} please enter the OTP from your token`;
+  if (f.pass === 'chal2') return ':-( 99887766  100% "sure" %{User-Name}';
   return ':-(';
 }
 const hex = (s: string) => '0x' + Buffer.from(s).toString('hex');
@@ -85,6 +86,11 @@ suite('radius convert → FreeRADIUS 3.2 (rlm_rest)', () => {
     const follow = await radclient(port, `User-Name = "carol", User-Password = "424242", State = ${chal.attrs.State}`);
     expect(follow.code).toBe('Access-Accept');
     expect(linotp.posts.at(-1)?.fields).toEqual({ user: 'carol', pass: '424242', realm: 'employees', client: '127.0.0.1', state: TX });
+    // the message is data, never expanded again; blanks after the transaction id are separators (split / +/)
+    const chal2 = await radclient(port, 'User-Name = "carol", User-Password = "chal2"');
+    expect(chal2.code).toBe('Access-Challenge');
+    expect(chal2.attrs.State).toBe(hex('99887766'));
+    expect(chal2.attrs['Reply-Message']).toBe('100% \\"sure\\" %{User-Name}');
     const wrongOtp = await radclient(port, `User-Name = "carol", User-Password = "000000", State = ${chal.attrs.State}`);
     expect(wrongOtp.code).toBe('Access-Reject');
 
