@@ -10,7 +10,7 @@ import { InputError, UsageError } from '../errors.js';
 import { groupId, writeFiles, type CfgFilePlan } from '../config/write.js';
 import { collectInventory, type Finding, type Inventory, type InventoryRequest } from './inventory.js';
 import { rewritePamLine } from './pam.js';
-import { renderItems } from './conf.js';
+import { renderItems } from './unlang.js';
 import { readPerlIni, RLM_PERL_INI_PATH } from './perl-ini.js';
 import { renderClients } from './render.js';
 import { renderRestModules, renderSite, restAuthTypes, restInstanceNames, type RestTarget } from './render-rest.js';

@@ -7,7 +7,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { authTypeLogic, findSections, pairOf, parseConf, referencedNames, type ConfFile, type ConfItem, type ConfSection } from './conf.js';
+import { findSections, pairOf, parseConf, referencedNames, type ConfFile, type ConfItem, type ConfSection } from './conf.js';
+import { authTypeLogic } from './unlang.js';
 
 export interface PerlModule {
   instance: string;
