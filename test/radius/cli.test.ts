@@ -1,9 +1,11 @@
 /** `radius inventory` / `radius convert` through the built binary: reports, plan, writing rules, bad input. */
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../e2e/global-setup.js';
-import { cli, FIXTURES, tmp } from './helpers.js';
+import { cli, FIXTURES, tmp, removeTmp } from './helpers.js';
+
+afterAll(() => removeTmp());
 
 beforeAll(() => ensureBuilt(), 180_000);
 

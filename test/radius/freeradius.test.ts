@@ -9,7 +9,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../e2e/global-setup.js';
-import { checkConfig, cli, FIXTURES, freeUdpPort, haveFreeradius, havePerlModule, makeCa, privateRaddb, radclient, Radiusd, SimplecheckServer, tmp } from './helpers.js';
+import { checkConfig, cli, FIXTURES, freeUdpPort, haveFreeradius, havePerlModule, makeCa, privateRaddb, radclient, Radiusd, SimplecheckServer, tmp, removeTmp } from './helpers.js';
+
+afterAll(() => removeTmp());
 
 const suite = haveFreeradius || process.env.CI ? describe : describe.skip;
 const perlSuite = (haveFreeradius && havePerlModule) || process.env.CI ? describe : describe.skip;

@@ -7,7 +7,7 @@
  */
 import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -24,7 +24,16 @@ export function cli(args: string[], env: Record<string, string> = {}) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
 }
 
-export const tmp = (prefix: string) => mkdtempSync(path.join(tmpdir(), `lm-radius-${prefix}-`));
+const made: string[] = [];
+export const tmp = (prefix: string) => {
+  const d = mkdtempSync(path.join(tmpdir(), `lm-radius-${prefix}-`));
+  made.push(d);
+  return d;
+};
+/** Removes the temporary directories this test file made (call in afterAll, after servers stopped). */
+export const removeTmp = () => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+};
 
 /** A UDP port nobody listens on right now. */
 export async function freeUdpPort(): Promise<number> {

@@ -5,10 +5,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { moduleSettings, parsePerlIni } from '../../src/radius/perl-ini.js';
 import { renderPerlIni } from '../../src/radius/render-perl.js';
-import { FIXTURES, tmp } from './helpers.js';
+import { FIXTURES, tmp, removeTmp } from './helpers.js';
+
+afterAll(() => removeTmp());
 
 const haveOracle = spawnSync('perl', ['-MConfig::File', '-MJSON::PP', '-e', '1']).status === 0;
 
