@@ -33,7 +33,11 @@ export function renderClients(clients: RadiusClient[], header: string[]): string
   const out = header.map((h) => `# ${h}`);
   for (const c of clients) {
     out.push('', `# from ${c.file}:${c.line}`, `client ${c.name} {`);
-    for (const p of c.pairs) out.push(`\t${p.key} = ${quoteAs(p.value, p.quote)}`);
+    for (const p of c.pairs) {
+      // The old virtual servers do not exist in the new configuration; FreeRADIUS would refuse to start.
+      if (p.key === 'virtual_server') out.push(`\t# virtual_server = ${p.value}   (left out: the converted server is "linotp")`);
+      else out.push(`\t${p.key} = ${quoteAs(p.value, p.quote)}`);
+    }
     out.push('}');
   }
   return out.join('\n') + '\n';

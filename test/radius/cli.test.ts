@@ -92,6 +92,7 @@ describe('radius convert', () => {
     const args = ['radius', 'convert', ...old, '--out', out, '--url', URL3, '--json'];
     expect(cli(args).code).toBe(0);
     expect(readFileSync(path.join(out, 'clients.conf'), 'utf8')).toContain('secret = "s3cr#t with blanks"');
+    expect(readFileSync(path.join(out, 'clients.conf'), 'utf8')).toContain('# virtual_server = default   (left out');
     expect(statSync(path.join(out, 'clients.conf')).mode & 0o777).toBe(0o640);
     expect(statSync(path.join(out, 'pam.d', 'common-linotp')).mode & 0o777).toBe(0o644);
     const pam = readFileSync(path.join(out, 'pam.d', 'common-linotp'), 'utf8');
