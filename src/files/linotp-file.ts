@@ -20,7 +20,7 @@ import path from 'node:path';
 import { InputError, type MigrateError } from '../errors.js';
 import { defaultServiceUser, findGroup, formatMode, invokingOwner, ownerOfIds, serviceOwner, type AccountFiles, type FileOwner } from './ownership.js';
 
-export type LinotpFileKind = 'enc-key' | 'audit-private-key' | 'audit-public-key' | 'cfg';
+export type LinotpFileKind = 'enc-key' | 'audit-private-key' | 'audit-public-key' | 'cfg' | 'freeradius' | 'pam';
 
 interface KindRule {
   what: string;
@@ -34,6 +34,9 @@ export const FILE_KINDS: Record<LinotpFileKind, KindRule> = {
   'audit-private-key': { what: 'audit private key', mode: 0o640, owner: 'service' },
   'audit-public-key': { what: 'audit public key', mode: 0o644, owner: 'service' },
   cfg: { what: 'LinOTP settings file', mode: 0o640, owner: 'config' },
+  // The RADIUS side (radius convert): written with an explicit owner (group freerad; PAM files root's).
+  freeradius: { what: 'FreeRADIUS configuration file', mode: 0o640, owner: 'config' },
+  pam: { what: 'PAM configuration file', mode: 0o644, owner: 'config' },
 };
 
 /** What to do when the path already holds different content. */
