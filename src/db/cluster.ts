@@ -9,32 +9,10 @@
  *   role may read it (superuser or pg_read_all_settings).
  */
 import { DatabaseError } from '../errors.js';
-import type { Db, DbUrl } from './types.js';
+import type { ClusterInfo, Db, DbUrl } from './types.js';
 import { describeDbUrl } from './url.js';
 
-export type ClusterInfo =
-  | { kind: 'single' }
-  | {
-      kind: 'galera';
-      /** wsrep_cluster_size */
-      size: number;
-      /** wsrep_local_state_comment: Synced, Donor/Desynced, Joining, Joined, Initialized … */
-      state: string;
-      ready: boolean;
-      /** wsrep_cluster_status: Primary (has quorum) or non-Primary. */
-      status: string;
-      /** wsrep_incoming_addresses: the members' client addresses `host:port` (may hold `AUTO`). */
-      nodes: string[];
-      /** wsrep_node_name */
-      nodeName: string;
-      /** wsrep_gcomm_uuid: this node's member id (new on every restart). */
-      nodeId: string;
-      /** wsrep_max_ws_rows (0 = unlimited) and wsrep_max_ws_size (bytes): the write-set limits. */
-      maxWsRows: number;
-      maxWsSize: number;
-    }
-  | { kind: 'pg-primary'; standbys: string[] }
-  | { kind: 'pg-standby'; primaryHost?: string; primaryPort?: number };
+export type { ClusterInfo } from './types.js';
 
 /** `host=db1 port=5432 user=rep …` (libpq keyword/value, or a URI) → host and port. */
 export function parsePrimaryConninfo(conninfo: string | undefined): { host?: string; port?: number } {

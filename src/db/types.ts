@@ -4,7 +4,6 @@
  * between engines, the adapter's `dialect` supplies the fragment.
  */
 
-import type { ClusterInfo } from './cluster.js';
 
 export type Engine = 'mysql' | 'postgres' | 'sqlite';
 
@@ -130,3 +129,28 @@ export interface Db {
   serverVersion(): Promise<string>;
   close(): Promise<void>;
 }
+
+/** Where a server stands in a replicated setup (detected in src/db/cluster.ts). */
+export type ClusterInfo =
+  | { kind: 'single' }
+  | {
+      kind: 'galera';
+      /** wsrep_cluster_size */
+      size: number;
+      /** wsrep_local_state_comment: Synced, Donor/Desynced, Joining, Joined, Initialized … */
+      state: string;
+      ready: boolean;
+      /** wsrep_cluster_status: Primary (has quorum) or non-Primary. */
+      status: string;
+      /** wsrep_incoming_addresses: the members' client addresses `host:port` (may hold `AUTO`). */
+      nodes: string[];
+      /** wsrep_node_name */
+      nodeName: string;
+      /** wsrep_gcomm_uuid: this node's member id (new on every restart). */
+      nodeId: string;
+      /** wsrep_max_ws_rows (0 = unlimited) and wsrep_max_ws_size (bytes): the write-set limits. */
+      maxWsRows: number;
+      maxWsSize: number;
+    }
+  | { kind: 'pg-primary'; standbys: string[] }
+  | { kind: 'pg-standby'; primaryHost?: string; primaryPort?: number };

@@ -17,19 +17,8 @@ import { UsageError } from '../errors.js';
 import { findTable, LINOTP_2_12, LINOTP_3_4, primaryKeyColumns } from '../schema/tables.js';
 import type { CheckResult } from './types.js';
 
-export interface NodeSums {
-  node: string;
-  /** table → `<rows>:<sha256>`; absent table: missing. */
-  tables: Record<string, string>;
-  error?: string;
-}
-
-export interface ClusterReport {
-  kind: ClusterInfo['kind'];
-  nodes: NodeSums[];
-  /** Tables whose checksum differs between nodes (or that some node lacks). */
-  different: string[];
-}
+import type { ClusterReport, NodeSums } from './types.js';
+export type { ClusterReport, NodeSums } from './types.js';
 
 /** A --node value as a URL: a full URI (password taken from the main URI when it has none), or host[:port]. */
 export function nodeUrl(main: DbUrl, value: string): DbUrl {

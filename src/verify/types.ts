@@ -1,7 +1,7 @@
 /** The typed result of `verify` (rendered by src/cli/verify.ts, printed as is with --json). */
 import type { Engine } from '../db/types.js';
 import type { ModelVersionInfo } from '../schema/version.js';
-import type { ClusterReport } from './cluster.js';
+import type { ClusterInfo } from '../db/types.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
 
@@ -77,3 +77,18 @@ export interface VerifyReport {
 }
 
 export const ITEM_LIMIT = 50;
+
+/** Per-node table checksums (src/verify/cluster.ts). */
+export interface NodeSums {
+  node: string;
+  /** table → `<rows>:<sha256>`; absent table: missing. */
+  tables: Record<string, string>;
+  error?: string;
+}
+
+export interface ClusterReport {
+  kind: ClusterInfo['kind'];
+  nodes: NodeSums[];
+  /** Tables whose checksum differs between nodes (or that some node lacks). */
+  different: string[];
+}
