@@ -7,7 +7,7 @@ import type { EncKey } from '../crypto/enckey.js';
 import { ChecksFailedError, InputError, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
 import { catchUp } from './catch-up.js';
-import { installationOptions, planOptions } from './options.js';
+import { installationOptions, ownerOption, planOptions } from './options.js';
 import { renderTable } from './output.js';
 import { confirmOrAbort, readSecret } from './prompt.js';
 import type { CommandContext, CommandSpec, OptionSpec } from './spec.js';
@@ -126,8 +126,9 @@ const restore: CommandSpec = {
     ...installationOptions,
     { flags: '--file <file>', description: 'the backup to restore' },
     passphraseOption,
-    { flags: '--install-enc-key', description: 'also write the encKey from the backup to SECRET_FILE (mode 0400), after checking that it decrypts the backup' },
+    { flags: '--install-enc-key', description: 'also write the encKey from the backup to SECRET_FILE (linotp:linotp 0440, or as the key it replaces), after checking that it decrypts the backup' },
     { flags: '--force', description: 'with --install-enc-key: replace a different key already there (it is kept as encKey.<date>)' },
+    { ...ownerOption, description: 'with --install-enc-key: ' + ownerOption.description },
     { flags: '--admin-resolver <name>', description: 'ADMIN_RESOLVER_NAME whose imported_user rows (local admins) are kept (default LinOTP_local_admins)', env: 'LINOTP_ADMIN_RESOLVER_NAME' },
     ...planOptions,
   ],
@@ -150,6 +151,9 @@ const restore: CommandSpec = {
     // Exit 1 like every other refused input (truncated archive, wrong passphrase): nothing was changed.
     if (report.problems.length) throw new InputError(`the backup cannot be restored: ${report.problems[0]}`, report.problems.length > 1 ? `${report.problems.length - 1} more; run backup verify --file ${opts.file}` : undefined);
     if (needKey && !key) throw new UsageError('--install-enc-key: the backup contains no encKey');
+    if (opts.owner !== undefined && !needKey) throw new UsageError('--owner needs --install-enc-key', 'it sets the owner of the installed key file');
+    const { parseOwnerSpec } = await import('../files/ownership.js');
+    const keyOwner = opts.owner !== undefined ? parseOwnerSpec(String(opts.owner)) : undefined;
     let secretFile: string | undefined;
     if (needKey) {
       secretFile = requireEncKeyPath(inst).value;
@@ -233,7 +237,7 @@ const restore: CommandSpec = {
       let keyResult: { action: string; path: string; backup?: string } | null = null;
       if (secretFile && key) {
         const { writeEncKeyFile } = await import('../crypto/enckey.js');
-        keyResult = writeEncKeyFile(secretFile, key, { force: Boolean(opts.force) });
+        keyResult = writeEncKeyFile(secretFile, key, { force: Boolean(opts.force), owner: keyOwner, env: ctx.env });
       }
       ctx.out.result({ ...summary, applied: true, restored: result.tables, seconds: result.seconds, rowsPerSecond: result.rowsPerSecond, encKey: keyResult }, (d, c) =>
         [
