@@ -63,4 +63,5 @@ export const GROUP_SUMMARIES: Record<string, string> = {
   admin: 'Administrative repairs (fix-db-encoding)',
   'local-admins': 'Manage LinOTP 3 local administrators',
   audit: 'Audit trail maintenance across the upgrade',
+  host: 'The LinOTP 2 server around the database: inventory and migration of /etc/linotp2, keys, Apache site',
 };

@@ -9,7 +9,7 @@ import { groupConfigRows, type ConfigRow } from '../crypto/chunks.js';
 import { classifyTokenSeed } from '../crypto/values.js';
 import type { Db } from '../db/types.js';
 import { readConfigRows, Tables } from '../upgrade/sql.js';
-import { PEM_BLOCK, providerProblems, readProviders, type ProblemContext, type ProviderDefinition, type ProviderProblem } from './providers.js';
+import { isCertificateKey, PEM_BLOCK, providerProblems, readProviders, type ProblemContext, type ProviderDefinition, type ProviderProblem } from './providers.js';
 
 /** LinOTP 3 has no token class for these any more (OCRA v1 and Vasco were dropped with 3.0). */
 export const REMOVED_TOKEN_TYPES = ['ocra', 'vasco'];
@@ -30,6 +30,8 @@ export interface RealmCount {
 export interface DatabaseFindings {
   providers: { type: string; name: string; className: string; configKey: string; encrypted: boolean; unreadable?: string }[];
   providerProblems: ProviderProblem[];
+  /** File paths provider definitions name (certificate keys holding a path, not a PEM). */
+  providerPaths: { type: string; provider: string; key: string; path: string }[];
   ldapCaCertificates: LdapCaCertificate[];
   removedTokenTypes: { type: string; serials: string[] }[];
   emptyKeyTokens: string[];
@@ -52,6 +54,11 @@ export async function readDatabaseFindings(db: Db, key: EncKey | undefined, ctx:
   const findings: DatabaseFindings = {
     providers: definitions.map((d) => ({ type: d.type, name: d.name, className: d.className, configKey: d.configKey, encrypted: d.encrypted, ...(d.unreadable ? { unreadable: d.unreadable } : {}) })),
     providerProblems: definitions.flatMap((d) => providerProblems(d, ctx)),
+    providerPaths: definitions.flatMap((d) =>
+      Object.entries(d.config ?? {})
+        .filter(([k, v]) => isCertificateKey(k) && typeof v === 'string' && v.trim().startsWith('/') && !PEM_BLOCK.test(v))
+        .map(([k, v]) => ({ type: d.type, provider: d.name, key: k, path: String(v).trim() })),
+    ),
     ldapCaCertificates: ldapCaCertificates(rows),
     removedTokenTypes: [],
     emptyKeyTokens: [],
