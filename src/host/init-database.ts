@@ -21,7 +21,7 @@ export interface HostPartsOptions {
 
 export interface ProviderFilesDoc {
   files: { path: string; source: string; sha256: string; action: string; user: string; group: string; mode: string }[];
-  rewrites: { type: string; provider: string; configKey: string; keys: string[]; encrypted: boolean; rows: number }[];
+  rewrites: { type: string; provider: string; configKey: string; keys: string[]; encrypted: boolean; rows: number; classFix?: { key: string; from: string; to: string } }[];
   caFiles: { path: string; source: string; sha256: string; action: string; user: string; group: string; mode: string }[];
   caInstall: string[];
 }
@@ -37,7 +37,7 @@ function resolved(o: HostPartsOptions): { dir?: string; caDir?: string; owner?: 
 function doc(plan: ProviderFilesPlan, checked: ReturnType<typeof checkProviderFiles>): ProviderFilesDoc {
   return {
     files: plan.files.map((f, i) => ({ path: f.path, source: f.source, sha256: f.sha256, action: checked.files[i].action, user: checked.files[i].user, group: checked.files[i].group, mode: checked.files[i].mode })),
-    rewrites: plan.rewrites.map((r) => ({ type: r.type, provider: r.provider, configKey: r.configKey, keys: r.keys, encrypted: r.encrypted, rows: r.rows.length })),
+    rewrites: plan.rewrites.map((r) => ({ type: r.type, provider: r.provider, configKey: r.configKey, keys: r.keys, encrypted: r.encrypted, rows: r.rows.length, ...(r.classFix ? { classFix: r.classFix } : {}) })),
     caFiles: plan.caFiles.map((f, i) => ({ path: f.path, source: f.source, sha256: f.sha256, action: checked.caFiles[i].action, user: checked.caFiles[i].user, group: checked.caFiles[i].group, mode: checked.caFiles[i].mode })),
     caInstall: plan.caInstall,
   };
@@ -47,7 +47,7 @@ function doc(plan: ProviderFilesPlan, checked: ReturnType<typeof checkProviderFi
 export async function planHostParts(db: Db, key: EncKey | undefined, o: HostPartsOptions): Promise<{ warnings: string[]; preview?: ProviderFilesDoc }> {
   const { dir, caDir, owner } = resolved(o);
   const { findings } = await readDatabaseFindings(db, key);
-  if (dir !== undefined) findings.providerProblems = findings.providerProblems.filter((p) => p.kind !== 'inline-pem');
+  if (dir !== undefined) findings.providerProblems = findings.providerProblems.filter((p) => p.kind !== 'inline-pem' && !(p.kind === 'unknown-class' && /rewrites it/.test(p.detail)));
   if (caDir !== undefined) findings.ldapCaCertificates = [];
   const warnings = findingLines(findings);
   if (dir === undefined && caDir === undefined) return { warnings };
@@ -70,7 +70,11 @@ export function renderProviderFiles(d: ProviderFilesDoc | undefined, c: ChalkIns
   if (!d) return [];
   const lines: string[] = [];
   for (const f of [...d.files, ...d.caFiles]) lines.push(`${f.action === 'unchanged' ? c.dim('unchanged') : f.action} ${f.path} (${f.user}:${f.group} ${f.mode}) ← ${f.source}`);
-  for (const r of d.rewrites) lines.push(`rewrite ${r.configKey}: ${r.keys.join(', ')} → file path${r.encrypted ? ' (re-encrypted)' : ''}, ${r.rows} Config row(s)`);
+  for (const r of d.rewrites) {
+    const paths = r.keys.filter((k) => k !== 'Class');
+    if (paths.length) lines.push(`rewrite ${r.configKey}: ${paths.join(', ')} → file path${r.encrypted ? ' (re-encrypted)' : ''}, ${r.rows} Config row(s)`);
+    if (r.classFix) lines.push(`rewrite ${r.classFix.key}: class ${r.classFix.from} → ${r.classFix.to} (the name LinOTP 3.4 registers)`);
+  }
   if (!d.files.length && !d.rewrites.length && !d.caFiles.length) lines.push(c.dim('provider files: no inline PEM in any provider definition, no LDAP CA certificate in Config; nothing to write'));
   if (d.caInstall.length) lines.push('install the CA certificates for LinOTP 3 (TLS_CA_CERTIFICATES_FILE is the system bundle):', ...d.caInstall.map((l) => `  ${l}`));
   return lines;

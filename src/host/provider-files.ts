@@ -23,7 +23,7 @@ import type { FileOwner } from '../files/ownership.js';
 import { chunkConfigValue } from '../upgrade/reencrypt.js';
 import { Tables } from '../upgrade/sql.js';
 import { ldapCaCertificates } from './findings.js';
-import { isCertificateKey, PEM_BLOCK, type ProviderDefinition } from './providers.js';
+import { isCertificateKey, LINOTP_3_4_PROVIDER_CLASSES, PEM_BLOCK, registeredClassName, type ProviderDefinition } from './providers.js';
 import { readConfigRows } from '../upgrade/sql.js';
 import { readProviders } from './providers.js';
 
@@ -44,6 +44,8 @@ export interface PlannedRewrite {
   /** Physical rows removed and rows written (values not shown: they may be secret). */
   deleteRowKeys: string[];
   rows: ConfigRow[];
+  /** The class name rewritten to the name LinOTP 3.4 registers (LinOTP 2 imported full module paths). */
+  classFix?: { key: string; from: string; to: string };
 }
 
 export interface ProviderFilesPlan {
@@ -68,7 +70,12 @@ export function planProviderFiles(defs: ProviderDefinition[], key: EncKey | unde
   if (dir !== undefined) {
     if (!path.isAbsolute(dir)) throw new UsageError(`--provider-files-dir ${dir}: give an absolute path`, 'LinOTP reads the path from its Config, so it must not depend on the working directory (e.g. /etc/linotp/providers)');
     for (const def of defs) {
-      if (!def.config) continue;
+      const fixed = def.className && !LINOTP_3_4_PROVIDER_CLASSES.has(def.className) ? registeredClassName(def.className) : undefined;
+      const classFix = fixed ? { key: def.classKey, from: def.className, to: fixed } : undefined;
+      if (!def.config) {
+        if (classFix) plan.rewrites.push({ type: def.type, provider: def.name, configKey: def.configKey, keys: ['Class'], encrypted: def.encrypted, deleteRowKeys: [], rows: [], classFix });
+        continue;
+      }
       const changed: string[] = [];
       const config: Record<string, unknown> = { ...def.config };
       for (const [k, v] of Object.entries(def.config)) {
@@ -79,13 +86,17 @@ export function planProviderFiles(defs: ProviderDefinition[], key: EncKey | unde
         config[k] = file;
         changed.push(k);
       }
-      if (!changed.length) continue;
+      if (!changed.length) {
+        if (classFix) plan.rewrites.push({ type: def.type, provider: def.name, configKey: def.configKey, keys: ['Class'], encrypted: def.encrypted, deleteRowKeys: [], rows: [], classFix });
+        continue;
+      }
       const json = JSON.stringify(config);
       if (def.encrypted && !key) throw new UsageError(`${def.configKey} is encrypted: the encKey is needed to rewrite it`, 'give --enc-key');
       const value = def.encrypted ? encryptConfigValue(key!, json, 'pkcs7') : json;
       // 'password' is LinOTP 2's spelling; LinOTP 3 writes encrypted_data.
       const type = def.encrypted ? 'encrypted_data' : def.configType;
-      plan.rewrites.push({ type: def.type, provider: def.name, configKey: def.configKey, keys: changed, encrypted: def.encrypted, deleteRowKeys: def.rowKeys, rows: chunkConfigValue(def.configKey, value, type, def.configDescription) });
+      plan.rewrites.push({ type: def.type, provider: def.name, configKey: def.configKey, keys: changed, encrypted: def.encrypted, deleteRowKeys: def.rowKeys, rows: chunkConfigValue(def.configKey, value, type, def.configDescription), ...(classFix ? { classFix } : {}) });
+      if (classFix) changed.push('Class');
     }
   }
   if (caDir !== undefined) {
@@ -143,6 +154,7 @@ export async function applyProviderFiles(db: Db, plan: ProviderFilesPlan, owner?
       const t = await Tables.load(db);
       await db.transaction(async (tx) => {
         for (const rw of plan.rewrites) {
+          if (rw.classFix) await tx.execute(`UPDATE ${t.t('Config')} SET ${t.c('Value')} = ? WHERE ${t.c('Key')} = ?`, [rw.classFix.to, rw.classFix.key]);
           for (const k of rw.deleteRowKeys) await tx.execute(`DELETE FROM ${t.t('Config')} WHERE ${t.c('Key')} = ?`, [k]);
           for (const r of rw.rows) {
             await tx.execute(`INSERT INTO ${t.t('Config')} (${t.c('Key')}, ${t.c('Value')}, ${t.c('Type')}, ${t.c('Description')}) VALUES (?, ?, ?, ?)`, [r.key, r.value, r.type, r.description]);

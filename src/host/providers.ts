@@ -37,6 +37,8 @@ export interface ProviderDefinition {
   type: ProviderType;
   name: string;
   className: string;
+  /** The Config key holding the class name (`linotp.SMSProvider.corpsms`, legacy `linotp.SMSProvider`). */
+  classKey: string;
   /** The logical Config key holding the JSON (`linotp.SMSProvider.corpsms.Config`). */
   configKey: string;
   /** Physical Config rows of that value (more than one when chunked). */
@@ -49,7 +51,27 @@ export interface ProviderDefinition {
   unreadable?: 'no-key' | 'undecryptable' | 'not-json';
 }
 
-export type ProviderProblemKind = 'inline-pem' | 'old-path' | 'missing-file' | 'not-json' | 'undecryptable';
+export type ProviderProblemKind = 'inline-pem' | 'old-path' | 'missing-file' | 'not-json' | 'undecryptable' | 'unknown-class';
+
+/**
+ * The class names LinOTP 3.4 resolves (branch-v3.4 `@provider_registry.class_entry` names and
+ * `ProviderClass_lookup`). Any other name goes to its fallback `__import__(…, level=1)`, relative
+ * to linotp.provider, so a fully qualified `linotp.provider.x.Module.Class` that LinOTP 2 imported
+ * absolutely no longer loads.
+ */
+export const LINOTP_3_4_PROVIDER_CLASSES = new Set([
+  'CustomVoiceProvider', 'custom_voice_provider.CustomVoiceProvider', 'linotp.provider.CustomVoiceProvider', 'linotp.provider.voiceprovider.custom_voice_provider.CustomVoiceProvider',
+  'DefaultPushProvider', 'linotp.lib.pushprovider.DefaultPushProvider', 'linotp.provider.DefaultPushProvider', 'linotp.provider.pushprovider.default_push_provider.DefaultPushProvider',
+  'SMTPEmailProvider', 'linotp.lib.emailprovider.SMTPEmailProvider', 'linotp.provider.emailprovider.SMTPEmailProvider', 'emailprovider.HttpemailProvider.HttpSMSProvider',
+  ...['DeviceSMSProvider', 'FileSMSProvider', 'HttpSMSProvider', 'RestSMSProvider', 'SMPPSMSProvider', 'SmtpSMSProvider'].flatMap((c) => [c, `linotp.provider.smsprovider.${c}`, `smsprovider.${c}`, `smsprovider.${c}.${c}`]),
+]);
+
+/** The registered name for a class LinOTP 2 named by its full module path (`linotp.provider.smsprovider.HttpSMSProvider.HttpSMSProvider`). */
+export function registeredClassName(className: string): string | undefined {
+  if (LINOTP_3_4_PROVIDER_CLASSES.has(className)) return className;
+  const m = /^linotp\.provider\.(smsprovider)\.([A-Za-z]+)\.\2$/.exec(className);
+  return m && LINOTP_3_4_PROVIDER_CLASSES.has(`${m[1]}.${m[2]}.${m[2]}`) ? `${m[1]}.${m[2]}.${m[2]}` : undefined;
+}
 
 export interface ProviderProblem {
   type: ProviderType;
@@ -64,12 +86,13 @@ export interface ProviderProblem {
 
 export const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/;
 
-function definitionFor(type: ProviderType, name: string, className: string, cfg: ConfigEntry | undefined, key: EncKey | undefined): ProviderDefinition | undefined {
+function definitionFor(type: ProviderType, name: string, classKey: string, className: string, cfg: ConfigEntry | undefined, key: EncKey | undefined): ProviderDefinition | undefined {
   if (!cfg) return undefined;
   const def: ProviderDefinition = {
     type,
     name,
     className,
+    classKey,
     configKey: cfg.key,
     rowKeys: cfg.rowKeys,
     configType: cfg.type,
@@ -107,14 +130,14 @@ export function readProviders(rows: readonly ConfigRow[], key: EncKey | undefine
     for (const e of entries) {
       const parts = e.key.split('.');
       if (e.key.startsWith(`${p}.`) && parts.length === 3) {
-        const d = definitionFor(type, parts[2], String(e.value ?? ''), byKey.get(`${e.key}.Config`), key);
+        const d = definitionFor(type, parts[2], e.key, String(e.value ?? ''), byKey.get(`${e.key}.Config`), key);
         if (d) out.push(d);
       }
     }
     // Legacy (2.x) form, read by 3.4 as `imported_default`; only sms and email had it.
     const legacy = byKey.get(`${p}Config`);
     if ((type === 'sms' || type === 'email') && legacy) {
-      const d = definitionFor(type, 'imported_default', String(byKey.get(p)?.value ?? ''), legacy, key);
+      const d = definitionFor(type, 'imported_default', p, String(byKey.get(p)?.value ?? ''), legacy, key);
       if (d) out.push(d);
     }
   }
@@ -132,8 +155,13 @@ export function providerProblems(def: ProviderDefinition, ctx: ProblemContext = 
   const base = { type: def.type, provider: def.name };
   if (def.unreadable === 'not-json') return [{ ...base, key: '', kind: 'not-json', severity: 'error', detail: `${def.configKey} is not a JSON object: LinOTP 3.4 cannot load this provider` }];
   if (def.unreadable === 'undecryptable') return [{ ...base, key: '', kind: 'undecryptable', severity: 'error', detail: `${def.configKey} does not decrypt with this encKey` }];
-  if (!def.config) return [];
   const out: ProviderProblem[] = [];
+  // The legacy form names no class of its own when linotp.SMSProvider is absent; 3.4 then uses its default.
+  if (def.className && !LINOTP_3_4_PROVIDER_CLASSES.has(def.className)) {
+    const fix = registeredClassName(def.className);
+    out.push({ ...base, key: 'Class', kind: 'unknown-class', severity: 'error', detail: `class ${def.className} is not a provider class LinOTP 3.4 knows${fix ? ` (it is ${fix}; \`init database --provider-files-dir\` rewrites it)` : ''}: loading the provider fails` });
+  }
+  if (!def.config) return out;
   for (const [k, v] of Object.entries(def.config)) {
     if (!isCertificateKey(k) || typeof v !== 'string') continue;
     const value = v.trim();

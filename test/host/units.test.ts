@@ -67,7 +67,7 @@ describe('Apache site', () => {
 });
 
 describe('provider problems', () => {
-  const def = (config: Record<string, unknown>): ProviderDefinition => ({ type: 'sms', name: 'p', className: 'x', configKey: 'k', rowKeys: ['k'], configType: 'encrypted_data', configDescription: '', encrypted: true, config });
+  const def = (config: Record<string, unknown>): ProviderDefinition => ({ type: 'sms', name: 'p', className: 'HttpSMSProvider', classKey: 'linotp.SMSProvider.p', configKey: 'k', rowKeys: ['k'], configType: 'encrypted_data', configDescription: '', encrypted: true, config });
   const exists = (p: string) => p === '/etc/linotp/ca.pem' || p === '/etc/linotp2/ok.pem';
   it('inline PEM, missing file, old path; false/empty are fine (load_server_cert)', () => {
     expect(providerProblems(def({ SERVER_CERTIFICATE: SMS_GATEWAY_CA_PEM }), { exists }).map((p) => p.kind)).toEqual(['inline-pem']);
@@ -78,5 +78,18 @@ describe('provider problems', () => {
   });
   it('an unreadable config is an error', () => {
     expect(providerProblems({ ...def({}), config: undefined, unreadable: 'not-json' })[0]).toMatchObject({ kind: 'not-json', severity: 'error' });
+  });
+});
+
+describe('provider class names', () => {
+  it('a full module path LinOTP 2 imported absolutely is not loadable in 3.4; the registered name is suggested and rewritten', async () => {
+    const { planProviderFiles } = await import('../../src/host/provider-files.js');
+    const def: ProviderDefinition = { type: 'sms', name: 'p', className: 'linotp.provider.smsprovider.HttpSMSProvider.HttpSMSProvider', classKey: 'linotp.SMSProvider.p', configKey: 'linotp.SMSProvider.p.Config', rowKeys: ['linotp.SMSProvider.p.Config'], configType: 'text', configDescription: '', encrypted: false, config: { URL: 'https://x' } };
+    const [p] = providerProblems(def, { exists: () => true });
+    expect(p).toMatchObject({ kind: 'unknown-class', severity: 'error', key: 'Class' });
+    expect(p.detail).toContain('smsprovider.HttpSMSProvider.HttpSMSProvider');
+    const plan = planProviderFiles([def], undefined, '/etc/linotp/providers', undefined);
+    expect(plan.rewrites[0].classFix).toEqual({ key: 'linotp.SMSProvider.p', from: def.className, to: 'smsprovider.HttpSMSProvider.HttpSMSProvider' });
+    expect(providerProblems({ ...def, className: 'smsprovider.HttpSMSProvider.HttpSMSProvider' }, { exists: () => true })).toEqual([]);
   });
 });
