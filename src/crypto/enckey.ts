@@ -158,7 +158,7 @@ function fileError(path: string, e: unknown): KeyError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new KeyError(`encKey file ${path} does not exist`, 'check the path (--enc-key, LINOTP_SECRET_FILE, SECRET_FILE or linotpSecretFile in linotp.ini)');
   if (code === 'EACCES' || code === 'EPERM') {
-    return new KeyError(`encKey file ${path} is not readable (permission denied)`, 'run as root or as the user LinOTP runs as (the file is mode 0400)');
+    return new KeyError(`encKey file ${path} is not readable (permission denied)`, 'run as root or as the user LinOTP runs as (Debian: linotp; the file is linotp:linotp 0440)');
   }
   return new KeyError(`cannot read encKey file ${path}: ${code ?? String(e)}`, undefined, e);
 }

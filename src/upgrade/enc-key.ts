@@ -4,7 +4,12 @@
  * as `<file>.<date>`. Unlike LinOTP, `--keys` is validated (192 hex digits or the `--dump` paper
  * form with its checksums), so a typo cannot produce a short or garbled key.
  */
-import { formatEncKeyDump, generateEncKey, parseEncKey, writeEncKeyFile, type EncKey, type WriteEncKeyResult } from '../crypto/enckey.js';
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { formatEncKeyDump, generateEncKey, loadEncKey, parseEncKey, writeEncKeyFile, type EncKey, type WriteEncKeyResult } from '../crypto/enckey.js';
+import type { Db } from '../db/types.js';
+import { UsageError } from '../errors.js';
+import { countEncryptedValues, type EncryptedCounts } from '../verify/secrets.js';
 import { formatDump } from '../crypto/paper.js';
 import type { FileOwner } from '../files/ownership.js';
 
@@ -24,16 +29,71 @@ export interface InitEncKeyResult extends WriteEncKeyResult {
   /** sha256 of the key (first 16 hex digits): identifies it without revealing it. */
   fingerprint: string;
   restored: boolean;
+  /** The replaced key encrypted nothing in the target database (so no --force was needed). */
+  replacedUnusedKey?: { fingerprint: string; encryptedInTarget: number };
 }
 
-export function initEncKey(opts: InitEncKeyOptions): { result: InitEncKeyResult; key: EncKey } {
-  const key = opts.keys !== undefined ? parseEncKey(Buffer.from(opts.keys, 'utf8'), '--keys') : generateEncKey();
-  const written = writeEncKeyFile(opts.path, key, { force: opts.force, now: opts.now, owner: opts.owner, env: opts.env });
-  return { result: { ...written, fingerprint: key.fingerprint().slice(0, 16), restored: opts.keys !== undefined }, key };
+/** The key `init enc-key` writes: `--keys`, validated, or 96 random bytes. */
+export function keyToWrite(keys: string | undefined): EncKey {
+  return keys !== undefined ? parseEncKey(Buffer.from(keys, 'utf8'), '--keys') : generateEncKey();
+}
+
+/**
+ * Writes `key`; with `existing` (from checkExistingKey) an unused different key is replaced
+ * without `force`.
+ */
+export function initEncKey(opts: InitEncKeyOptions & { key?: EncKey; existing?: ExistingKeyCheck }): { result: InitEncKeyResult; key: EncKey } {
+  const key = opts.key ?? keyToWrite(opts.keys);
+  const unused = opts.existing?.unused === true;
+  const written = writeEncKeyFile(opts.path, key, { force: opts.force || unused, now: opts.now, owner: opts.owner, env: opts.env });
+  const replacedUnusedKey = unused && written.action === 'replaced' ? { fingerprint: opts.existing!.fingerprint!, encryptedInTarget: 0 } : undefined;
+  return { result: { ...written, fingerprint: key.fingerprint().slice(0, 16), restored: opts.keys !== undefined, ...(replacedUnusedKey ? { replacedUnusedKey } : {}) }, key };
 }
 
 /** The paper form: with instructions after writing (`--dump`), only the chunk table for `--keys`. */
 export function paperForm(key: EncKey, path: string, instructions: boolean, now?: Date): string {
   if (instructions) return formatEncKeyDump(key, { filename: path, now, instructions: true });
   return formatDump(key.exportBytes().toString('hex'), { filename: path, now, instructions: false });
+}
+
+/** What is at the key path, and whether it may be replaced without --force. */
+export interface ExistingKeyCheck {
+  path: string;
+  existing: 'none' | 'same' | 'different' | 'not-a-key';
+  /** sha256 (16 hex digits) of the existing key. */
+  fingerprint?: string;
+  /** Encrypted values in the target database (token seeds, PINs, ocra secrets, Config secrets); absent when no database was checked. */
+  target?: EncryptedCounts;
+  /**
+   * A different key that encrypts nothing in the target database (checked there, not assumed:
+   * Debian's postinst creates a fresh key on every new server). Replaced without --force, kept as
+   * `<file>.<date>`.
+   */
+  unused: boolean;
+}
+
+/** Looks at the key path and, for a different key, counts what the target database holds encrypted. */
+export async function checkExistingKey(path: string, newKey: EncKey, db: Db | undefined): Promise<ExistingKeyCheck> {
+  const abs = resolvePath(path);
+  if (!existsSync(abs)) return { path: abs, existing: 'none', unused: false };
+  let current: EncKey;
+  try {
+    current = loadEncKey(abs);
+  } catch {
+    return { path: abs, existing: 'not-a-key', unused: false };
+  }
+  const fingerprint = current.fingerprint().slice(0, 16);
+  if (current.equals(newKey)) return { path: abs, existing: 'same', fingerprint, unused: false };
+  if (!db) return { path: abs, existing: 'different', fingerprint, unused: false };
+  const target = await countEncryptedValues(db, current);
+  return { path: abs, existing: 'different', fingerprint, target, unused: target.total === 0 };
+}
+
+/** The refusal for a different key that may be in use (exit 2, nothing changed). */
+export function keyInUseError(c: ExistingKeyCheck, database: string | undefined): UsageError {
+  const what = c.existing === 'not-a-key' ? 'a file that is not a valid encKey' : `a different encKey (sha256 ${c.fingerprint}…)`;
+  const uses = c.target
+    ? `, and ${database ?? 'the target database'} holds ${c.target.total} encrypted value(s) (${c.target.seeds} token seeds, ${c.target.pins} PINs, ${c.target.ocra} ocra secrets, ${c.target.config} Config secrets) that may need it`
+    : database === undefined ? ' (no database was named to check whether it is in use)' : '';
+  return new UsageError(`${c.path} holds ${what}${uses}; nothing was changed`, 'add --force to replace it (the old key is kept as encKey.<date>), or name another --enc-key path');
 }

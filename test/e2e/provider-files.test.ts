@@ -16,14 +16,15 @@ import { writeInstallation } from '../../src/fixtures/write.js';
 import { readProviders } from '../../src/host/providers.js';
 import { readConfigRows, Tables } from '../../src/upgrade/sql.js';
 import { createTestDatabase, describeEngines } from '../helpers/db.js';
-import { ensureLinotpUser, idsOf } from '../helpers/linotp-user.js';
+import { canTestOwnership, ensureLinotpUser } from '../helpers/linotp-user.js';
 import { BIN, ensureBuilt, ROOT } from './global-setup.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lmt-e2e-providers-'));
 const inst = buildInstallation({ providers: true, tokens: 10, auditRows: 5 });
 const keyFile = join(tmp, 'encKey');
 writeFileSync(keyFile, inst.encKeyBytes);
-const root = ensureLinotpUser();
+const root = canTestOwnership();
+const linotpIds = root ? ensureLinotpUser() : undefined;
 
 beforeAll(() => ensureBuilt(), 180_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -105,7 +106,7 @@ describeEngines('provider files', (engine) => {
     const file = join(dir, 'sms-corpsms-server_certificate.pem');
     const st = statSync(file);
     expect(st.mode & 0o777).toBe(0o640);
-    expect({ uid: st.uid, gid: st.gid }).toEqual(idsOf('linotp'));
+    expect({ uid: st.uid, gid: st.gid }).toEqual(linotpIds!);
     expect(readFileSync(file, 'utf8')).toBe(SMS_GATEWAY_CA_PEM.trim() + '\n');
     const def = await smsDefinition(url);
     expect(def.encrypted).toBe(true);
