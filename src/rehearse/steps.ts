@@ -43,6 +43,8 @@ export interface RehearseOptions {
   truncateAudit?: boolean;
   /** IANA zone LinOTP 2 wrote audit times in: rehearse `audit to-utc` with it. */
   auditTimezone?: string;
+  /** The old server's /etc (or a copy): rehearse `host migrate` from DIR/linotp2 and DIR/apache2. */
+  etc?: string;
   cwd?: string;
   /** Parent directory of the scratch SQLite directory (default the OS temp dir). */
   tmpBase?: string;
@@ -352,6 +354,7 @@ export async function stepApiCheck(s: RehearsalState): Promise<StepOutcome<void>
 export const STEP_TITLES: Record<StepId, string> = {
   target: 'prepare the target',
   config: 'convert linotp.ini',
+  host: 'host migrate',
   backup: 'verify the backup',
   restore: 'restore into the target',
   upgrade: 'init database',
