@@ -103,7 +103,7 @@ const inventory: CommandSpec = {
 };
 
 function publicPlan(p: HostMigratePlan) {
-  return { ...p, writes: p.writes.map(({ content: _c, ...w }) => w) };
+  return { ...p, writes: p.writes.map(({ content: _c, ...w }) => w), providerRewrites: p.providerRewrites.map((r) => ({ type: r.type, provider: r.provider, configKey: r.configKey, keys: r.keys, encrypted: r.encrypted, rows: r.rows.length })) };
 }
 
 export function renderMigratePlan(p: ReturnType<typeof publicPlan>, c: ChalkInstance, result?: HostMigrateResult): string {
@@ -111,6 +111,7 @@ export function renderMigratePlan(p: ReturnType<typeof publicPlan>, c: ChalkInst
   const act = (a: string) => (a === 'conflict' ? c.red('CONFLICT') : a === 'unchanged' ? c.dim('unchanged') : a);
   lines.push(renderTable(['action', 'file', 'owner', 'mode', 'what'], [...p.writes.map((w) => [act(w.action) + (w.attention ? c.yellow(' !') : ''), w.path, w.user ? `${w.user}:${w.group}` : '', w.mode ?? '', w.what]), ...p.links.map((l) => [act(l.action), l.path, '', '', `symlink → ${l.target}`])]));
   if (p.auditPair) lines.push('', `audit key pair: ${p.auditPair.matches ? c.green('public key derived from the private key equals public.pem') : c.red('public.pem does not belong to private.pem')}`);
+  for (const r of p.providerRewrites) lines.push(`rewrite ${r.configKey}: ${r.keys.join(', ')}${r.encrypted ? ' (re-encrypted)' : ''}`);
   for (const n of p.notes) lines.push(c.dim(`note: ${n}`));
   for (const w of p.problems) lines.push(c.red(`problem: ${w}`));
   if (result) {
@@ -140,6 +141,12 @@ const migrate: CommandSpec = {
     { flags: '--rewrite-paths <old=new>', description: 'rebase paths in what is written (default /etc/linotp2=<--to>); repeatable', repeatable: true },
     { flags: '--owner <user[:group]>', description: 'owner of the key and cfg files (default: as LinOTP 3.4\'s packaging, see docs/files.md)' },
     { flags: '-f, --force', description: 'replace existing different files (the old ones are kept as NAME.<date>)' },
+    {
+      flags: '--database-uri <uri>',
+      description: "the new server's (restored) database: provider definitions get their inline PEMs written to <linotp dir>/providers and their /etc/linotp2 files copied, and are rewritten to name them",
+      env: 'LINOTP_DATABASE_URI',
+    },
+    { flags: '--enc-key <file>', description: 'encKey for encrypted provider definitions (default: --from/encKey)' },
     ...planOptions,
   ],
   examples: ['linotp-migrate host migrate --from /etc/linotp2 --to /etc/linotp --plan', 'linotp-migrate host migrate --from /root/old/etc/linotp2 --apache /root/old/etc/apache2 --to /etc/linotp --yes'],
@@ -147,21 +154,37 @@ const migrate: CommandSpec = {
     const from = requireFrom(opts);
     if (!opts.to) throw new UsageError('--to is required', 'give the LinOTP 3 configuration directory, e.g. --to /etc/linotp');
     const { planHostMigrate, applyHostMigrate, conflicts } = await import('../host/migrate.js');
-    const o = { from, to: String(opts.to), apache: opts.apache, apacheTo: opts.apacheTo, rewritePaths: opts.rewritePaths, owner: opts.owner, force: Boolean(opts.force), env: ctx.env };
-    const plan = planHostMigrate(o, ctx.cwd);
-    for (const w of plan.warnings) ctx.out.warn(w);
-    if (opts.plan || opts.dryRun) {
-      ctx.out.result(publicPlan(plan), (d, c) => renderMigratePlan(d, c));
-      const n = conflicts(plan).length;
-      if (n) throw new UsageError(`${n} file(s) exist with other content`, 'nothing was written; add --force to replace them (kept as NAME.<date>)');
-      if (plan.problems.length) throw new ChecksFailedError(plan.problems[0], 'nothing was written');
-      return;
+    const path = await import('node:path');
+    let db: Awaited<ReturnType<(typeof import('../db/index.js'))['openDatabase']>> | undefined;
+    const dbUri = opts.databaseUri ?? ctx.env.LINOTP_DATABASE_URI;
+    let database: { rows: import('../crypto/chunks.js').ConfigRow[]; key?: import('../crypto/enckey.js').EncKey } | undefined;
+    if (dbUri) {
+      const [{ openDatabase }, { loadEncKey }, { readConfigRows, Tables }] = await Promise.all([import('../db/index.js'), import('../crypto/enckey.js'), import('../upgrade/sql.js')]);
+      const keyFile = path.resolve(ctx.cwd, opts.encKey ?? path.join(from, 'encKey'));
+      const key = loadEncKey(keyFile);
+      db = await openDatabase(String(dbUri));
+      const t = await Tables.load(db);
+      database = { rows: t.has('Config') ? await readConfigRows(db, t) : [], key };
     }
-    const changes = plan.writes.filter((w) => w.action !== 'unchanged').length + plan.links.filter((l) => l.action !== 'unchanged').length;
-    if (changes && !conflicts(plan).length) await confirmOrAbort(ctx, `Write ${changes} file(s) into ${plan.to}${plan.apacheTo ? ` and ${plan.apacheTo}` : ''}?`);
-    const result = applyHostMigrate(plan, o);
-    ctx.out.result({ plan: publicPlan(plan), result }, (d, c) => renderMigratePlan(d.plan, c, d.result));
-    if (plan.problems.length) throw new ChecksFailedError(plan.problems[0], 'everything else was written');
+    try {
+      const o = { from, to: String(opts.to), apache: opts.apache, apacheTo: opts.apacheTo, rewritePaths: opts.rewritePaths, owner: opts.owner, force: Boolean(opts.force), env: ctx.env, database };
+      const plan = planHostMigrate(o, ctx.cwd);
+      for (const w of plan.warnings) ctx.out.warn(w);
+      if (opts.plan || opts.dryRun) {
+        ctx.out.result(publicPlan(plan), (d, c) => renderMigratePlan(d, c));
+        const n = conflicts(plan).length;
+        if (n) throw new UsageError(`${n} file(s) exist with other content`, 'nothing was written; add --force to replace them (kept as NAME.<date>)');
+        if (plan.problems.length) throw new ChecksFailedError(plan.problems[0], 'nothing was written');
+        return;
+      }
+      const changes = plan.writes.filter((w) => w.action !== 'unchanged').length + plan.links.filter((l) => l.action !== 'unchanged').length + plan.providerRewrites.length;
+      if (changes && !conflicts(plan).length) await confirmOrAbort(ctx, `Write ${changes} file(s) into ${plan.to}${plan.apacheTo ? ` and ${plan.apacheTo}` : ''}?`);
+      const result = await applyHostMigrate(plan, o, db);
+      ctx.out.result({ plan: publicPlan(plan), result }, (d, c) => renderMigratePlan(d.plan, c, d.result));
+      if (plan.problems.length) throw new ChecksFailedError(plan.problems[0], 'everything else was written');
+    } finally {
+      await db?.close();
+    }
   },
 };
 

@@ -158,7 +158,7 @@ export function buildInventory(o: InventoryOptions): Inventory {
     const item: InventoryItem = known ? { path: p, ...known } : { path: p, kind: 'unknown', what: e.isDirectory() ? 'unknown directory' : 'unknown file', linotp3: 'unknown', migrate: 'not copied; decide yourself', attention: true };
     if (!known && e.name === 'token.db') Object.assign(item, { kind: 'database', what: 'SQLite database (LinOTP 2 default)', linotp3: 'DATABASE_URI', migrate: 'not copied: use `backup create` / `backup restore`', attention: false });
     const pf = providerFiles.get(p);
-    if (!known && pf) Object.assign(item, { kind: 'provider-file', what: `file named by ${pf.type} provider ${pf.provider} (${pf.key})`, linotp3: 'read by the provider from the path in its definition', migrate: 'not copied yet: copy it into the LinOTP 3 directory and point the definition there', attention: true });
+    if (!known && pf) Object.assign(item, { kind: 'provider-file', what: `file named by ${pf.type} provider ${pf.provider} (${pf.key})`, linotp3: 'read by the provider from the path in its definition', migrate: 'copied by `host migrate --database-uri`, which points the definition at the copy', attention: false });
     if (e.isDirectory()) item.details = [`${countFiles(p)} file(s)`];
     if (item.kind === 'htdigest') {
       const users = readHtdigest(p);

@@ -27,7 +27,12 @@ import { planLinotpFile, writeLinotpFile, type LinotpFileKind, type LinotpFileRe
 import { parseOwnerSpec, type FileOwner } from '../files/ownership.js';
 import { buildLinotp34Site, rebaseText } from './apache.js';
 import { checkAuditPair, type AuditPairCheck } from './audit-keys.js';
-import { readSite, requireLinotp2Dir, LINOTP2_DIR } from './inventory.js';
+import { inFrom, readSite, requireLinotp2Dir, LINOTP2_DIR } from './inventory.js';
+import { applyRewrites, planProviderFiles, type PlannedRewrite } from './provider-files.js';
+import { readProviders } from './providers.js';
+import type { ConfigRow } from '../crypto/chunks.js';
+import type { EncKey } from '../crypto/enckey.js';
+import type { Db } from '../db/types.js';
 import { LINOTP2_SITE, LINOTP3_NAMES, LINOTP3_SITE } from './layout.js';
 
 export interface HostMigrateOptions {
@@ -43,6 +48,8 @@ export interface HostMigrateOptions {
   force?: boolean;
   env?: NodeJS.ProcessEnv;
   now?: Date;
+  /** The (restored) database's Config, read by the caller: provider files are copied or written and the definitions rewritten. */
+  database?: { rows: ConfigRow[]; key?: EncKey };
 }
 
 export interface PlannedWrite {
@@ -80,6 +87,8 @@ export interface HostMigratePlan {
   warnings: string[];
   /** Problems that stop apply (pair mismatch: the keys are not written, the rest is). */
   problems: string[];
+  /** Provider definitions rewritten in the database after the files are written (with --database-uri). */
+  providerRewrites: PlannedRewrite[];
 }
 
 function parseRewrite(specs: string[] | undefined, to: string): [string, string][] {
@@ -119,7 +128,7 @@ export function planHostMigrate(o: HostMigrateOptions, cwd = process.cwd()): Hos
   const rebase = parseRewrite(o.rewritePaths, to);
   const linotpDir = rebase.find(([a]) => a === LINOTP2_DIR)?.[1] ?? to;
   const owner: FileOwner | undefined = o.owner === undefined ? undefined : parseOwnerSpec(o.owner);
-  const plan: HostMigratePlan = { from, to, rebase, writes: [], links: [], notes: [], warnings: [], problems: [] };
+  const plan: HostMigratePlan = { from, to, rebase, writes: [], links: [], notes: [], warnings: [], problems: [], providerRewrites: [] };
   const wanted: Omit<PlannedWrite, 'action'>[] = [];
   const want = (rel: string, content: Buffer | string, kind: LinotpFileKind, what: string, source: string, attention = false, base = to) =>
     wanted.push({ path: path.join(base, rel), content: Buffer.isBuffer(content) ? content : Buffer.from(content, 'utf8'), kind, what, source, attention });
@@ -158,6 +167,22 @@ export function planHostMigrate(o: HostMigrateOptions, cwd = process.cwd()): Hos
       const text = dir === 'apache-site-includes' && rel.endsWith('.conf') ? Buffer.from(rebaseText(data.toString('utf8'), rebase), 'utf8') : data;
       want(path.join(dir, rel), text, 'site-file', dir === 'custom-templates' ? 'custom template (review: LinOTP 3 templates differ)' : dir === 'custom-style' ? 'custom style (review)' : 'Apache site include (review)', path.join(src, rel), rel !== 'README.txt');
     }
+  }
+  if (o.database) {
+    // Inline PEMs → <linotp dir>/providers/…, files under /etc/linotp2 → copied and rebased; final paths in Config.
+    const staging = (p: string) => (p.startsWith(linotpDir + '/') ? p.slice(linotpDir.length + 1) : undefined);
+    const pf = planProviderFiles(readProviders(o.database.rows, o.database.key), o.database.key, `${linotpDir}/providers`, undefined, o.database.rows, rebase);
+    for (const f of pf.files) {
+      const rel = staging(f.path);
+      if (rel) want(rel, f.content, 'provider-file', `provider certificate (${f.source}, inline in its definition)`, 'the database');
+    }
+    for (const c of pf.copies) {
+      const rel = staging(c.path);
+      const src = inFrom(from, c.from);
+      if (rel && existsSync(src)) want(rel, read(src), 'provider-file', `file named by ${c.source}`, src);
+      else plan.notes.push(`${c.source} names ${c.from}, which is not in ${from}: copy it to ${c.path} yourself`);
+    }
+    plan.providerRewrites = pf.rewrites;
   }
   const apache = o.apache ?? '/etc/apache2';
   if (existsSync(apache)) {
@@ -207,6 +232,7 @@ export interface HostMigrateResult {
   written: { path: string; action: string; backup?: string; user: string; group: string; mode: string }[];
   links: PlannedLink[];
   apacheCheck: { ran: boolean; ok?: boolean; output?: string; reason?: string };
+  providersRewritten: string[];
 }
 
 export function conflicts(plan: HostMigratePlan): string[] {
@@ -231,12 +257,13 @@ function apacheCheck(apacheTo: string | undefined): HostMigrateResult['apacheChe
   }
 }
 
-export function applyHostMigrate(plan: HostMigratePlan, o: HostMigrateOptions): HostMigrateResult {
+export async function applyHostMigrate(plan: HostMigratePlan, o: HostMigrateOptions, db?: Db): Promise<HostMigrateResult> {
   const c = conflicts(plan);
   if (c.length) throw new UsageError(`${c.length} file(s) exist with other content: ${c.slice(0, 3).join(', ')}${c.length > 3 ? ', …' : ''}`, 'nothing was written; compare them, then add --force to replace them (the old ones are kept as NAME.<date>)');
   const owner = o.owner === undefined ? undefined : parseOwnerSpec(o.owner);
   const created: string[] = [];
-  const result: HostMigrateResult = { written: [], links: [], apacheCheck: { ran: false } };
+  if (plan.providerRewrites.length && !db) throw new UsageError('the plan rewrites provider definitions but no database is open', 'give --database-uri');
+  const result: HostMigrateResult = { written: [], links: [], apacheCheck: { ran: false }, providersRewritten: [] };
   try {
     for (const w of plan.writes) {
       if (w.action === 'unchanged') continue;
@@ -251,6 +278,9 @@ export function applyHostMigrate(plan: HostMigratePlan, o: HostMigrateOptions): 
       created.push(l.path);
       result.links.push(l);
     }
+    // Last: the files the definitions will name exist now.
+    if (db) await applyRewrites(db, plan.providerRewrites);
+    result.providersRewritten = plan.providerRewrites.map((r) => `${r.type}:${r.provider} (${r.keys.join(', ')})`);
   } catch (e) {
     for (const p of created.reverse()) {
       try {

@@ -54,6 +54,8 @@ export interface ProviderFilesPlan {
   caFiles: PlannedFile[];
   /** Command lines that install the CA files into the system trust store. */
   caInstall: string[];
+  /** Files a definition names under a rebased directory: copy `from` (the old path) to `path` (host migrate). */
+  copies: { from: string; path: string; source: string }[];
 }
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -65,8 +67,15 @@ export function pemFileText(value: string): string {
 }
 
 /** Pure: the files and the rewritten definitions for every inline PEM. */
-export function planProviderFiles(defs: ProviderDefinition[], key: EncKey | undefined, dir: string | undefined, caDir: string | undefined, ldapRows: readonly ConfigRow[] = []): ProviderFilesPlan {
-  const plan: ProviderFilesPlan = { files: [], rewrites: [], caFiles: [], caInstall: [] };
+export function planProviderFiles(
+  defs: ProviderDefinition[],
+  key: EncKey | undefined,
+  dir: string | undefined,
+  caDir: string | undefined,
+  ldapRows: readonly ConfigRow[] = [],
+  rebase: [string, string][] = [],
+): ProviderFilesPlan {
+  const plan: ProviderFilesPlan = { files: [], rewrites: [], caFiles: [], caInstall: [], copies: [] };
   if (dir !== undefined) {
     if (!path.isAbsolute(dir)) throw new UsageError(`--provider-files-dir ${dir}: give an absolute path`, 'LinOTP reads the path from its Config, so it must not depend on the working directory (e.g. /etc/linotp/providers)');
     for (const def of defs) {
@@ -79,7 +88,16 @@ export function planProviderFiles(defs: ProviderDefinition[], key: EncKey | unde
       const changed: string[] = [];
       const config: Record<string, unknown> = { ...def.config };
       for (const [k, v] of Object.entries(def.config)) {
-        if (!isCertificateKey(k) || typeof v !== 'string' || !PEM_BLOCK.test(v)) continue;
+        if (!isCertificateKey(k) || typeof v !== 'string') continue;
+        const moved = rebase.find(([a]) => v.trim().startsWith(a + '/'));
+        if (moved && !PEM_BLOCK.test(v)) {
+          const newPath = moved[1] + v.trim().slice(moved[0].length);
+          plan.copies.push({ from: v.trim(), path: newPath, source: `${def.type} provider ${def.name} ${k}` });
+          config[k] = newPath;
+          changed.push(k);
+          continue;
+        }
+        if (!PEM_BLOCK.test(v)) continue;
         const file = path.join(dir, `${safe(def.type)}-${safe(def.name)}-${safe(k.toLowerCase())}.pem`);
         const content = pemFileText(v);
         plan.files.push({ path: file, content, source: `${def.type} provider ${def.name} ${k}`, sha256: sha(content) });
@@ -150,19 +168,8 @@ export async function applyProviderFiles(db: Db, plan: ProviderFilesPlan, owner?
       if (r.action === 'created') created.push(r.path);
       out.files.push(r);
     }
-    if (plan.rewrites.length) {
-      const t = await Tables.load(db);
-      await db.transaction(async (tx) => {
-        for (const rw of plan.rewrites) {
-          if (rw.classFix) await tx.execute(`UPDATE ${t.t('Config')} SET ${t.c('Value')} = ? WHERE ${t.c('Key')} = ?`, [rw.classFix.to, rw.classFix.key]);
-          for (const k of rw.deleteRowKeys) await tx.execute(`DELETE FROM ${t.t('Config')} WHERE ${t.c('Key')} = ?`, [k]);
-          for (const r of rw.rows) {
-            await tx.execute(`INSERT INTO ${t.t('Config')} (${t.c('Key')}, ${t.c('Value')}, ${t.c('Type')}, ${t.c('Description')}) VALUES (?, ?, ?, ?)`, [r.key, r.value, r.type, r.description]);
-          }
-        }
-      });
-      out.rewritten = plan.rewrites.map((r) => ({ type: r.type, provider: r.provider, keys: r.keys }));
-    }
+    await applyRewrites(db, plan.rewrites);
+    out.rewritten = plan.rewrites.map((r) => ({ type: r.type, provider: r.provider, keys: r.keys }));
   } catch (e) {
     for (const p of created) {
       try {
@@ -176,4 +183,19 @@ export async function applyProviderFiles(db: Db, plan: ProviderFilesPlan, owner?
   // CA files change nothing in the database: written last, never rolled back with it.
   for (const f of plan.caFiles) out.caFiles.push(writeLinotpFile(f.path, f.content, fileOpts('ca-certificate', owner, env)));
   return out;
+}
+
+/** Replaces the definitions' Config rows (and class names) in one transaction. */
+export async function applyRewrites(db: Db, rewrites: PlannedRewrite[]): Promise<void> {
+  if (!rewrites.length) return;
+  const t = await Tables.load(db);
+  await db.transaction(async (tx) => {
+    for (const rw of rewrites) {
+      if (rw.classFix) await tx.execute(`UPDATE ${t.t('Config')} SET ${t.c('Value')} = ? WHERE ${t.c('Key')} = ?`, [rw.classFix.to, rw.classFix.key]);
+      for (const k of rw.deleteRowKeys) await tx.execute(`DELETE FROM ${t.t('Config')} WHERE ${t.c('Key')} = ?`, [k]);
+      for (const r of rw.rows) {
+        await tx.execute(`INSERT INTO ${t.t('Config')} (${t.c('Key')}, ${t.c('Value')}, ${t.c('Type')}, ${t.c('Description')}) VALUES (?, ?, ?, ?)`, [r.key, r.value, r.type, r.description]);
+      }
+    }
+  });
 }

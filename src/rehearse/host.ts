@@ -26,7 +26,7 @@ export async function stepHost(s: RehearsalState): Promise<StepOutcome<void>> {
     const inv = buildInventory({ from, apache, apacheGiven: false, pam: path.join(etc, 'pam.d'), pamGiven: false });
     const o = { from, to, apache, apacheTo: path.join(base, 'etc', 'apache2'), rewritePaths: ['/etc/linotp2=/etc/linotp'] };
     const plan = planHostMigrate(o);
-    const result = applyHostMigrate(plan, o);
+    const result = await applyHostMigrate(plan, o);
     const attention = plan.writes.filter((w) => w.attention).map((w) => w.path.slice(base.length));
     s.details.host = { from, written: result.written.length + result.links.length, attention, notes: plan.notes, auditPairMatches: plan.auditPair ? plan.auditPair.matches : null, decisions: inv.decisions.length };
     s.run.addCheck({ id: 'host.files', step: 'host', title: 'host migrate writes the LinOTP 3 tree', status: 'pass', summary: `${result.written.length} file(s) and ${result.links.length} link(s) written${s.opts.keep ? ` under ${base}` : ''}` });

@@ -188,3 +188,37 @@ describe('host migrate', () => {
     expect(lstatSync(join(tmp, 'mismatch-new', 'etc', 'apache2', 'sites-enabled', 'linotp.conf')).isSymbolicLink()).toBe(true);
   });
 });
+
+describe('host migrate --database-uri', () => {
+  it.skipIf(!root)('writes inline provider PEMs and copies /etc/linotp2 provider files, rewrites the definitions to the final paths; a second run changes nothing', async () => {
+    const { openDatabase } = await import('../../src/db/index.js');
+    const { readProviders } = await import('../../src/host/providers.js');
+    const { readConfigRows, Tables } = await import('../../src/upgrade/sql.js');
+    const { SMS_GATEWAY_CA_PEM } = await import('../../src/fixtures/certs.js');
+    const dbFile = join(tmp, 'new-server.db');
+    const inst = buildInstallation({ providers: true, tokens: 5, auditRows: 2 });
+    await writeSqliteInstallation(dbFile, inst);
+    const uri = `sqlite:///${dbFile}`;
+    expect(run(['--yes', 'init', 'database', '--database-uri', uri, '--enc-key', join(tree.linotp2, 'encKey')]).code).toBe(0);
+    const to = join(tmp, 'db-new', 'etc', 'linotp');
+    const args = ['--json', '--yes', 'host', 'migrate', '--from', tree.linotp2, '--apache', tree.apache, '--to', to, '--rewrite-paths', '/etc/linotp2=/etc/linotp', '--database-uri', uri];
+    const r = run(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(to, 'providers/sms-corpsms-server_certificate.pem'), 'utf8')).toBe(SMS_GATEWAY_CA_PEM.trim() + '\n');
+    expect(readFileSync(join(to, 'push-ca.pem'), 'utf8')).toBe(readFileSync(join(tree.linotp2, 'push-ca.pem'), 'utf8'));
+    expect(statSync(join(to, 'push-client.pem')).mode & 0o777).toBe(0o640);
+    expect(r.json.result.providersRewritten.sort()).toEqual(['push:corppush (access_certificate, server_certificate)', 'sms:corpsms (SERVER_CERTIFICATE)']);
+    const db = await openDatabase(uri);
+    try {
+      const defs = readProviders(await readConfigRows(db, await Tables.load(db)), inst.encKey);
+      expect(defs.find((d) => d.name === 'corpsms')!.config!.SERVER_CERTIFICATE).toBe('/etc/linotp/providers/sms-corpsms-server_certificate.pem');
+      expect(defs.find((d) => d.name === 'corppush')!.config).toMatchObject({ server_certificate: '/etc/linotp/push-ca.pem', access_certificate: '/etc/linotp/push-client.pem' });
+    } finally {
+      await db.close();
+    }
+    const again = run(args);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.result.written).toEqual([]);
+    expect(again.json.result.providersRewritten).toEqual([]);
+  }, 120_000);
+});
