@@ -84,8 +84,9 @@ export async function readDatabaseFindings(db: Db, key: EncKey | undefined, ctx:
       `SELECT r.${c('name')} AS name, COUNT(tr.${c('token_id')}) AS n FROM ${t.t('Realm')} r LEFT JOIN ${t.t('TokenRealm')} tr ON tr.${c('realm_id')} = r.${c('id')} GROUP BY r.${c('name')} ORDER BY r.${c('name')}`,
     );
     findings.tokensPerRealm = counts.map((x) => ({ realm: String(x.name), tokens: Number(x.n) }));
+    // NOT IN (an uncorrelated subquery: one hash/temp index) — a correlated NOT EXISTS was quadratic on SQLite without an index on token_id.
     const none = await db.query<{ n: number }>(
-      `SELECT COUNT(*) AS n FROM ${t.t('Token')} tk WHERE NOT EXISTS (SELECT 1 FROM ${t.t('TokenRealm')} tr WHERE tr.${c('token_id')} = tk.${c('LinOtpTokenId')})`,
+      `SELECT COUNT(*) AS n FROM ${t.t('Token')} WHERE ${c('LinOtpTokenId')} NOT IN (SELECT ${c('token_id')} FROM ${t.t('TokenRealm')} WHERE ${c('token_id')} IS NOT NULL)`,
     );
     findings.tokensWithoutRealm = Number(none[0]?.n ?? 0);
   }

@@ -59,6 +59,10 @@ describe('host inventory', () => {
     expect(inv.database.providerProblems.map((p: any) => `${p.provider}.${p.key}:${p.kind}`)).toContain('corpsms.SERVER_CERTIFICATE:inline-pem');
     expect(inv.database.ldapCaCertificates.map((c: any) => c.resolver)).toEqual(['corpldap']);
     expect(inv.database.tokensPerRealm.map((x: any) => x.realm)).toEqual(['corp', 'zürich']);
+    const fx = buildInstallation({ providers: true, tokens: 10, auditRows: 5 });
+    const links = [...fx.table('TokenRealm').rows()];
+    expect(inv.database.tokensWithoutRealm).toBe(fx.table('Token').count - new Set(links.map((l) => l.token_id)).size);
+    expect(inv.database.tokensPerRealm.find((x: any) => x.realm === 'corp').tokens).toBe(links.filter((l) => l.realm_id === 1).length);
     expect(r.stderr).toMatch(/^error: \d+ item\(s\) need an administrator's decision$/m);
   });
 
