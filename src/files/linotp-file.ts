@@ -167,7 +167,15 @@ export function writeLinotpFile(file: string, content: Buffer | string, opts: Li
     makeDirs(dir, r.owner);
     const fd = fs.openSync(tmp, 'wx', 0o600);
     try {
-      fs.fchownSync(fd, r.owner.uid, r.owner.gid);
+      try {
+        fs.fchownSync(fd, r.owner.uid, r.owner.gid);
+      } catch (e) {
+        // Not root: a default owner cannot be given away. An explicit --owner must be honoured or fail.
+        if ((e as NodeJS.ErrnoException).code !== 'EPERM' || r.ownerFrom === 'option') throw e;
+        r.warnings.push(`cannot give ${r.abs} to ${r.owner.user}:${r.owner.group} without root: it is yours; run as root, or chown ${r.owner.user}:${r.owner.group} ${r.abs}`);
+        r.owner = invokingOwner(opts.accounts ?? {});
+        r.ownerFrom = 'invoking user';
+      }
       fs.fchmodSync(fd, r.mode); // after chown (which clears set-id bits); the umask does not apply to fchmod
       fs.writeSync(fd, buf);
       fs.fsyncSync(fd);

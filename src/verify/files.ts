@@ -5,6 +5,7 @@
  * directory above, so a root `verify` cannot pass a key that LinOTP gets PermissionError on.
  */
 import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
 import type { Linotp3Settings } from '../settings/linotp3.js';
 import { FILE_KINDS, type LinotpFileKind } from '../files/linotp-file.js';
 import { defaultServiceUser, findGroup, findUser, formatMode, groupsOf, ownerOfIds, readObstacle, type Account, type AccountFiles } from '../files/ownership.js';
@@ -28,7 +29,8 @@ export function filesLinotpReads(settings: Linotp3Settings, encKeyPath: string |
     }
   }
   for (const f of settings.files) if (f.status !== 'missing') out.push({ path: f.path, kind: 'cfg', required: true });
-  return out;
+  // LinOTP joins ROOT_DIR/./encKey: shown (and fixed) as the plain path.
+  return out.map((f) => ({ ...f, path: path.normalize(f.path) }));
 }
 
 export interface ServiceUserChoice {

@@ -1,4 +1,5 @@
 // Owner, group and mode of written LinOTP files (issue 21 item 1), with a real `linotp` system user.
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ExitCode, UsageError } from '../../src/errors.js';
 import { planLinotpFile, writeLinotpFile } from '../../src/files/linotp-file.js';
 import { findUser, groupsOf, parseOwnerSpec, readObstacle } from '../../src/files/ownership.js';
+import { BIN, ensureBuilt } from '../e2e/global-setup.js';
 import { canTestOwnership, ensureLinotpUser, ensureUser, NOT_ROOT } from '../helpers/linotp-user.js';
 
 const root = canTestOwnership();
@@ -148,4 +150,15 @@ describe.skipIf(!root)(`LinOTP file ownership${root ? '' : ` (skipped: ${NOT_ROO
     expect(readObstacle(p, { ...viaMember, uid: other.uid }, new Set([65534, linotp.gid]))).toBeUndefined();
     expect(readObstacle(p, { ...viaMember, uid: other.uid }, new Set([65534]))).toMatchObject({ need: 'read' });
   });
+
+  it('not root: a default owner that cannot be given away leaves the file with the invoker, with a warning', () => {
+    ensureBuilt();
+    chownSync(dir, findUser('nobody')!.uid, 0);
+    const mod = join(BIN, '..', '..', 'dist', 'files', 'linotp-file.js');
+    const script = `import(${JSON.stringify(mod)}).then((m) => console.log(JSON.stringify(m.writeLinotpFile(${JSON.stringify(join(dir, 'encKey'))}, Buffer.alloc(96, 1), { kind: 'enc-key', env: {} }))))`;
+    const r = JSON.parse(execFileSync('runuser', ['-u', 'nobody', '--', process.execPath, '-e', script], { encoding: 'utf8', cwd: '/' }));
+    expect(r).toMatchObject({ action: 'created', user: 'nobody', ownerFrom: 'invoking user', mode: '0440' });
+    expect(r.warnings[0]).toMatch(/cannot give .*encKey to linotp:linotp without root: it is yours; run as root, or chown linotp:linotp /);
+    expect(own(join(dir, 'encKey'))).toMatchObject({ uid: findUser('nobody')!.uid, mode: 0o440 });
+  }, 120_000);
 });
