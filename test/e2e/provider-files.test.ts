@@ -5,7 +5,7 @@
  * changes nothing. Built binary, every engine.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,6 +98,22 @@ describeEngines('provider files', (engine) => {
     expect(r.json.providerFiles.rewrites[0]).toMatchObject({ configKey: 'linotp.SMSProvider.corpsms.Config', keys: ['SERVER_CERTIFICATE'], encrypted: true });
     expect(existsSync(dir)).toBe(false);
     expect((await smsDefinition(url)).config!.SERVER_CERTIFICATE).toBe(SMS_GATEWAY_CA_PEM);
+  });
+
+  it('an existing different file at the target path is refused (exit 2) before the upgrade changes anything', () => {
+    const file = join(dir, 'sms-corpsms-server_certificate.pem');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(file, 'someone else\'s certificate\n');
+    try {
+      const r = run(['--yes', 'init', 'database', '--database-uri', url, '--enc-key', keyFile, '--provider-files-dir', dir]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^error: .*sms-corpsms-server_certificate\.pem already exists with other content; nothing was written$/m);
+      const p = run(['--json', 'init', 'database', '--database-uri', url, '--enc-key', keyFile, '--plan']);
+      expect(p.json.version.stored).toBe('2.12.0.0');
+      expect(readFileSync(file, 'utf8')).toBe('someone else\'s certificate\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.skipIf(!root)('writes the PEM to a linotp-owned 0640 file and points the re-encrypted definition at it; a second run changes nothing', async () => {
