@@ -1,4 +1,5 @@
 /** `linotp-migrate host inventory` and `host migrate` (issue 16): flags → src/host → rendering. */
+import { existsSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
 import { ChecksFailedError, UsageError } from '../errors.js';
 import type { Inventory } from '../host/inventory.js';
@@ -157,6 +158,7 @@ const migrate: CommandSpec = {
     const path = await import('node:path');
     let db: Awaited<ReturnType<(typeof import('../db/index.js'))['openDatabase']>> | undefined;
     const dbUri = opts.databaseUri ?? ctx.env.LINOTP_DATABASE_URI;
+    let replaceUnusedKey = false;
     let database: { rows: import('../crypto/chunks.js').ConfigRow[]; key?: import('../crypto/enckey.js').EncKey } | undefined;
     if (dbUri) {
       const [{ openDatabase }, { loadEncKey }, { readConfigRows, Tables }] = await Promise.all([import('../db/index.js'), import('../crypto/enckey.js'), import('../upgrade/sql.js')]);
@@ -165,9 +167,17 @@ const migrate: CommandSpec = {
       db = await openDatabase(String(dbUri));
       const t = await Tables.load(db);
       database = { rows: t.has('Config') ? await readConfigRows(db, t) : [], key };
+      // A fresh key at --to that encrypts nothing in this database is replaced without --force (issue 21 item 3).
+      const { checkExistingKey } = await import('../upgrade/enc-key.js');
+      const oldKeyFile = path.join(path.resolve(ctx.cwd, from), 'encKey');
+      const existing = existsSync(oldKeyFile) ? await checkExistingKey(path.join(path.resolve(ctx.cwd, String(opts.to)), 'encKey'), loadEncKey(oldKeyFile), db) : undefined;
+      if (existing?.unused) {
+        replaceUnusedKey = true;
+        ctx.out.info(`${existing.path} holds another key (sha256 ${existing.fingerprint}…) that encrypts nothing in the database: it is replaced and kept as encKey.<date>`);
+      }
     }
     try {
-      const o = { from, to: String(opts.to), apache: opts.apache, apacheTo: opts.apacheTo, rewritePaths: opts.rewritePaths, owner: opts.owner, force: Boolean(opts.force), env: ctx.env, database };
+      const o = { from, to: String(opts.to), apache: opts.apache, apacheTo: opts.apacheTo, rewritePaths: opts.rewritePaths, owner: opts.owner, force: Boolean(opts.force), env: ctx.env, database, replaceUnusedKey };
       const plan = planHostMigrate(o, ctx.cwd);
       for (const w of plan.warnings) ctx.out.warn(w);
       if (opts.plan || opts.dryRun) {

@@ -50,6 +50,12 @@ export interface HostMigrateOptions {
   now?: Date;
   /** The (restored) database's Config, read by the caller: provider files are copied or written and the definitions rewritten. */
   database?: { rows: ConfigRow[]; key?: EncKey };
+  /**
+   * The encKey at --to is a different key that encrypts nothing in the database (checked by the
+   * caller with checkExistingKey, issue 21 item 3 — Debian's postinst makes one on every new
+   * server): replaced without --force, kept as encKey.<date>.
+   */
+  replaceUnusedKey?: boolean;
 }
 
 export interface PlannedWrite {
@@ -118,6 +124,11 @@ function walk(dir: string, rel = ''): string[] {
     else if (e.isFile()) out.push(r);
   }
   return out;
+}
+
+/** --force, or an unused fresh encKey: replace and keep the old file as NAME.<date>; else refuse. */
+function policy(w: { kind: LinotpFileKind }, o: HostMigrateOptions): 'keep-backup' | 'refuse' {
+  return o.force || (w.kind === 'enc-key' && o.replaceUnusedKey) ? 'keep-backup' : 'refuse';
 }
 
 export function planHostMigrate(o: HostMigrateOptions, cwd = process.cwd()): HostMigratePlan {
@@ -202,7 +213,7 @@ export function planHostMigrate(o: HostMigrateOptions, cwd = process.cwd()): Hos
   // Each write: what it will do; conflicts collected, never thrown one by one.
   for (const w of wanted) {
     try {
-      const r = planLinotpFile(w.path, w.content, { kind: w.kind, owner: w.kind === 'site-file' ? undefined : owner, existing: o.force ? 'keep-backup' : 'refuse', env: o.env, now: o.now });
+      const r = planLinotpFile(w.path, w.content, { kind: w.kind, owner: w.kind === 'site-file' ? undefined : owner, existing: policy(w, o), env: o.env, now: o.now });
       plan.warnings.push(...r.warnings);
       plan.writes.push({ ...w, action: r.action, backup: r.backup, user: r.user, group: r.group, mode: r.mode });
     } catch (e) {
@@ -267,7 +278,7 @@ export async function applyHostMigrate(plan: HostMigratePlan, o: HostMigrateOpti
   try {
     for (const w of plan.writes) {
       if (w.action === 'unchanged') continue;
-      const r = writeLinotpFile(w.path, w.content, { kind: w.kind, owner: w.kind === 'site-file' ? undefined : owner, existing: o.force ? 'keep-backup' : 'refuse', env: o.env, now: o.now });
+      const r = writeLinotpFile(w.path, w.content, { kind: w.kind, owner: w.kind === 'site-file' ? undefined : owner, existing: policy(w, o), env: o.env, now: o.now });
       if (r.action === 'created') created.push(r.path);
       result.written.push({ path: r.path, action: r.action, ...(r.backup ? { backup: r.backup } : {}), user: r.user, group: r.group, mode: r.mode });
     }

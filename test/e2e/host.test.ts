@@ -226,3 +226,27 @@ describe('host migrate --database-uri', () => {
     expect(again.json.result.providersRewritten).toEqual([]);
   }, 120_000);
 });
+
+describe('host migrate onto a Debian-like LinOTP 3 directory', () => {
+  it.skipIf(!root)('a fresh encKey that encrypts nothing in the (empty) database is replaced without --force and kept; other existing files still need --force', async () => {
+    const { openDatabase } = await import('../../src/db/index.js');
+    const { generateEncKey } = await import('../../src/crypto/enckey.js');
+    const to = join(tmp, 'debian', 'etc', 'linotp');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(to, { recursive: true });
+    writeFileSync(join(to, 'encKey'), generateEncKey().exportBytes(), { mode: 0o440 });
+    const dbFile = join(tmp, 'debian', 'empty.db');
+    const db = await openDatabase(`sqlite:///${dbFile}`, { create: true });
+    await db.close();
+    const r = run(['--json', '--yes', 'host', 'migrate', '--from', tree.linotp2, '--apache', tree.apache, '--to', to, '--database-uri', `sqlite:///${dbFile}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/encrypts nothing in the database: it is replaced and kept as encKey\.<date>/);
+    expect(readFileSync(join(to, 'encKey')).equals(readFileSync(join(tree.linotp2, 'encKey')))).toBe(true);
+    expect(readdirSync(to).filter((n) => /^encKey\.\d{4}-\d\d-\d\d/.test(n))).toHaveLength(1);
+    // Without a database to check, the same situation is a conflict.
+    writeFileSync(join(to, 'encKey'), generateEncKey().exportBytes());
+    const c = run(['--yes', 'host', 'migrate', '--from', tree.linotp2, '--apache', tree.apache, '--to', to]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/exist with other content: .*encKey/);
+  }, 60_000);
+});
