@@ -32,7 +32,7 @@ export interface LayoutEntry {
 }
 
 export const LAYOUT: Record<string, LayoutEntry> = {
-  'linotp.ini': { kind: 'ini', what: 'LinOTP 2 settings (Pylons ini)', linotp3: 'not read: LinOTP 3 reads linotp.cfg and conf.d/*.cfg', migrate: 'converted to linotp.cfg exactly as `config convert` (the new server\'s DATABASE_URI is kept)', attention: false },
+  'linotp.ini': { kind: 'ini', what: 'LinOTP 2 settings (Pylons ini)', linotp3: 'not read: LinOTP 3 reads linotp.cfg and conf.d/*.cfg', migrate: 'converted to conf.d/*.cfg exactly as `config convert --split` (its DATABASE_URI rule applies)', attention: false },
   encKey: { kind: 'enc-key', what: 'encryption key of the database secrets', linotp3: 'SECRET_FILE (default encKey in the config directory)', migrate: 'copied to encKey (linotp:linotp 0440)', attention: false },
   'private.pem': { kind: 'audit-private', what: 'audit signing key (LinOTP 2)', linotp3: 'renamed audit-private.pem by the 3.x preinst only on an in-place package upgrade', migrate: 'copied to audit-private.pem (linotp:linotp 0640) after the pair check', attention: false },
   'public.pem': { kind: 'audit-public', what: 'audit verification key (LinOTP 2)', linotp3: 'audit-public.pem (the 3.x preinst re-derives it from the private key)', migrate: 'audit-public.pem is written from the checked pair (linotp:linotp 0644)', attention: false },
