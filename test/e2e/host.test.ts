@@ -94,6 +94,16 @@ describe('host inventory', () => {
     expect(r.stderr).toMatch(/^error: .*linotp2\.conf line 3: <\/VirtualHost> closes <Location> of line 2$/m);
   });
 
+  it('a site equal to the example next to the ini (what 3.4\'s preinst compares with) does not differ', async () => {
+    const { copyFileSync, mkdirSync } = await import('node:fs');
+    const same = writeEtcTree(join(tmp, 'same-site'));
+    mkdirSync(join(same.linotp2, 'apache2.4-example'));
+    copyFileSync(join(same.apache, 'sites-available/linotp2.conf'), join(same.linotp2, 'apache2.4-example/linotp2.conf'));
+    const r = run(['--json', 'host', 'inventory', '--from', same.linotp2, '--apache', same.apache, '--pam', same.pam]);
+    expect(r.json.site).toMatchObject({ differsFromExample: false, comparedWith: join(same.linotp2, 'apache2.4-example/linotp2.conf') });
+    expect(r.json.items.find((i: any) => i.path.endsWith('apache2.4-example')).kind).toBe('apache-example');
+  });
+
   it('a public.pem that does not belong to private.pem is reported', () => {
     const mm = writeEtcTree(join(tmp, 'mismatch-inv'), { mismatchedAuditPair: true });
     const r = run(['--json', 'host', 'inventory', '--from', mm.linotp2, '--apache', mm.apache, '--pam', mm.pam]);
