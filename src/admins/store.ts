@@ -248,3 +248,38 @@ export async function enableAdminResolver(db: Db, names: AdminNames): Promise<En
     return { action: 'added', key, value, realmRowMissing };
   });
 }
+
+/**
+ * Several admins in one transaction (`local-admins import`): all are added or none. Names that
+ * already exist are left alone and returned; each stored exactly as `addAdmin` + `setAdminPassword`
+ * store them (password `*` when none is given).
+ */
+export async function addAdmins(db: Db, names: AdminNames, entries: { name: string; password?: string }[]): Promise<{ added: string[]; existing: string[] }> {
+  for (const e of entries) validateAccountName(e.name);
+  const t = await requireAdminSetup(db, names);
+  for (const e of entries) await checkStorable(db, t.importedUser, { userid: e.name });
+  // Hash outside the transaction: 656000 rounds each.
+  const hashed = entries.map((e) => ({ name: e.name, password: e.password === undefined ? '*' : sha512Crypt(e.password) }));
+  return db.transaction(async (tx) => {
+    const added: string[] = [];
+    const existing: string[] = [];
+    for (const e of hashed) {
+      if (await getAdmin(tx, t.importedUser, names, e.name)) {
+        existing.push(e.name);
+        continue;
+      }
+      const rec: AdminRecord = { groupid: names.resolver, userid: e.name, username: e.name, phone: '', mobile: '', email: '', surname: '', givenname: '', password: e.password };
+      await tx.execute(`INSERT INTO ${q(tx, t.importedUser)} (${COLS}) VALUES (${ADMIN_COLUMNS.map(() => '?').join(', ')})`, ADMIN_COLUMNS.map((c) => rec[c]));
+      added.push(e.name);
+    }
+    return { added, existing };
+  });
+}
+
+/** Which of these names are admins already (for the import plan). */
+export async function existingAdmins(db: Db, names: AdminNames, candidates: string[]): Promise<string[]> {
+  const t = await requireAdminSetup(db, names);
+  const out: string[] = [];
+  for (const n of candidates) if (await getAdmin(db, t.importedUser, names, n)) out.push(n);
+  return out;
+}

@@ -17,6 +17,7 @@ export async function loadCommandSpecs(): Promise<CommandSpec[]> {
     import('./admin.js').then((m) => m.commands),
     import('./rehearse.js').then((m) => m.commands),
     import('./radius.js').then((m) => m.commands),
+    import('./host.js').then((m) => m.commands),
   ]);
   return groups.flat();
 }

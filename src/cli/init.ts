@@ -81,10 +81,17 @@ const initDatabase: CommandSpec = {
       default: 'order',
     },
     { flags: '--skip-undecryptable', description: 'leave values the encKey cannot decrypt unchanged instead of refusing (at least one must decrypt)' },
+    {
+      flags: '--provider-files-dir <dir>',
+      description: 'write PEM texts held inline in provider definitions (SMS SERVER_CERTIFICATE …, which LinOTP 3.4 reads as a path) to files in DIR (0640) and point the definitions there, re-encrypted',
+    },
+    { flags: '--ca-out <dir>', description: "export the LDAP resolvers' CA certificates LinOTP 2 kept in Config (LinOTP 3 ignores them) as DIR/linotp-ldap-<resolver>.crt for update-ca-certificates" },
+    { flags: '--owner <user[:group]>', description: 'owner of the files --provider-files-dir and --ca-out write (default: linotp:linotp when that user exists, see docs/files.md)' },
   ],
   examples: [
     'linotp-migrate init database --ini /etc/linotp2/linotp.ini --plan',
     'linotp-migrate init database --database-uri mysql://linotp:pw@localhost/LINOTP --enc-key /etc/linotp2/encKey',
+    'linotp-migrate init database --ini /etc/linotp2/linotp.ini --provider-files-dir /etc/linotp/providers --ca-out /root/ldap-ca',
   ],
   async run(ctx, _args, opts) {
     // An invalid zone is a usage error before anything is opened.
@@ -132,14 +139,20 @@ const initDatabase: CommandSpec = {
           uopts.auditDb = auditDb;
         }
       }
+      const host = await import('../host/init-database.js');
+      const hostOpts = { providerFilesDir: opts.providerFilesDir, caOut: opts.caOut, owner: opts.owner, env: ctx.env, cwd: ctx.cwd };
       if (opts.plan || opts.dryRun) {
         const plan = await planUpgrade(db, uopts);
         if (keyError && plan.blockers.some((b) => /encKey is needed/.test(b))) throw keyError;
         if (keyError) ctx.out.warn(`encKey not loaded: ${(keyError as Error).message}`);
-        ctx.out.result(publicPlan(plan), renderPlan);
+        const files = await host.planHostParts(db, encKey, hostOpts);
+        plan.warnings.push(...files.warnings);
+        ctx.out.result({ ...publicPlan(plan), providerFiles: files.preview }, (d, c) => [renderPlan(d, c), ...host.renderProviderFiles(d.providerFiles, c)].filter(Boolean).join('\n'));
         if (plan.blockers.length) throw new ChecksFailedError(`the upgrade would be refused: ${plan.blockers[0]}`, 'see the plan above; nothing was changed');
         return;
       }
+      // Refusals (an existing different file, no key for an encrypted definition) before anything changes.
+      await host.planHostParts(db, encKey, hostOpts);
       if (uopts.eraseAllData) await confirmOrAbort(ctx, `Do you really want to erase the database ${describeDbUrl(db.url)}?`);
       let result: UpgradeResult;
       try {
@@ -154,7 +167,12 @@ const initDatabase: CommandSpec = {
       }
       if (keyError) ctx.out.warn(`encKey not loaded: ${(keyError as Error).message}`);
       for (const w of result.plan.warnings) ctx.out.warn(w);
-      ctx.out.result({ plan: publicPlan(result.plan), applied: result.applied, version: result.version, upToDate: result.upToDate }, renderResult);
+      const files = await host.applyHostParts(db, encKey, hostOpts);
+      for (const w of files.warnings) ctx.out.warn(w);
+      ctx.out.result(
+        { plan: publicPlan(result.plan), applied: result.applied, version: result.version, upToDate: result.upToDate, providerFiles: files.result },
+        (d, c) => [renderResult(d, c), ...host.renderProviderFiles(d.providerFiles, c)].filter(Boolean).join('\n'),
+      );
     } finally {
       await auditDb?.close();
       await db.close();

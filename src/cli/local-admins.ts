@@ -23,7 +23,7 @@ import { checkPassword, DEFAULT_MIN_LENGTH } from '../admins/policy.js';
 import type { Db } from '../db/types.js';
 import { UsageError } from '../errors.js';
 import { requireDatabaseUri, resolveInstallation } from '../settings/resolve.js';
-import { installationOptions } from './options.js';
+import { installationOptions, planOptions } from './options.js';
 import { confirmOrAbort, readSecret } from './prompt.js';
 import type { CommandContext, CommandSpec, OptionSpec } from './spec.js';
 
@@ -139,6 +139,52 @@ async function warnIfNotEnabled(ctx: CommandContext, db: Db, names: AdminNames):
 }
 
 export const commands: CommandSpec[] = [
+
+  {
+    path: ['local-admins', 'import'],
+    summary: "Make LinOTP 2's Apache digest admins (htdigest `admins`) LinOTP 3 local admins",
+    description: [
+      'htdigest keeps only MD5(user:realm:password): the names are carried, the passwords cannot be. Each user becomes a local admin stored exactly as `local-admins add` + `password` store it;',
+      'existing admins are left alone and listed; helpdesk users (realm "LinOTP2 helpdesk area") are listed, not imported (LinOTP 3.2 removed the helpdesk API).',
+      'Passwords: --password-file (user:password lines, checked like `password`), or --generate-passwords SHEET (random, written to a new 0600 file, never printed), or none (password `*`: no login until `local-admins password`).',
+      'All admins are added in one transaction; --plan shows who would be added.',
+    ].join('\n'),
+    options: [
+      ...dbOptions,
+      { flags: '--htdigest <file>', description: "LinOTP 2's htdigest file (/etc/linotp2/admins; required)" },
+      { flags: '--password-file <file>', description: 'user:password lines with the new passwords (never give passwords in argv)' },
+      { flags: '--generate-passwords <sheet>', description: 'generate a password per admin and write them to this new file (mode 0600)' },
+      ...planOptions,
+    ],
+    examples: ['linotp-migrate local-admins import --htdigest /etc/linotp2/admins --generate-passwords /root/linotp-admins.txt --plan', 'linotp-migrate local-admins import --htdigest /root/old/admins --password-file /root/new-passwords.txt'],
+    async run(ctx, _args, opts) {
+      if (!opts.htdigest) throw new UsageError('--htdigest is required', "give LinOTP 2's htdigest file, e.g. --htdigest /etc/linotp2/admins");
+      if (opts.passwordFile && opts.generatePasswords) throw new UsageError('--password-file and --generate-passwords exclude each other', 'give one of them');
+      const path = await import('node:path');
+      const { planImport, applyImport } = await import('../admins/import.js');
+      const src = opts.passwordFile
+        ? ({ kind: 'file', file: path.resolve(ctx.cwd, opts.passwordFile) } as const)
+        : opts.generatePasswords
+          ? ({ kind: 'generate', sheet: path.resolve(ctx.cwd, opts.generatePasswords) } as const)
+          : ({ kind: 'none' } as const);
+      await withAdminDb(ctx, opts, async (db, names) => {
+        const { plan, passwords } = await planImport(db, names, path.resolve(ctx.cwd, opts.htdigest), src);
+        for (const w of plan.warnings) ctx.out.warn(w);
+        for (const h of plan.helpdesk) ctx.out.warn(`${h} is a helpdesk user: not imported (LinOTP 3.2 removed the helpdesk API)`);
+        for (const e of plan.existing) ctx.out.info(`${e} is a local admin already: left alone`);
+        if (opts.plan || opts.dryRun) {
+          ctx.out.result({ ...plan, applied: false }, (d) => (d.toAdd.length ? `would add ${d.toAdd.join(', ')}` : 'nothing to add'));
+          return;
+        }
+        if (plan.toAdd.length) await confirmOrAbort(ctx, `Add ${plan.toAdd.length} local admin(s): ${plan.toAdd.join(', ')}?`);
+        const r = await applyImport(db, names, plan, passwords);
+        if (src.kind === 'none' && r.added.length) ctx.out.info(`the new admins have no password yet: set each with linotp-migrate local-admins password NAME`);
+        if (src.kind === 'generate' && r.added.length) ctx.out.info(`their passwords are in ${src.sheet} (mode 0600): hand them out, then delete it`);
+        if (!(await isAdminResolverEnabled(db, names))) ctx.out.warn(`the admin realm ${names.realm.toLowerCase()} does not include the local admin resolver ${names.resolver}; run: linotp-migrate local-admins enable`);
+        ctx.out.result({ ...plan, added: r.added, existing: [...new Set([...plan.existing, ...r.existing])], applied: true }, (d) => (d.added.length ? `added ${d.added.join(', ')}` : 'nothing added'));
+      });
+    },
+  },
   {
     path: ['local-admins', 'list'],
     summary: 'List local administrator accounts',

@@ -34,6 +34,7 @@ export const commands: CommandSpec[] = [
       { flags: '--fail-on <verdict>', description: 'make api-check findings failing checks: rejected, or deprecated (= rejected or deprecated); default: warnings', choices: ['rejected', 'deprecated'] },
       { flags: '--audit-timezone <zone>', description: 'rehearse audit to-utc: the IANA zone LinOTP 2 wrote audit times in, e.g. Europe/Berlin' },
       { flags: '--truncate-audit', description: 'rehearse init database --truncate-audit (the audit rows are deleted by design)' },
+      { flags: '--etc <dir>', description: "the old server's /etc (or a copy): rehearse host migrate from DIR/linotp2 and DIR/apache2 into the scratch directory" },
       { flags: '--report-dir <dir>', description: 'write report.json, report.md and junit.xml into this directory' },
       { flags: '--keep', description: 'keep the scratch target (its path or URL is printed)' },
     ],
@@ -76,6 +77,7 @@ export const commands: CommandSpec[] = [
           apiFailOn: opts.failOn,
           truncateAudit: Boolean(opts.truncateAudit),
           auditTimezone: opts.auditTimezone,
+          etc: opts.etc,
           cwd: ctx.cwd,
         },
         {

@@ -64,4 +64,5 @@ export const GROUP_SUMMARIES: Record<string, string> = {
   'local-admins': 'Manage LinOTP 3 local administrators',
   audit: 'Audit trail maintenance across the upgrade',
   radius: 'Carry the RADIUS service (FreeRADIUS + LinOTP module) and PAM lines to LinOTP 3',
+  host: 'The LinOTP 2 server around the database: inventory and migration of /etc/linotp2, keys, Apache site',
 };

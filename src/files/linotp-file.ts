@@ -20,7 +20,7 @@ import path from 'node:path';
 import { InputError, type MigrateError } from '../errors.js';
 import { defaultServiceUser, findGroup, formatMode, invokingOwner, ownerOfIds, serviceOwner, type AccountFiles, type FileOwner } from './ownership.js';
 
-export type LinotpFileKind = 'enc-key' | 'audit-private-key' | 'audit-public-key' | 'cfg' | 'freeradius' | 'pam';
+export type LinotpFileKind = 'enc-key' | 'audit-private-key' | 'audit-public-key' | 'cfg' | 'provider-file' | 'ca-certificate' | 'site-file' | 'freeradius' | 'pam';
 
 interface KindRule {
   what: string;
@@ -37,6 +37,12 @@ export const FILE_KINDS: Record<LinotpFileKind, KindRule> = {
   // The RADIUS side (radius convert): written with an explicit owner (group freerad; PAM files root's).
   freeradius: { what: 'FreeRADIUS configuration file', mode: 0o640, owner: 'config' },
   pam: { what: 'PAM configuration file', mode: 0o644, owner: 'config' },
+  /** A certificate or key a provider definition names (issue 16): LinOTP reads it, nobody else needs to. */
+  'provider-file': { what: 'provider certificate file', mode: 0o640, owner: 'service' },
+  /** A CA certificate exported for the system trust store (update-ca-certificates reads it as root). */
+  'ca-certificate': { what: 'CA certificate', mode: 0o644, owner: 'config' },
+  /** Apache site, templates, styles: readable by Apache and LinOTP, written by the administrator. */
+  'site-file': { what: 'file', mode: 0o644, owner: 'config' },
 };
 
 /** What to do when the path already holds different content. */

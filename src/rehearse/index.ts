@@ -42,6 +42,15 @@ function preflight(o: RehearseOptions): void {
   }
   // Option values too: a misspelt zone fails now, not after the restore.
   if (o.auditTimezone !== undefined) validateZone(o.auditTimezone);
+  if (o.etc) {
+    let ok = false;
+    try {
+      ok = statSync(resolve(o.etc, 'linotp2')).isDirectory();
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new InputError(`--etc ${o.etc} has no linotp2 directory`, "give the old server's /etc (or a copy of it holding linotp2/ and apache2/); nothing was done");
+  }
 }
 
 export async function runRehearsal(opts: RehearseOptions, hooks: StepHooks = {}): Promise<RehearsalReport> {
@@ -53,6 +62,7 @@ export async function runRehearsal(opts: RehearseOptions, hooks: StepHooks = {})
     ini: opts.ini ? resolve(cwd, opts.ini) : undefined,
     encKeyPath: opts.encKeyPath ? resolve(cwd, opts.encKeyPath) : undefined,
     accessLogs: opts.accessLogs?.map((f) => resolve(cwd, f)),
+    etc: opts.etc ? resolve(cwd, opts.etc) : undefined,
   };
   preflight(o);
   const started = new Date();
@@ -69,6 +79,8 @@ export async function runRehearsal(opts: RehearseOptions, hooks: StepHooks = {})
     }, { required: true });
     if (o.ini) await run.run('config', STEP_TITLES.config, () => stepConfig(s));
     else run.skip('config', STEP_TITLES.config, 'not-requested', 'no --ini given');
+    if (o.etc) await run.run('host', STEP_TITLES.host, async () => (await import('./host.js')).stepHost(s));
+    else run.skip('host', STEP_TITLES.host, 'not-requested', 'no --etc given');
     await run.run('backup', STEP_TITLES.backup, () => stepBackup(s), { required: true });
     await run.run('restore', STEP_TITLES.restore, () => stepRestore(s), { required: true });
     await run.run('upgrade', STEP_TITLES.upgrade, () => stepUpgrade(s), { required: true });

@@ -26,6 +26,12 @@ export function productionCommands(r: RehearsalReport, o: RehearseOptions): stri
   ];
   if (r.input.ini) out.push(`linotp-migrate config convert --ini ${q(r.input.ini)} --rebase /etc/linotp2=/etc/linotp --split --out /etc/linotp`);
   else out.push('# (no linotp.ini was rehearsed: write /etc/linotp/linotp.cfg by hand, or use linotp-migrate config convert --ini <linotp.ini>)');
+  if (o.etc) {
+    out.push(
+      `linotp-migrate host inventory --from <copy of the old /etc>/linotp2 --apache <copy of the old /etc>/apache2   # what needs a decision`,
+      `linotp-migrate host migrate --from <copy of the old /etc>/linotp2 --apache <copy of the old /etc>/apache2 --to /etc/linotp --plan`,
+    );
+  }
   out.push(
     '# 3. LinOTP 3 server: data (the database named by DATABASE_URI in the LinOTP 3 settings)',
     `linotp-migrate backup verify --file ${backup}${key}${pass}`,
@@ -35,7 +41,7 @@ export function productionCommands(r: RehearsalReport, o: RehearseOptions): stri
   } else {
     out.push(`linotp-migrate backup restore --file ${backup}${pass} --install-enc-key`);
   }
-  out.push('linotp-migrate init database --plan', 'linotp-migrate init database');
+  out.push('linotp-migrate init database --plan', 'linotp-migrate init database   # add --provider-files-dir /etc/linotp/providers --ca-out <dir> when the plan names provider certificates or LDAP CAs');
   const repaired = r.details.encoding?.repairedValues ?? 0;
   out.push(
     `linotp-migrate admin fix-db-encoding --dry-run --samples 10${repaired ? `   # the rehearsal repaired ${repaired} value(s)` : ''}`,

@@ -32,6 +32,8 @@ export interface RehearseOptions {
   truncateAudit?: boolean;
   /** IANA zone LinOTP 2 wrote audit times in: rehearse `audit to-utc` with it. */
   auditTimezone?: string;
+  /** The old server's /etc (or a copy): rehearse `host migrate` from DIR/linotp2 and DIR/apache2. */
+  etc?: string;
   cwd?: string;
   /** Parent directory of the scratch SQLite directory (default the OS temp dir). */
   tmpBase?: string;

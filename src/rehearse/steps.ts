@@ -306,6 +306,7 @@ export async function stepApiCheck(s: RehearsalState): Promise<StepOutcome<void>
 export const STEP_TITLES: Record<StepId, string> = {
   target: 'prepare the target',
   config: 'convert linotp.ini',
+  host: 'host migrate',
   backup: 'verify the backup',
   restore: 'restore into the target',
   upgrade: 'init database',

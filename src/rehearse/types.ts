@@ -6,7 +6,7 @@
 export const REPORT_FORMAT = 'linotp-migrate-rehearsal';
 export const REPORT_VERSION = 1;
 
-export type StepId = 'target' | 'config' | 'backup' | 'restore' | 'upgrade' | 'encoding' | 'audit' | 'admin' | 'verify' | 'api-check';
+export type StepId = 'target' | 'config' | 'host' | 'backup' | 'restore' | 'upgrade' | 'encoding' | 'audit' | 'admin' | 'verify' | 'api-check';
 
 /**
  * ok: ran and succeeded; failed: ran and stopped the rehearsal; skipped: did not run — `reason`
@@ -93,6 +93,7 @@ export interface RehearsalReport {
     audit?: { timezone: string; total: number; converted: number; alreadyUtc: number; unparseable: number; ambiguous: number; nonexistent: number };
     admin?: { name: string; action: 'created' | 'password-reset' };
     verify?: { tokens: number; tokensByType: Record<string, number>; keyVerdict: string; valuesChecked: number; valuesFailed: number; mojibake: number; model: string | null };
+    host?: { from: string; written: number; attention: string[]; notes: string[]; auditPairMatches: boolean | null; decisions: number };
     apiCheck?: { lines: number; apiCalls: number; rejected: { calls: number; findings: number }; deprecated: { calls: number; findings: number }; findings: { endpoint: string; method: string; verdict: string; count: number; clients: string[] }[] };
   };
   warnings: string[];

@@ -143,6 +143,9 @@ export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOpt
     checks.push(t.chunks.result({ id: 'config-chunks', title: 'chunked Config values complete' }, { pass: '', fail: `${t.chunks.failed} chunked Config value(s) are incomplete` }, 'LinOTP silently reads such values with parts missing; restore them from a backup'));
   }
 
+  // Providers 3.4 cannot load, LDAP CAs in Config, removed token types, empty keys (issue 16/21).
+  if (cmp.present.Config) checks.push(...(await (await import('./host.js')).hostChecks(db, key)));
+
   if (is3 && cmp.present.Config) {
     checks.push(await checkAdminRealm(db, { config: cmp.present.Config, realm: cmp.present.Realm }, opts.adminNames));
     checks.push(await checkLocalAdmins(db, cmp.present.imported_user, opts.adminNames));

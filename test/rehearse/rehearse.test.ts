@@ -33,7 +33,7 @@ function expectPassedUpgrade(r: RehearsalReport) {
   expect(r.details.encoding!.repairedValues).toBeGreaterThan(0);
   expect(r.details.verify).toMatchObject({ keyVerdict: 'matches', valuesFailed: 0, mojibake: 0, model: '3.2.3.0' });
   // a step record per step, with timings
-  expect(r.steps.map((s) => s.id)).toEqual(['target', 'config', 'backup', 'restore', 'upgrade', 'encoding', 'audit', 'admin', 'verify', 'api-check']);
+  expect(r.steps.map((s) => s.id)).toEqual(['target', 'config', 'host', 'backup', 'restore', 'upgrade', 'encoding', 'audit', 'admin', 'verify', 'api-check']);
   for (const s of r.steps.filter((x) => x.status === 'ok')) expect(s.seconds).toBeGreaterThanOrEqual(0);
 }
 
@@ -42,7 +42,7 @@ describe('rehearse the demo backup into a scratch SQLite database', () => {
     const before = demoSnapshot();
     const report = await runRehearsal({ backup: ARCHIVE, passphrase: PASSPHRASE, ini: INI, admin: { name: 'admin', password: ADMIN_PASSWORD }, accessLogs: [ACCESS_LOG], auditTimezone: 'Europe/Berlin', cwd: ROOT, tmpBase: tmp });
     expectPassedUpgrade(report);
-    expect(stepStatus(report)).toEqual({ target: 'ok', config: 'ok', backup: 'ok', restore: 'ok', upgrade: 'ok', encoding: 'ok', audit: 'ok', admin: 'ok', verify: 'ok', 'api-check': 'ok' });
+    expect(stepStatus(report)).toEqual({ target: 'ok', config: 'ok', host: 'skipped:not-requested', backup: 'ok', restore: 'ok', upgrade: 'ok', encoding: 'ok', audit: 'ok', admin: 'ok', verify: 'ok', 'api-check': 'ok' });
     expect(byId(report, 'admin.login')?.status).toBe('pass');
     expect(report.details.audit).toMatchObject({ timezone: 'Europe/Berlin', total: 44, converted: 44, unparseable: 0 });
     expect(byId(report, 'verify.audit-timestamps')?.status ?? 'pass').toBe('pass');
