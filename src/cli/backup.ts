@@ -3,6 +3,7 @@
  * functions from src/backup/ called, results rendered.
  */
 import path from 'node:path';
+import type { IgnoredStatements } from '../backup/inspect.js';
 import type { EncKey } from '../crypto/enckey.js';
 import { ChecksFailedError, InputError, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
@@ -129,6 +130,7 @@ const restore: CommandSpec = {
     { flags: '--install-enc-key', description: 'also write the encKey from the backup to SECRET_FILE (mode 0400), after checking that it decrypts the backup' },
     { flags: '--force', description: 'with --install-enc-key: replace a different key already there (it is kept as encKey.<date>)' },
     { flags: '--admin-resolver <name>', description: 'ADMIN_RESOLVER_NAME whose imported_user rows (local admins) are kept (default LinOTP_local_admins)', env: 'LINOTP_ADMIN_RESOLVER_NAME' },
+    { flags: '--allow-empty', description: 'restore a dump whose Token table has no rows (--no-data, --schema-only) over a target whose Token table has rows' },
     ...planOptions,
   ],
   examples: ['linotp-migrate backup restore --file linotp_backup_2212061351.tar.gz --install-enc-key', 'linotp-migrate backup restore --file linotp_backup_2212061351.sql --database-uri postgresql://linotp:…@localhost/linotp --plan'],
@@ -187,7 +189,7 @@ const restore: CommandSpec = {
     try {
       const { planRestore, applyRestore } = await import('../backup/restore.js');
       const resolver = opts.adminResolver ?? (typeof inst.settings.get('ADMIN_RESOLVER_NAME') === 'string' && inst.settings.isExplicit('ADMIN_RESOLVER_NAME') ? String(inst.settings.get('ADMIN_RESOLVER_NAME')) : undefined);
-      const plan = await planRestore(db, src, info, { adminResolver: resolver });
+      const plan = await planRestore(db, src, info, { adminResolver: resolver, allowEmpty: Boolean(opts.allowEmpty) });
       const replaced = plan.tables.filter((t) => t.exists).map((t) => t.target);
       // Tables of another application and none of LinOTP's: the wrong target, refused like init database does.
       const { findTable, LINOTP_2_12, LINOTP_3_4 } = await import('../schema/tables.js');
@@ -207,6 +209,8 @@ const restore: CommandSpec = {
         modelVersion: plan.modelVersion,
         tables: plan.tables.map((t) => ({ name: t.target, rows: t.rows, replaces: t.exists, ddl: t.ddl })),
         skipped: plan.skipped,
+        ignored: plan.ignored,
+        notes: plan.notes,
         untouched: plan.untouched,
         preservedAdmins: plan.preservedAdmins,
         installEncKey: secretFile ?? null,
@@ -251,16 +255,23 @@ const restore: CommandSpec = {
   },
 };
 
-function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; tables: { name: string; rows: number; replaces: boolean; ddl: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null }): string {
+function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; tables: { name: string; rows: number; replaces: boolean; ddl: string }[]; skipped: { table: string; rows: number; reason: string }[]; ignored: IgnoredStatements[]; notes: string[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
     renderTable(['table', 'rows', 'action'], d.tables.map((t) => [t.name, t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
   ];
   for (const s of d.skipped) lines.push(`skipped ${s.table} (${s.rows} rows): ${s.reason}`);
+  for (const n of d.notes) lines.push(`note: ${n}`);
+  lines.push(...renderIgnored(d.ignored));
   if (d.untouched.length) lines.push(`left as they are: ${d.untouched.join(', ')}`);
   if (d.preservedAdmins) lines.push(`${d.preservedAdmins} local admin(s) in the target are kept`);
   if (d.installEncKey) lines.push(`the encKey will be written to ${d.installEncKey}`);
   return lines.join('\n');
+}
+
+/** The statements a restore leaves out, as restore's plan and backup verify list them. */
+function renderIgnored(ignored: IgnoredStatements[]): string[] {
+  return ignored.map((i) => `not restored: ${i.what}${i.count > 1 ? ` ×${i.count}` : ''} (line ${i.line}${i.count > 1 ? ' first' : ''})`);
 }
 
 const list: CommandSpec = {
@@ -305,6 +316,8 @@ const verify: CommandSpec = {
         `${r.file}: ${r.kind} backup, ${r.dialect} dump ${r.dump} (${fmtBytes(r.bytes)}), LinOTP model ${r.modelVersion ?? 'not stored'} (${r.modelState})`,
         `checksums: ${r.checksums === 'none' ? 'no manifest' : r.checksums}`,
         renderTable(['table', 'rows'], r.tables.map((t) => [t.name, t.rows]), ['left', 'right']),
+        ...r.notes.map((n) => `note: ${n}`),
+        ...renderIgnored(r.ignored),
         r.encKey.check ? `encKey ${r.encKey.fingerprint?.slice(0, 16)}…: decrypts ${r.encKey.check.decrypted} of ${r.encKey.check.checked} sampled values` : r.encKey.present ? 'encKey present (give --passphrase-file or --enc-key to test it)' : 'no encKey in the backup',
         ...r.problems.map((p) => c.red('problem: ') + p),
         r.ok ? c.green('backup is OK') : c.red('backup has problems'),
