@@ -1,7 +1,8 @@
 /**
  * The SQL a same-engine restore runs for a dump's DDL, written from the parsed definitions of
  * ddlparse.ts: every name is quoted here, every type comes from the allow-list, every default is a
- * literal. MySQL tables are created as InnoDB (ROW_FORMAT=DYNAMIC, see src/schema/ddl.ts for why),
+ * literal. MySQL tables are created as InnoDB (converted MyISAM/Aria tables with ROW_FORMAT=DYNAMIC, see
+ * src/schema/ddl.ts for why),
  * with the dump's charset/collation, or utf8mb4 when the dump names none (`--compatible=ansi`).
  */
 import type { Engine, SqlValue } from '../db/types.js';
@@ -80,7 +81,8 @@ export function createTableFromDump(def: DumpTableDef, e: Engine, o: GenOptions 
   let sql = `CREATE TABLE ${q(name)} (\n  ${lines.join(',\n  ')}\n)`;
   if (e === 'mysql') {
     const cs = def.options.charset;
-    sql += ' ENGINE=InnoDB ROW_FORMAT=DYNAMIC';
+    // A converted MyISAM/Aria table gets DYNAMIC rows: its keys may need InnoDB's 3072-byte limit.
+    sql += def.options.engine && def.options.engine !== 'InnoDB' ? ' ENGINE=InnoDB ROW_FORMAT=DYNAMIC' : ' ENGINE=InnoDB';
     sql += cs ? ` DEFAULT CHARSET=${sqlName(cs)}${def.options.collate ? ` COLLATE=${sqlName(def.options.collate)}` : ''}` : ` DEFAULT CHARSET=utf8mb4 COLLATE=${sqlName(def.options.collate ?? 'utf8mb4_unicode_ci')}`;
     if (def.options.autoIncrement !== undefined) sql += ` AUTO_INCREMENT=${Math.trunc(def.options.autoIncrement)}`;
     if (def.options.comment !== undefined) sql += ` COMMENT=${quoteString(def.options.comment, e)}`;

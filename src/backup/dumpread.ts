@@ -249,7 +249,7 @@ export async function* readDump(source: AsyncIterable<Buffer>, dialect: Engine, 
     let c: Classified;
     try {
       c = classifyStatement(head, state);
-      if (c.type === 'create') for (const col of c.def.columns) if (col.defaultSequence) checkOwnSequence(state, c.def.name, col.name, col.defaultSequence);
+      if (c.type === 'create') for (const col of c.def.columns) if (col.defaultSequence) checkOwnSequence(state, col.defaultSequence, c.def.name, col.name);
     } catch (e) {
       throw refusal(where, line, e);
     }
