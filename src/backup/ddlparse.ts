@@ -293,6 +293,15 @@ function readForeignKey(c: Cursor, name: string | null, names: NameResolver): Fo
 
 /** `CHECK (col IN (0, 1))` — MariaDB writes `(\`col\` in (0,1))`, SQLite keeps SQLAlchemy's text. */
 function readCheck(c: Cursor, d: Engine): { column: string; values: Literal[] } {
+  try {
+    return readCheckIn(c, d);
+  } catch (e) {
+    if (e instanceof TokenError) throw new TokenError(`a CHECK other than (column IN (literal, …)) ${c.near()}: its expression would run on the target server`);
+    throw e;
+  }
+}
+
+function readCheckIn(c: Cursor, d: Engine): { column: string; values: Literal[] } {
   c.expectPunct('(');
   const column = c.name();
   c.expect('IN');
@@ -457,6 +466,7 @@ function readTableOptions(c: Cursor, d: Engine, def: DumpTableDef): void {
     refuseWord(c.peek());
     if (d !== 'mysql') throw new TokenError(`table options ${c.near()}`);
     c.acceptPunct(',');
+    if ((c.peek()?.value === 'DATA' || c.peek()?.value === 'INDEX') && c.peek(1)?.value === 'DIRECTORY') throw new TokenError(REFUSED_WORDS.DIRECTORY);
     if (c.accept('ENGINE') || c.accept('TYPE')) {
       const v = optValue(c);
       const engine = (v.type === 'word' ? v.value : v.value.toUpperCase()).toUpperCase();
@@ -538,7 +548,7 @@ export function parseAlterTable(sql: string, d: Engine, names: NameResolver): Dd
   if (d === 'mysql' && (c.accept('DISABLE', 'KEYS') || c.accept('ENABLE', 'KEYS')) && c.done()) return { ignored: 'ALTER TABLE … DISABLE/ENABLE KEYS' };
   if (c.accept('ALTER', 'COLUMN') || c.accept('ALTER')) {
     const column = c.name();
-    c.expect('SET', 'DEFAULT');
+    if (!c.accept('SET', 'DEFAULT')) throw new TokenError(`ALTER COLUMN ${column} ${c.near()}: only SET DEFAULT nextval(…) is restored (TYPE … USING would run an expression on the target server)`);
     const seq = readNextval(c, names, d);
     if (!seq || !c.done()) throw new TokenError(`a column default that is not nextval of a sequence ${c.near()}`);
     return { kind: 'column-default', table, column, sequence: seq };
