@@ -49,6 +49,11 @@ export class ClassifyState {
   }
 }
 
+/** Text of the dump shown in a message: control and non-ASCII bytes escaped (no terminal escapes reach the screen). */
+export function shown(text: string, max = 40): string {
+  return JSON.stringify(text.slice(0, max)).slice(1, -1);
+}
+
 const PSQL_IGNORED = /^\\(restrict|unrestrict)\b/;
 
 /** A client command line (`\…`, mysql `source …`, sqlite3 `.…`). */
@@ -64,8 +69,7 @@ export function classifyMeta(line: string, st: ClassifyState): Classified {
     const u = /^(?:use|\\u)\s+(`(?:[^`]|``)+`|[^\s;`]+)\s*;?\s*$/i.exec(text);
     if (u) return { type: 'ignored', what: `USE ${st.useDatabase(u[1].replace(/^`|`$/g, '').replace(/``/g, '`'))} (restored into the target database)` };
   }
-  const shown = text.slice(0, 40);
-  throw new TokenError(`a ${d === 'postgres' ? 'psql' : d === 'mysql' ? 'mysql client' : 'sqlite3'} command (${shown}): it would run on the machine restoring the dump, not in the database`);
+  throw new TokenError(`a ${d === 'postgres' ? 'psql' : d === 'mysql' ? 'mysql client' : 'sqlite3'} command (${shown(text)}): it would run on the machine restoring the dump, not in the database`);
 }
 
 const ROUTINE = /^CREATE\s+(?:OR\s+REPLACE\s+)?(?:ALGORITHM\s*=\s*\w+\s+)?(?:DEFINER\s*=\s*(?:`[^`]*`|'[^']*'|[^\s@]+)(?:@(?:`[^`]*`|'[^']*'|\S+))?\s+)?(?:SQL\s+SECURITY\s+\w+\s+)?(?:CONSTRAINT\s+|MATERIALIZED\s+|RECURSIVE\s+|AGGREGATE\s+)?(TRIGGER|VIEW|PROCEDURE|FUNCTION|EVENT|RULE|POLICY|PACKAGE(?:\s+BODY)?)\s+(?:IF\s+NOT\s+EXISTS\s+)?((?:`(?:[^`]|``)+`|"(?:[^"]|"")+"|[\w$]+)(?:\.(?:`(?:[^`]|``)+`|"(?:[^"]|"")+"|[\w$]+))?)/i;
@@ -86,7 +90,7 @@ export function classifyStatement(sql: string, st: ClassifyState): Classified {
   const head = sql.slice(0, 200).replace(/\s+/g, ' ').toUpperCase();
   const words = head.split(/[\s(;=]/, 3);
   const verb = words[0];
-  const noun = words[1] ?? '';
+  const noun = shown(words[1] ?? '', 30);
   const refuse = (what: string): never => {
     throw new TokenError(what);
   };
@@ -172,7 +176,8 @@ export function classifyStatement(sql: string, st: ClassifyState): Classified {
       if (d === 'sqlite' && /^DELETE FROM "?SQLITE_SEQUENCE"?$/.test(head.trim())) return { type: 'ignored', what: 'DELETE FROM sqlite_sequence' };
       return refuse('a DELETE (a dump holds no deletions)');
     default:
-      return refuse(`${(verb || sql.slice(0, 20)).slice(0, 30)} is not a statement a LinOTP dump holds`);
+      if (!/^[A-Z_]+$/.test(verb)) return refuse(`this does not look like a SQL dump (it holds "${shown(sql, 20)}" where a statement belongs)`);
+      return refuse(`${verb.slice(0, 30)} is not a statement a LinOTP dump holds`);
   }
 }
 
@@ -193,6 +198,12 @@ function classifySet(sql: string, head: string, st: ClassifyState): Classified {
   if (tz) return { type: 'set', name: 'time_zone', value: tz[1] };
   const enc = /^SET\s+client_encoding\s*=\s*'?([\w-]+)'?$/i.exec(sql.trim());
   if (enc && d === 'postgres') return { type: 'set', name: 'client_encoding', value: enc[1].toUpperCase() };
+  const mode = d === 'mysql' ? /\bSQL_MODE\s*=\s*'([^']*)'/i.exec(sql)?.[1] : undefined;
+  if (mode && /\b(ANSI|ANSI_QUOTES|NO_BACKSLASH_ESCAPES|POSTGRESQL|ORACLE|MSSQL|DB2|MAXDB)\b/i.test(mode)) {
+    // --compatible=ansi (and the other modes) leaves out every table's ENGINE and character set, and
+    // changes how strings and names are quoted: the tables cannot be rebuilt as they were.
+    throw new TokenError(`the dump was made with sql_mode ${mode} (mariadb-dump/mysqldump --compatible=…), which leaves out the tables' character sets`);
+  }
   if (/^SET (TRANSACTION|SESSION CHARACTERISTICS)\b/.test(head)) return { type: 'ignored', what: 'session settings (SET …)' };
   if (!plainSet(sql.slice(3), d)) throw new TokenError('a SET whose value is not a literal or a variable (it would run an expression on the target server)');
   return { type: 'ignored', what: 'session settings (SET …)' };

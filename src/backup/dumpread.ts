@@ -133,6 +133,7 @@ const HINTS: [RegExp, string][] = [
   [/\$\$PATH\$\$/, 'convert the archive to one SQL file first: pg_restore -f dump.sql <archive>, then restore dump.sql'],
   [/client command|psql command|sqlite3 command/, 'remove the line from the dump; a dump made by mariadb-dump/mysqldump or pg_dump has none'],
   [/schema|another database/, 'dump the LinOTP database alone (mariadb-dump <db>, pg_dump -n <schema> <db>) and restore that file'],
+  [/--compatible/, 'make the dump again without --compatible (mariadb-dump <db> > dump.sql)'],
   [/second database/, 'dump the LinOTP database alone (mariadb-dump <db>, not --all-databases; pg_dump, not pg_dumpall)'],
 ];
 
