@@ -11,7 +11,9 @@
  * Rules: docs/backup.md "What restore reads, ignores and refuses".
  */
 import type { Engine } from '../db/types.js';
-import { parseAlterSequence, parseAlterTable, parseCreateIndex, parseCreateSequence, parseCreateTable, parseSetval, type DdlStatement, type DumpTableDef, type NameResolver } from './ddlparse.js';
+import type { DdlStatement, DumpTableDef, NameResolver } from './ddldef.js';
+import { parseCreateTable } from './ddlparse.js';
+import { parseAlterSequence, parseAlterTable, parseCreateIndex, parseCreateSequence, parseSetval } from './ddlstatements.js';
 import { TokenError, tokenize } from './sqltokens.js';
 
 export type Classified =

@@ -7,8 +7,8 @@
  */
 import type { Engine, SqlValue } from '../db/types.js';
 import { quoteAlways } from '../schema/quote.js';
-import type { DdlStatement, DumpIndex, DumpTableDef, ForeignKey, KeyPart, Literal, SequenceOptions } from './ddlparse.js';
-import { quoteString } from './ddlparse.js';
+import type { DdlStatement, DumpIndex, DumpTableDef, ForeignKey, KeyPart, Literal, SequenceOptions } from './ddldef.js';
+import { quoteString } from './ddldef.js';
 
 export interface GenOptions {
   /** The name a table is created (or referenced) under, e.g. MySQL's shadow `<t>__lm_new`. */

@@ -13,7 +13,7 @@ import { decodeMysqlLatin1 } from '../encoding/mysql-latin1.js';
 import { InputError } from '../errors.js';
 import { checkOwnSequence, ClassifyState, classifyMeta, classifyStatement, type Classified } from './classify.js';
 import { copyFields, parseCopyLines } from './copydata.js';
-import type { DdlStatement, DumpTableDef } from './ddlparse.js';
+import type { DdlStatement, DumpTableDef } from './ddldef.js';
 import { SqlScanner } from './scanner.js';
 import { Cursor, TokenError, tokenize } from './sqltokens.js';
 import { decodeValues, lexValues, type Decode, type LexedValues } from './values.js';

@@ -10,7 +10,7 @@ import { classifyTokenSeed, decryptConfigValue, decryptTokenSeed, isEncryptedCon
 import type { Engine, SqlValue } from '../db/types.js';
 import { InputError, KeyError } from '../errors.js';
 import { MODEL_VERSION_KEY } from '../schema/version.js';
-import type { DumpTableDef } from './ddlparse.js';
+import type { DumpTableDef } from './ddldef.js';
 import { readDump, type ColumnSpec } from './dumpread.js';
 import { decryptKeyBytes } from './gpg.js';
 import type { BackupSource } from './source.js';

@@ -23,7 +23,7 @@ import { describeModelVersion } from '../schema/version.js';
 import { ConversionError, convertValue, modelFor, tableDefFor } from './convert.js';
 import { SHADOW_RE } from './create.js';
 import { createTableFromDump, ddlStatementSql, type GenOptions } from './ddlgen.js';
-import type { DumpTableDef } from './ddlparse.js';
+import type { DumpTableDef } from './ddldef.js';
 import { readDump, type DumpEvent } from './dumpread.js';
 import type { DumpInfo, IgnoredStatements } from './inspect.js';
 import type { BackupSource } from './source.js';
