@@ -51,6 +51,8 @@ export function lexValues(bytes: Buffer, pos: number, dialect: Engine, where: st
   const n = bytes.length;
   const backslashInPlain = dialect === 'mysql';
   let fields = -1;
+  /** Position of the next backslash at or after some earlier pos (-1 >>> 0 = none: larger than any). */
+  let nextBackslash = -1;
   const fail = (what: string): never => {
     throw new InputError(`${where}: cannot read the VALUES list (${what} at byte ${pos})`, FAIL_HINT);
   };
@@ -68,9 +70,10 @@ export function lexValues(bytes: Buffer, pos: number, dialect: Engine, where: st
         fail('unterminated string');
       }
       if (backslash) {
-        const b = bytes.subarray(pos, e).indexOf(0x5c);
-        if (b >= 0) {
-          pos += b + 2;
+        // the next backslash, searched again only once passed: linear over the whole list
+        if (nextBackslash < pos) nextBackslash = bytes.indexOf(0x5c, pos) >>> 0;
+        if (nextBackslash < e) {
+          pos = nextBackslash + 2;
           continue;
         }
       }
