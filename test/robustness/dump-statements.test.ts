@@ -4,6 +4,7 @@
  * MariaDB / PostgreSQL server, next to another database on the same server. A refused dump must give
  * exit 1 with the same `error:` line from verify and restore, naming the line of the construct; the
  * target's and the other database's tables keep their checksums; no marker file appears; nothing sleeps.
+ * catch-up's scratch restore of the same file refuses it with the same message.
  * An accepted dump restores every table with the rows the unedited dump holds, and what it leaves out
  * is listed alike by verify and by the restore plan.
  */
@@ -11,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { openOldBackup } from '../../src/catchup/source.js';
 import { openDatabase } from '../../src/db/index.js';
 import { parseDbUrl } from '../../src/db/url.js';
 import { buildInstallation } from '../../src/fixtures/installation.js';
@@ -100,6 +102,8 @@ async function runCase(c: DumpCase, s: Server, n: number): Promise<void> {
     // verify reports exactly what restore refuses
     expect(errorLine(verify.stderr), said).toBe(errorLine(restore.stderr));
     expect(await tableChecksums(s.target), 'the target changed').toEqual(before.target);
+    // catch-up's scratch restore of a backup source reads by the same rules
+    await expect(openOldBackup(file)).rejects.toThrow(errorLine(restore.stderr).slice('error: '.length));
   } else {
     expect(verify.code, said).toBe(0);
     expect(restore.code, said).toBe(0);
