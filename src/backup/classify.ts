@@ -109,12 +109,12 @@ export function classifyStatement(sql: string, st: ClassifyState): Classified {
         return { type: 'ddl', table: null, stmt };
       }
       const r = ROUTINE.exec(sql);
-      if (r) return { type: 'ignored', what: `${r[1].toLowerCase()} ${r[2].replace(/[`"]/g, '')} (not restored: LinOTP defines none; recreate it by hand if it is yours)` };
+      if (r) return { type: 'ignored', what: `${r[1].toLowerCase()} ${r[2].replace(/[`"]/g, '')} (LinOTP defines none; recreate it by hand if it is yours)` };
       const db = /^CREATE (?:DATABASE|SCHEMA)\s+(?:IF NOT EXISTS\s+)?(`(?:[^`]|``)+`|"(?:[^"]|"")+"|[\w$]+)/i.exec(sql.replace(/\s+/g, ' '));
       if (db && noun === 'DATABASE') return { type: 'ignored', what: `CREATE DATABASE ${st.useDatabase(db[1].replace(/^[`"]|[`"]$/g, ''))} (restored into the target database)` };
       if (db && d === 'postgres') return { type: 'ignored', what: `CREATE SCHEMA ${db[1]} (the tables are restored into the target's schema)` };
       if (d === 'postgres' && /^CREATE (EXTENSION|TYPE|DOMAIN|PUBLICATION|SUBSCRIPTION|STATISTICS|TEXT SEARCH|COLLATION|CAST|OPERATOR|LANGUAGE|TRANSFORM|EVENT TRIGGER|FOREIGN|SERVER|USER MAPPING|ACCESS METHOD|CONVERSION|PROCEDURE) /.test(head)) {
-        return { type: 'ignored', what: `CREATE ${noun} (not restored: LinOTP uses none)` };
+        return { type: 'ignored', what: `CREATE ${noun} (LinOTP uses none)` };
       }
       return refuse(`CREATE ${noun} is not a statement a LinOTP dump holds`);
     }
@@ -160,10 +160,10 @@ export function classifyStatement(sql: string, st: ClassifyState): Classified {
     }
     case 'GRANT':
     case 'REVOKE':
-      if (d === 'postgres' && / ON /.test(head)) return { type: 'ignored', what: 'privileges (GRANT/REVOKE … ON …): not restored; grant them on the new server' };
+      if (d === 'postgres' && / ON /.test(head)) return { type: 'ignored', what: 'privileges (GRANT/REVOKE … ON …; grant them on the new server)' };
       return refuse(`${verb} (a dump of LinOTP's data holds no privileges: it would change the target server's users)`);
     case 'COMMENT':
-      if (d === 'postgres' && noun === 'ON') return { type: 'ignored', what: 'COMMENT ON … (comments are not restored)' };
+      if (d === 'postgres' && noun === 'ON') return { type: 'ignored', what: 'COMMENT ON …' };
       return refuse('COMMENT is not a statement a LinOTP dump holds');
     case 'BEGIN':
     case 'COMMIT':

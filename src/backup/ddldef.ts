@@ -50,7 +50,15 @@ export interface DumpIndex {
   name: string | null;
   columns: KeyPart[];
   unique: boolean;
+  /** MySQL FULLTEXT KEY. */
+  fulltext?: boolean;
 }
+
+/**
+ * The checks a dump may carry: `col IN (literal, …)` (SQLAlchemy's boolean check) and MariaDB's
+ * `json_valid(col)` on JSON columns; every other expression is refused.
+ */
+export type DumpCheck = { name: string | null; column: string } & ({ kind: 'in'; values: Literal[] } | { kind: 'json_valid' });
 
 export interface DumpTableDef {
   name: string;
@@ -60,7 +68,7 @@ export interface DumpTableDef {
   indexes: DumpIndex[];
   foreignKeys: ForeignKey[];
   /** `CHECK (col IN (literal, …))`, as SQLAlchemy writes for booleans. */
-  checks: { name: string | null; column: string; values: Literal[] }[];
+  checks: DumpCheck[];
   options: { engine?: string; charset?: string; collate?: string; autoIncrement?: number; comment?: string };
   /** What the dump asked for that the restore does differently (e.g. ENGINE=MyISAM → InnoDB). */
   notes: string[];

@@ -55,8 +55,12 @@ const sqlName = (s: string) => {
 export function createTableFromDump(def: DumpTableDef, e: Engine, o: GenOptions = {}): string {
   const q = (n: string) => quoteAlways(n, e);
   const lines: string[] = [];
+  // SQLite knows AUTOINCREMENT only as `col INTEGER PRIMARY KEY AUTOINCREMENT`, inside the column.
+  const pk = def.primaryKey;
+  const sqliteAuto = e === 'sqlite' && pk?.columns.length === 1 ? def.columns.find((c) => c.autoIncrement && c.name === pk.columns[0].name) : undefined;
   for (const c of def.columns) {
     let s = `${q(c.name)}${c.type ? ' ' + c.type : ''}`;
+    if (c === sqliteAuto) s += ' PRIMARY KEY AUTOINCREMENT';
     if (e === 'mysql' && c.charset) s += ` CHARACTER SET ${sqlName(c.charset)}`;
     if (c.collate) s += e === 'postgres' ? ` COLLATE ${q(c.collate)}` : ` COLLATE ${e === 'sqlite' ? q(c.collate) : sqlName(c.collate)}`;
     if (c.notNull && !/serial$/.test(c.type)) s += ' NOT NULL';
@@ -67,16 +71,12 @@ export function createTableFromDump(def: DumpTableDef, e: Engine, o: GenOptions 
     if (c.comment !== undefined && e === 'mysql') s += ` COMMENT ${quoteString(c.comment, e)}`;
     lines.push(s);
   }
-  if (def.primaryKey) {
-    const pkName = def.primaryKey.name && e !== 'mysql' ? `CONSTRAINT ${q(def.primaryKey.name)} ` : '';
-    const auto = e === 'sqlite' && def.columns.some((c) => c.autoIncrement) ? ' AUTOINCREMENT' : '';
-    lines.push(auto && def.primaryKey.columns.length === 1 ? `PRIMARY KEY (${parts(def.primaryKey.columns, e)}${auto})` : `${pkName}PRIMARY KEY (${parts(def.primaryKey.columns, e)})`);
-  }
+  if (pk && !sqliteAuto) lines.push(`${pk.name && e !== 'mysql' ? `CONSTRAINT ${q(pk.name)} ` : ''}PRIMARY KEY (${parts(pk.columns, e)})`);
   for (const i of def.indexes) lines.push(indexInTable(i, e));
   if (e !== 'mysql') for (const i of def.indexes) if (!i.unique) throw new Error('plain indexes inside CREATE TABLE exist only on MySQL');
   for (const fk of def.foreignKeys) lines.push(fkSql(fk, e, o));
   // MySQL 8 names checks per database: a shadow's copy of the name would clash, so the server names them.
-  for (const ch of def.checks) lines.push(`${ch.name && e !== 'mysql' ? `CONSTRAINT ${q(ch.name)} ` : ''}CHECK (${q(ch.column)} IN (${ch.values.map((v) => literalSql(v, e)).join(', ')}))`);
+  for (const ch of def.checks) lines.push(`${ch.name && e !== 'mysql' ? `CONSTRAINT ${q(ch.name)} ` : ''}CHECK (${ch.kind === 'json_valid' ? `json_valid(${q(ch.column)})` : `${q(ch.column)} IN (${ch.values.map((v) => literalSql(v, e)).join(', ')})`})`);
   const name = (o.tableName ?? ((n: string) => n))(def.name);
   let sql = `CREATE TABLE ${q(name)} (\n  ${lines.join(',\n  ')}\n)`;
   if (e === 'mysql') {
@@ -92,7 +92,7 @@ export function createTableFromDump(def: DumpTableDef, e: Engine, o: GenOptions 
 
 function indexInTable(i: DumpIndex, e: Engine): string {
   const name = i.name ? quoteAlways(i.name, e) + ' ' : '';
-  if (e === 'mysql') return `${i.unique ? 'UNIQUE KEY' : 'KEY'} ${name}(${parts(i.columns, e)})`;
+  if (e === 'mysql') return `${i.unique ? 'UNIQUE KEY' : i.fulltext ? 'FULLTEXT KEY' : 'KEY'} ${name}(${parts(i.columns, e)})`;
   return `${i.name ? `CONSTRAINT ${name}` : ''}UNIQUE (${parts(i.columns, e)})`;
 }
 

@@ -33,7 +33,9 @@ function refuseWord(t: Token | undefined): void {
 
 const ENGINES = new Set(['INNODB', 'MYISAM', 'ARIA']);
 
-function readCheck(c: Cursor, d: Engine): { column: string; values: Literal[] } {
+type CheckBody = { column: string } & ({ kind: 'in'; values: Literal[] } | { kind: 'json_valid' });
+
+function readCheck(c: Cursor, d: Engine): CheckBody {
   try {
     return readCheckIn(c, d);
   } catch (e) {
@@ -42,8 +44,15 @@ function readCheck(c: Cursor, d: Engine): { column: string; values: Literal[] } 
   }
 }
 
-function readCheckIn(c: Cursor, d: Engine): { column: string; values: Literal[] } {
+function readCheckIn(c: Cursor, d: Engine): CheckBody {
   c.expectPunct('(');
+  if (d === 'mysql' && c.peek()?.value === 'JSON_VALID' && c.peek(1)?.value === '(') {
+    c.pos += 2;
+    const column = c.name();
+    c.expectPunct(')');
+    c.expectPunct(')');
+    return { column, kind: 'json_valid' };
+  }
   const column = c.name();
   c.expect('IN');
   c.expectPunct('(');
@@ -54,7 +63,7 @@ function readCheckIn(c: Cursor, d: Engine): { column: string; values: Literal[] 
     c.expectPunct(',');
   }
   c.expectPunct(')');
-  return { column, values };
+  return { column, kind: 'in', values };
 }
 
 function optValue(c: Cursor): Token {
@@ -120,11 +129,12 @@ function readItem(c: Cursor, d: Engine, def: DumpTableDef, names: NameResolver):
     return;
   }
   if (cname !== null) throw new TokenError(`CONSTRAINT ${cname} of an unknown kind ${c.near()}`);
-  if (d === 'mysql' && (c.accept('KEY') || c.accept('INDEX'))) {
+  const fulltext = d === 'mysql' && c.accept('FULLTEXT');
+  if (d === 'mysql' && (c.accept('KEY') || c.accept('INDEX') || fulltext)) {
     let iname: string | null = null;
     if (c.peek()?.type !== 'punct' && !(c.peek()?.type === 'word' && c.peek()!.value === 'USING')) iname = c.name();
     c.accept('USING', 'BTREE');
-    def.indexes.push({ name: iname, columns: keyParts(c, d), unique: false });
+    def.indexes.push({ name: iname, columns: keyParts(c, d), unique: false, ...(fulltext ? { fulltext } : {}) });
     c.accept('USING', 'BTREE');
     return;
   }
