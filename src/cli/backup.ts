@@ -190,6 +190,8 @@ const restore: CommandSpec = {
       const { planRestore, applyRestore } = await import('../backup/restore.js');
       const resolver = opts.adminResolver ?? (typeof inst.settings.get('ADMIN_RESOLVER_NAME') === 'string' && inst.settings.isExplicit('ADMIN_RESOLVER_NAME') ? String(inst.settings.get('ADMIN_RESOLVER_NAME')) : undefined);
       const plan = await planRestore(db, src, info, { adminResolver: resolver, allowEmpty: Boolean(opts.allowEmpty) });
+      // Problems that depend on the target (an empty Token table over tokens): refused, --plan included.
+      if (plan.problems.length) throw new InputError(`the backup cannot be restored into ${plan.target}: ${plan.problems[0]}`, 'nothing was changed');
       const replaced = plan.tables.filter((t) => t.exists).map((t) => t.target);
       // Tables of another application and none of LinOTP's: the wrong target, refused like init database does.
       const { findTable, LINOTP_2_12, LINOTP_3_4 } = await import('../schema/tables.js');

@@ -78,8 +78,11 @@ for (const engine of ['mysql', 'postgres'] as const) {
       const target = await fixtureDb(engine, { seed: 5, tokens: 4, auditRows: 3 });
       try {
         const before = await tableContent(target.db, 'Token');
+        const planned = await runBackup('restore', { file, databaseUri: target.url, plan: true });
+        expect(planned.error?.message).toMatch(/Token table has no rows .*--allow-empty/);
         const refused = await runBackup('restore', { file, databaseUri: target.url });
         expect(refused.error?.message).toMatch(/Token table has no rows .*--allow-empty/);
+        expect(refused.error?.exitCode).toBe(1);
         expect(await tableContent(target.db, 'Token')).toEqual(before);
         const allowed = await runBackup('restore', { file, databaseUri: target.url, allowEmpty: true });
         expect(allowed.error, allowed.stderr).toBeUndefined();
