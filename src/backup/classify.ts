@@ -19,7 +19,8 @@ import { TokenError, tokenize } from './sqltokens.js';
 export type Classified =
   | { type: 'create'; def: DumpTableDef }
   | { type: 'ddl'; table: string | null; stmt: DdlStatement }
-  | { type: 'ignored'; what: string }
+  /** `view`: the name of a view the dump defines (mysqldump writes a placeholder table for it first). */
+  | { type: 'ignored'; what: string; view?: string }
   | { type: 'set'; name: 'names' | 'time_zone' | 'client_encoding'; value: string };
 
 /** What the classifier remembers across a dump's statements. */
@@ -109,7 +110,10 @@ export function classifyStatement(sql: string, st: ClassifyState): Classified {
         return { type: 'ddl', table: null, stmt };
       }
       const r = ROUTINE.exec(sql);
-      if (r) return { type: 'ignored', what: `${r[1].toLowerCase()} ${r[2].replace(/[`"]/g, '')} (LinOTP defines none; recreate it by hand if it is yours)` };
+      if (r) {
+        const name = r[2].replace(/[`"]/g, '');
+        return { type: 'ignored', what: `${r[1].toLowerCase()} ${name} (LinOTP defines none; recreate it by hand if it is yours)`, ...(/^VIEW$/i.test(r[1]) ? { view: name } : {}) };
+      }
       const db = /^CREATE (?:DATABASE|SCHEMA)\s+(?:IF NOT EXISTS\s+)?(`(?:[^`]|``)+`|"(?:[^"]|"")+"|[\w$]+)/i.exec(sql.replace(/\s+/g, ' '));
       if (db && noun === 'DATABASE') return { type: 'ignored', what: `CREATE DATABASE ${st.useDatabase(db[1].replace(/^[`"]|[`"]$/g, ''))} (restored into the target database)` };
       if (db && d === 'postgres') return { type: 'ignored', what: `CREATE SCHEMA ${db[1]} (the tables are restored into the target's schema)` };

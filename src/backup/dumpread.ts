@@ -29,7 +29,7 @@ export type DumpEvent =
   | RowsEvent
   | { type: 'ddl'; table: string | null; stmt: DdlStatement; line: number }
   | { type: 'set'; name: string; value: string; line: number }
-  | { type: 'ignored'; what: string; line: number };
+  | { type: 'ignored'; what: string; line: number; view?: string };
 
 /**
  * A batch of rows of one table (one INSERT statement, or up to ~1 MB of COPY lines). Values are
@@ -259,7 +259,7 @@ export async function* readDump(source: AsyncIterable<Buffer>, dialect: Engine, 
     } else if (c.type === 'ddl') {
       yield { type: 'ddl', table: c.table, stmt: c.stmt, line };
     } else if (c.type === 'ignored') {
-      yield { type: 'ignored', what: c.what, line };
+      yield { type: 'ignored', what: c.what, line, ...(c.view ? { view: c.view } : {}) };
     } else if (c.name === 'names') {
       const cs = c.value;
       if (cs.startsWith('utf8') || cs === 'ascii') decode = decoders.utf8;

@@ -86,6 +86,13 @@ export async function inspectDump(src: BackupSource, onBytes?: (bytes: number) =
       t.line = ev.line;
       for (const n of ev.def.notes) info.notes.push(`${ev.table}: ${n}`);
     } else if (ev.type === 'ignored') {
+      // mysqldump creates a placeholder table for each view before the view itself: not a table of the dump
+      const placeholder = ev.view !== undefined ? tables.get(ev.view) : undefined;
+      if (placeholder?.def && placeholder.rows === 0) {
+        tables.delete(ev.view!);
+        info.notes = info.notes.filter((n) => !n.startsWith(`${ev.view}: `));
+        info.notes.push(`${ev.view}: the dump's placeholder table for view ${ev.view} (line ${placeholder.line}) is not restored`);
+      }
       const known = ignored.get(ev.what);
       if (known) known.count++;
       else ignored.set(ev.what, { what: ev.what, count: 1, line: ev.line });
