@@ -59,7 +59,8 @@ export function createTableFromDump(def: DumpTableDef, e: Engine, o: GenOptions 
   const pk = def.primaryKey;
   const sqliteAuto = e === 'sqlite' && pk?.columns.length === 1 ? def.columns.find((c) => c.autoIncrement && c.name === pk.columns[0].name) : undefined;
   for (const c of def.columns) {
-    let s = `${q(c.name)}${c.type ? ' ' + c.type : ''}`;
+    // SQLite keeps the declared type text (SQLAlchemy's upper case, which the schema readers see)
+    let s = `${q(c.name)}${c.type ? ' ' + (e === 'sqlite' ? c.type.toUpperCase() : c.type) : ''}`;
     if (c === sqliteAuto) s += ' PRIMARY KEY AUTOINCREMENT';
     if (e === 'mysql' && c.charset) s += ` CHARACTER SET ${sqlName(c.charset)}`;
     if (c.collate) s += e === 'postgres' ? ` COLLATE ${q(c.collate)}` : ` COLLATE ${e === 'sqlite' ? q(c.collate) : sqlName(c.collate)}`;

@@ -88,7 +88,7 @@ describe('CREATE TABLE as a definition', () => {
     const my = parseCreateTable('CREATE TABLE `t` (`j` longtext DEFAULT NULL CHECK (json_valid(`j`)), `x` text, FULLTEXT KEY `ft` (`x`))', 'mysql', state().names);
     expect(createTableFromDump(my, 'mysql')).toBe('CREATE TABLE `t` (\n  `j` longtext DEFAULT NULL,\n  `x` text,\n  FULLTEXT KEY `ft` (`x`),\n  CHECK (json_valid(`j`))\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci');
     const lite = parseCreateTable('CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, b BOOLEAN, CHECK (b IN (0, 1)))', 'sqlite', new ClassifyState('sqlite').names);
-    expect(createTableFromDump(lite, 'sqlite')).toBe('CREATE TABLE "t" (\n  "id" integer PRIMARY KEY AUTOINCREMENT,\n  "b" boolean,\n  CHECK ("b" IN (0, 1))\n)');
+    expect(createTableFromDump(lite, 'sqlite')).toBe('CREATE TABLE "t" (\n  "id" INTEGER PRIMARY KEY AUTOINCREMENT,\n  "b" BOOLEAN,\n  CHECK ("b" IN (0, 1))\n)');
   });
 
   it.each([
