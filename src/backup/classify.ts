@@ -57,6 +57,11 @@ export function shown(text: string, max = 40): string {
   return JSON.stringify(text.slice(0, max)).slice(1, -1);
 }
 
+/** Control characters (C0, DEL, C1) of names from the dump, escaped for messages and listings. */
+export function escapeControls(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 const PSQL_IGNORED = /^\\(restrict|unrestrict)\b/;
 
 /** A client command line (`\…`, mysql `source …`, sqlite3 `.…`). */

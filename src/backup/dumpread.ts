@@ -11,7 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import type { Engine, SqlValue } from '../db/types.js';
 import { decodeMysqlLatin1 } from '../encoding/mysql-latin1.js';
 import { InputError } from '../errors.js';
-import { checkOwnSequence, ClassifyState, classifyMeta, classifyStatement, type Classified } from './classify.js';
+import { checkOwnSequence, ClassifyState, escapeControls, classifyMeta, classifyStatement, type Classified } from './classify.js';
 import { copyFields, parseCopyLines } from './copydata.js';
 import type { DdlStatement, DumpTableDef } from './ddldef.js';
 import { SqlScanner } from './scanner.js';
@@ -140,7 +140,7 @@ const HINTS: [RegExp, string][] = [
 function refusal(where: string, line: number, e: unknown): unknown {
   if (!(e instanceof TokenError)) return e;
   const hint = HINTS.find(([re]) => re.test(e.message))?.[1] ?? 'a backup is read as data, never run: make the dump with mariadb-dump/mysqldump or pg_dump defaults, or remove the statement; nothing was changed';
-  return new InputError(`${where} line ${line}: the dump is refused: ${e.message}`, hint);
+  return new InputError(`${where} line ${line}: the dump is refused: ${escapeControls(e.message)}`, hint);
 }
 export interface DumpReadOptions {
   /** Bytes of COPY data per `rows` event (INSERT statements give one event each). */
@@ -174,7 +174,7 @@ export async function* readDump(source: AsyncIterable<Buffer>, dialect: Engine, 
       } catch (e) {
         throw refusal(where, line, e);
       }
-      if (c.type === 'ignored') yield { type: 'ignored', what: c.what, line };
+      if (c.type === 'ignored') yield { type: 'ignored', what: escapeControls(c.what), line };
       continue;
     }
     const bytes = st.bytes;
@@ -259,7 +259,7 @@ export async function* readDump(source: AsyncIterable<Buffer>, dialect: Engine, 
     } else if (c.type === 'ddl') {
       yield { type: 'ddl', table: c.table, stmt: c.stmt, line };
     } else if (c.type === 'ignored') {
-      yield { type: 'ignored', what: c.what, line, ...(c.view ? { view: c.view } : {}) };
+      yield { type: 'ignored', what: escapeControls(c.what), line, ...(c.view ? { view: c.view } : {}) };
     } else if (c.name === 'names') {
       const cs = c.value;
       if (cs.startsWith('utf8') || cs === 'ascii') decode = decoders.utf8;

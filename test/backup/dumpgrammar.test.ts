@@ -130,6 +130,12 @@ describe('client commands and DELIMITER', () => {
     expect(rows[0].type === 'rows' && rows[0].values()).toEqual([['a']]);
   });
 
+  it('escapes control characters of dump names in refusals and listings', async () => {
+    await expect(events('CREATE TABLE `o\x1b[2J`.`t` (`a` int);', 'mysql')).rejects.toThrow('the name o\\x1b[2J.t names another database');
+    const ev = await events('CREATE TRIGGER `t\x1b]0;x\x07` BEFORE INSERT ON `c` FOR EACH ROW SET @a = 1;', 'mysql');
+    expect(ev[0].type === 'ignored' && ev[0].what).toMatch(/^trigger t\\x1b\]0;x\\x07 /);
+  });
+
   it("mysqldump's placeholder table for a view is not restored as a table", async () => {
     const { inspectDump } = await import('../../src/backup/inspect.js');
     const sql = "-- MySQL dump 10.13\nCREATE TABLE `Config` (`Key` varchar(9));\nCREATE TABLE `Token` (`id` int);\n/*!50001 CREATE TABLE `v` (\n  `Key` tinyint NOT NULL\n) ENGINE=MyISAM */;\n/*!50001 DROP TABLE IF EXISTS `v`*/;\n/*!50001 CREATE ALGORITHM=UNDEFINED */\n/*!50013 DEFINER=`root`@`localhost` SQL SECURITY DEFINER */\n/*!50001 VIEW `v` AS select `Config`.`Key` AS `Key` from `Config` */;\n";
