@@ -69,17 +69,6 @@ export function cleanStatement(sql: string): string {
     .trim();
 }
 
-/** `public."Token"`, `` `Token` ``, `"Token"`, `Token`, `[Token]` → Token. */
-export function unquoteName(raw: string): string {
-  const parts: string[] = [];
-  const re = /`((?:[^`]|``)*)`|"((?:[^"]|"")*)"|\[([^\]]*)\]|([^\s."`[]+)/g;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(raw))) {
-    parts.push(m[1] !== undefined ? m[1].replace(/``/g, '`') : m[2] !== undefined ? m[2].replace(/""/g, '"') : (m[3] ?? m[4]));
-  }
-  return parts[parts.length - 1] ?? raw;
-}
-
 /** `(a, b, …)` of an INSERT or COPY: the column names. */
 function columnList(c: Cursor): string[] | null {
   if (!c.acceptPunct('(')) return null;
