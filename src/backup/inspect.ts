@@ -11,6 +11,7 @@ import { checkKeySamples, KEY_SAMPLE, type KeyCheck, type KeySamples } from './k
 import type { Engine, SqlValue } from '../db/types.js';
 import { InputError, KeyError } from '../errors.js';
 import { MODEL_VERSION_KEY } from '../schema/version.js';
+import type { DumpTableDef } from './ddldef.js';
 import { readDump, type ColumnSpec } from './dumpread.js';
 import { decryptKeyBytes } from './gpg.js';
 import type { BackupSource } from './source.js';
@@ -21,7 +22,10 @@ export interface TableInfo {
   columns: string[];
   /** Column types as the dump declares them (when it has a CREATE TABLE). */
   columnSpecs?: ColumnSpec[];
-  createSql?: string;
+  /** The table's definition parsed from the dump's CREATE TABLE (same-engine restores build their DDL from it). */
+  def?: DumpTableDef;
+  /** Line of the CREATE TABLE. */
+  line?: number;
   rows: number;
   sha256: string;
 }
@@ -35,9 +39,20 @@ export interface DumpInfo {
   touched: boolean;
   isLinotp: boolean;
   statements: number;
+  /** Statements deliberately not restored, by kind: what restore and verify list. */
+  ignored: IgnoredStatements[];
+  /** What the restore does differently from what the dump asks (e.g. ENGINE=MyISAM → InnoDB), per table. */
+  notes: string[];
   problems: string[];
   /** Up to 50 encrypted values of each kind, to check a key against. */
   samples: KeySamples;
+}
+
+export interface IgnoredStatements {
+  what: string;
+  count: number;
+  /** Line of the first one. */
+  line: number;
 }
 
 const SAMPLE = KEY_SAMPLE;
@@ -45,12 +60,13 @@ const SAMPLE = KEY_SAMPLE;
 export async function inspectDump(src: BackupSource, onBytes?: (bytes: number) => void): Promise<DumpInfo> {
   const where = src.kind === 'dump' ? src.path : `${src.path}:${src.dumpName}`;
   const tables = new Map<string, TableInfo & { hasher: RowTextHasher }>();
-  const info: DumpInfo = { dialect: src.dialect, tables: [], modelVersion: null, touched: false, isLinotp: false, statements: 0, problems: [], samples: { seeds: [], config: [] } };
+  const info: DumpInfo = { dialect: src.dialect, tables: [], modelVersion: null, touched: false, isLinotp: false, statements: 0, ignored: [], notes: [], problems: [], samples: { seeds: [], config: [] } };
   const get = (name: string) => {
     let t = tables.get(name);
     if (!t) tables.set(name, (t = { name, columns: [], rows: 0, sha256: '', hasher: new RowTextHasher() }));
     return t;
   };
+  const ignored = new Map<string, IgnoredStatements>();
   let bytes = 0;
   const counted = (async function* () {
     for await (const c of src.openDump()) {
@@ -63,14 +79,29 @@ export async function inspectDump(src: BackupSource, onBytes?: (bytes: number) =
     info.statements++;
     if (ev.type === 'create') {
       const t = get(ev.table);
+      if (t.def) throw new InputError(`${where} line ${ev.line}: the dump is refused: a second CREATE TABLE ${ev.table} (the first at line ${t.line})`, 'restore one database\'s dump at a time');
+      if (t.rows) throw new InputError(`${where} line ${ev.line}: the dump is refused: CREATE TABLE ${ev.table} after rows for it`, 'the dump is damaged');
       t.columns = ev.columns.map((c) => c.name);
       t.columnSpecs = ev.columns;
-      t.createSql = ev.sql;
+      t.def = ev.def;
+      t.line = ev.line;
+      for (const n of ev.def.notes) info.notes.push(`${ev.table}: ${n}`);
+    } else if (ev.type === 'ignored') {
+      // mysqldump creates a placeholder table for each view before the view itself: not a table of the dump
+      const placeholder = ev.view !== undefined ? tables.get(ev.view) : undefined;
+      if (placeholder?.def && placeholder.rows === 0) {
+        tables.delete(ev.view!);
+        info.notes = info.notes.filter((n) => !n.startsWith(`${ev.view}: `));
+        info.notes.push(`${ev.view}: the dump's placeholder table for view ${ev.view} (line ${placeholder.line}) is not restored`);
+      }
+      const known = ignored.get(ev.what);
+      if (known) known.count++;
+      else ignored.set(ev.what, { what: ev.what, count: 1, line: ev.line });
     } else if (ev.type === 'rows') {
       const t = get(ev.table);
       const cols = ev.columns ?? t.columns;
       if (!cols.length) throw new InputError(`${where} line ${ev.line}: rows for ${ev.table} come before its CREATE TABLE and name no columns`, 'the dump is not complete');
-      if (ev.columns && t.rows === 0 && !t.createSql) t.columns = ev.columns;
+      if (ev.columns && t.rows === 0 && !t.def) t.columns = ev.columns;
       const fields = ev.fields();
       if (fields !== cols.length) {
         throw new InputError(`${where} line ${ev.line}: a row of ${ev.table} has ${fields} values for ${cols.length} columns`, 'the dump is damaged');
@@ -81,6 +112,7 @@ export async function inspectDump(src: BackupSource, onBytes?: (bytes: number) =
       if (lc === 'config' || lc === 'token') sample(info, ev.table, cols, ev.values());
     }
   }
+  info.ignored = [...ignored.values()];
   for (const t of tables.values()) {
     const { hasher, ...rest } = t;
     info.tables.push({ ...rest, rows: hasher.rows, sha256: hasher.digest() });

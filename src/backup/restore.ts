@@ -6,8 +6,11 @@
  * - MySQL/MariaDB, whose DDL commits implicitly: every table is built and filled as a shadow
  *   `<name>__lm_new`, then all are swapped in with ONE `RENAME TABLE` (atomic), and the old ones
  *   dropped. A run killed before the RENAME leaves only shadows, which the next run removes.
- * Same-engine restores replay the dump's own DDL (exact); cross-engine restores create LinOTP's
- * tables from the schema model for the dump's LinOTP version. Local administrators in the target
+ * Same-engine restores build each table from the dump's parsed definition (ddlparse.ts → ddlgen.ts:
+ * the dump's columns, types, keys and indexes, never its SQL text); cross-engine restores create
+ * LinOTP's tables from the schema model for the dump's LinOTP version. Every batch's stored row
+ * count must equal the dump's, and a dump whose Token table is empty does not replace a target
+ * Token table with rows unless allowEmpty. Local administrators in the target
  * (imported_user rows of the admin resolver) survive; every restored table is emptied and refilled.
  */
 import { createHash } from 'node:crypto';
@@ -20,9 +23,11 @@ import { describeModelVersion } from '../schema/version.js';
 import { assertWritable, type ClusterInfo } from '../db/cluster.js';
 import { ConversionError, convertValue, modelFor, tableDefFor } from './convert.js';
 import { SHADOW_RE } from './create.js';
-import { readDump, unquoteName, type DumpEvent } from './dumpread.js';
-import { innodbCreateSql, replicatedEngine, tableEngine } from './galera.js';
-import type { DumpInfo } from './inspect.js';
+import { createTableFromDump, ddlStatementSql, type GenOptions } from './ddlgen.js';
+import type { DumpTableDef } from './ddldef.js';
+import { readDump, type DumpEvent } from './dumpread.js';
+import type { DumpInfo, IgnoredStatements } from './inspect.js';
+import { replicatedEngine } from './galera.js';
 import type { BackupSource } from './source.js';
 
 export const DEFAULT_ADMIN_RESOLVER = 'LinOTP_local_admins';
@@ -38,7 +43,10 @@ export interface PlannedTable {
   columns: string[];
   /** Model columns the dump does not have (older LinOTP): left out of the created table. */
   omitColumns: string[];
+  /** The LinOTP model's definition (cross-engine restores create the table from it). */
   def?: TableDef;
+  /** The dump's parsed definition (same-engine restores create the table from it). */
+  dumpDef?: DumpTableDef;
   /** The target already has this table (it is replaced). */
   exists: boolean;
   /** Galera target, dump table of an engine Galera does not replicate (MyISAM, Aria …): created as InnoDB. */
@@ -58,6 +66,10 @@ export interface RestorePlan {
   modelVersion: string | null;
   tables: PlannedTable[];
   skipped: { table: string; rows: number; reason: string }[];
+  /** Statements of the dump deliberately not restored (by kind, with the first line). */
+  ignored: IgnoredStatements[];
+  /** What the restore does differently from the dump's DDL (e.g. MyISAM tables created as InnoDB). */
+  notes: string[];
   /** Target tables the backup does not contain: left as they are. */
   untouched: string[];
   adminResolver: string;
@@ -69,6 +81,8 @@ export interface RestorePlan {
 
 export interface RestoreOptions {
   adminResolver?: string;
+  /** Replace a target Token table that has rows by an empty one from the dump (a --no-data dump). */
+  allowEmpty?: boolean;
   onTable?: (table: string, rows: number) => void;
   onRows?: (table: string, rows: number) => void;
   /** Called after each loaded batch (tests use it to interrupt a restore). */
@@ -100,10 +114,11 @@ export async function planRestore(db: Db, src: BackupSource, info: DumpInfo, opt
   const skipped: RestorePlan['skipped'] = [];
   for (const t of info.tables) {
     const def = tableDefFor(model, t.name);
-    if (sameEngine && t.createSql) {
-      const engine = tableEngine(t.createSql);
+    if (sameEngine && t.def) {
+      // Galera replicates only InnoDB: a MyISAM/Aria table of the dump is created as InnoDB (ddlgen) and reported.
+      const engine = t.def.options.engine;
       const engineFrom = clusterInfo.kind === 'galera' && !replicatedEngine(engine) ? engine : undefined;
-      tables.push({ source: t.name, target: t.name, rows: t.rows, ddl: 'dump', columns: t.columns, omitColumns: [], def, exists: Boolean(findCI(targetTables, t.name)), ...(engineFrom ? { engineFrom } : {}) });
+      tables.push({ source: t.name, target: t.name, rows: t.rows, ddl: 'dump', columns: t.columns, omitColumns: [], def, dumpDef: t.def, exists: Boolean(findCI(targetTables, t.name)), ...(engineFrom ? { engineFrom } : {}) });
       continue;
     }
     if (!def) {
@@ -128,6 +143,7 @@ export async function planRestore(db: Db, src: BackupSource, info: DumpInfo, opt
       exists: Boolean(findCI(targetTables, def.name)),
     });
   }
+  await checkEmptyToken(db, tables, targetTables, problems, opts);
   const planned = new Set(tables.map((t) => t.target.toLowerCase()));
   const untouched = targetTables.filter((t) => !planned.has(t.toLowerCase()));
   const adminResolver = opts.adminResolver ?? DEFAULT_ADMIN_RESOLVER;
@@ -146,6 +162,8 @@ export async function planRestore(db: Db, src: BackupSource, info: DumpInfo, opt
     modelVersion: info.modelVersion,
     tables,
     skipped,
+    ignored: info.ignored,
+    notes: info.notes,
     untouched,
     adminResolver,
     preservedAdmins,
@@ -171,6 +189,18 @@ function fitsWriteSet(plan: RestorePlan, rows: () => number, bytes: number): boo
   return !(c.maxWsRows > 0 && rows() * 2 > c.maxWsRows);
 }
 
+/**
+ * A dump without rows for Token (mariadb-dump --no-data, pg_dump --schema-only) must not replace a
+ * target's tokens with nothing, unless asked to.
+ */
+async function checkEmptyToken(db: Db, tables: PlannedTable[], targetTables: string[], problems: string[], opts: RestoreOptions): Promise<void> {
+  const token = tables.find((t) => t.target.toLowerCase() === 'token');
+  const current = findCI(targetTables, 'Token');
+  if (!token || token.rows > 0 || !current || opts.allowEmpty) return;
+  const n = Number((await db.query(`SELECT COUNT(*) AS n FROM ${db.dialect.quoteIdent(current)}`))[0].n);
+  if (n > 0) problems.push(`the dump's ${token.source} table has no rows (a --no-data or --schema-only dump?), the target's ${current} has ${n}: restoring would delete every token; add --allow-empty if that is what you want`);
+}
+
 /** The dump, read again for loading, with its SHA-256 checked against the validation pass before anything is committed. */
 function checkedDump(src: BackupSource): { stream: AsyncIterable<Buffer>; verify(): void } {
   const h = createHash('sha256');
@@ -194,8 +224,8 @@ interface LoadContext {
   /** Name the rows of a planned table go into (a shadow name on MySQL). */
   into(t: PlannedTable): string;
   /** Creates the table (or its shadow). */
-  create(t: PlannedTable, ev?: Extract<DumpEvent, { type: 'create' }>): Promise<void>;
-  /** Same-engine DDL from the dump that belongs after the rows (indexes, constraints, sequences). */
+  create(t: PlannedTable): Promise<void>;
+  /** Same-engine DDL from the dump, rebuilt from its parsed form (indexes, constraints, sequences). */
   ddl(t: PlannedTable | undefined, ev: Extract<DumpEvent, { type: 'ddl' }>): Promise<void>;
   preserved: { columns: string[]; rows: SqlValue[][]; keys: Set<string> };
 }
@@ -218,6 +248,8 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
   const byName = new Map(ctx.plan.tables.map((t) => [t.source, t]));
   const created = new Set<string>();
   const loaded = new Map<string, number>();
+  /** Rows of each dump table read from the dump (compared with the validation pass at the end). */
+  const read = new Map<string, number>();
   const dump = checkedDump(src);
   const where = `${src.path}${src.kind === 'dump' ? '' : ':' + src.dumpName}`;
   // One insert in flight while the next batch is parsed: parsing and the server's work overlap.
@@ -234,7 +266,7 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
       if (!t || created.has(t.source)) continue;
       created.add(t.source);
       ctx.opts.onTable?.(t.target, t.rows);
-      await ctx.create(t, ev);
+      await ctx.create(t);
     } else if (ev.type === 'rows') {
       const t = byName.get(ev.table);
       if (!t) continue;
@@ -245,15 +277,21 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
       }
       const columns = ev.columns ?? t.columns;
       const keepAdmins = t.target.toLowerCase() === 'imported_user' && ctx.preserved.keys.size > 0;
-      let count: number;
-      if (t.ddl === 'dump' && ev.passthrough && !keepAdmins && fitsWriteSet(ctx.plan, () => ev.count(), ev.passthrough.length)) {
-        // Same engine, the dump's own table: its text goes to the server as it is (as mariadb/psql would).
-        count = 0;
+      const candidate = t.ddl === 'dump' && !keepAdmins ? ev.passthrough() : null;
+      // On Galera one INSERT is one write set: a statement over the cluster's limits is inserted in chunks instead.
+      const text = candidate && fitsWriteSet(ctx.plan, () => ev.count(), candidate.length) ? candidate : null;
+      read.set(t.source, (read.get(t.source) ?? 0) + ev.count());
+      if (!loaded.has(t.target)) loaded.set(t.target, 0);
+      /** The server must store every row sent: INSERT IGNORE-like losses or REPLACE-like doubles are errors. */
+      const stored = (sent: number) => (n: number) => {
+        if (n !== sent) throw new InputError(`${where} line ${ev.line}: ${n} of ${sent} rows of ${t.source} were stored`, 'nothing was changed; the dump holds duplicate keys or rows the target table cannot take');
+        loaded.set(t.target, (loaded.get(t.target) ?? 0) + n);
+        ctx.opts.onRows?.(t.target, n);
+      };
+      if (text) {
+        // Same engine, the dump's own table: its checked text goes to the server as it is (as mariadb/psql would).
         await settle();
-        inflight = ctx.db.loadRows(ctx.into(t), ev.columns, ev.passthrough).then((n) => {
-          loaded.set(t.target, (loaded.get(t.target) ?? 0) + n);
-          ctx.opts.onRows?.(t.target, n);
-        });
+        inflight = ctx.db.loadRows(ctx.into(t), ev.columns, text).then(stored(ev.count()));
         inflight.catch(() => undefined);
       } else {
         let rows = ev.values();
@@ -271,17 +309,11 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
             throw e;
           }
         }
-        count = rows.length;
-        if (!count) loaded.set(t.target, loaded.get(t.target) ?? 0);
         if (rows.length) {
           await settle();
-          inflight = ctx.db.insertMany(ctx.into(t), columns, rows);
+          inflight = ctx.db.insertMany(ctx.into(t), columns, rows).then(stored(rows.length));
           inflight.catch(() => undefined); // handled by settle(); avoids an unhandled-rejection report meanwhile
         }
-      }
-      if (count) {
-        loaded.set(t.target, (loaded.get(t.target) ?? 0) + count);
-        ctx.opts.onRows?.(t.target, count);
       }
       await ctx.opts.afterBatch?.(t.target);
     } else if (ev.type === 'set' && ev.name === 'time_zone' && ctx.db.engine === 'mysql' && src.dialect === 'mysql') {
@@ -295,6 +327,10 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
   }
   await settle();
   dump.verify();
+  for (const t of ctx.plan.tables) {
+    const n = read.get(t.source) ?? 0;
+    if (n !== t.rows) throw new InputError(`${where}: ${n} rows of ${t.source} were read for the restore, ${t.rows} when the backup was checked`, 'nothing was changed; run the restore again on a file that is not being written');
+  }
   // Tables with neither CREATE nor rows in the dump cannot occur (planned tables come from the dump).
   if (ctx.preserved.rows.length) {
     const iu = ctx.plan.tables.find((t) => t.target.toLowerCase() === 'imported_user');
@@ -305,12 +341,6 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
     }
   }
   return loaded;
-}
-
-/** pg_dump / our PostgreSQL DDL that belongs to a restored table; ownership and grants are left out. */
-function pgDdlWanted(sql: string): boolean {
-  if (/\bOWNER\s+TO\b/i.test(sql)) return false;
-  return /^(CREATE\s+SEQUENCE|ALTER\s+SEQUENCE|ALTER\s+TABLE|CREATE\s+(UNIQUE\s+)?INDEX|SELECT\s+pg_catalog\.setval)\b/i.test(sql);
 }
 
 /**
@@ -345,10 +375,10 @@ async function applyInTransaction(db: Db, src: BackupSource, plan: RestorePlan, 
       opts,
       preserved,
       into: (t) => t.target,
-      async create(t, ev) {
+      async create(t) {
         await tx.execute(drop(t.target));
         if (t.ddl === 'dump') {
-          await tx.execute(ev!.sql);
+          await tx.execute(createTableFromDump(t.dumpDef!, engine));
         } else {
           const def = { ...t.def!, name: t.target };
           await tx.execute(createTableSql(def, engine, { omitColumns: t.omitColumns }));
@@ -356,14 +386,11 @@ async function applyInTransaction(db: Db, src: BackupSource, plan: RestorePlan, 
         }
       },
       async ddl(_t, ev) {
-        if (engine === 'postgres') {
-          if (!pgDdlWanted(ev.sql)) return;
-          const seq = /^CREATE\s+SEQUENCE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\S+)/i.exec(ev.sql);
-          if (seq) await tx.execute(`DROP SEQUENCE IF EXISTS ${seq[1]} CASCADE`);
-          await tx.execute(ev.sql);
-        } else if (/^CREATE\s+(UNIQUE\s+)?INDEX\b/i.test(ev.sql)) {
-          await tx.execute(ev.sql);
-        }
+        const { sql, params } = ddlStatementSql(ev.stmt, engine);
+        // A sequence of the same name (a previous restore's, or LinOTP's own) is replaced, as pg_dump --clean would.
+        if (ev.stmt.kind === 'sequence') await tx.execute(`DROP SEQUENCE IF EXISTS ${q(ev.stmt.name)} CASCADE`);
+        if (params) await tx.query(sql, params);
+        else await tx.execute(sql);
       },
     };
     const loaded = await load(ctx, src);
@@ -382,26 +409,22 @@ async function applyInTransaction(db: Db, src: BackupSource, plan: RestorePlan, 
 const NEW = '__lm_new';
 const OLD = '__lm_old';
 
-/** Rewrites a MySQL CREATE TABLE for its shadow: new name, references to other restored tables' shadows, FK names freed. */
-export function shadowCreateSql(sql: string, table: string, inSet: Set<string>): string {
-  const q = (n: string) => '`' + n.replace(/`/g, '``') + '`';
-  let out = sql.replace(/^(CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?)(`(?:[^`]|``)+`|\S+)/i, (_, head) => head + q(table + NEW));
-  out = out.replace(/\bREFERENCES\s+(`(?:[^`]|``)+`|[\w$]+)/gi, (m, ref) => {
-    const name = unquoteName(ref);
-    return inSet.has(name) ? `REFERENCES ${q(name + NEW)}` : m;
-  });
-  // InnoDB constraint names are per database: let it name the shadow's FKs (<t>__lm_new_ibfk_N,
-  // renamed back to <t>_ibfk_N by RENAME TABLE); other names get a suffix.
-  out = out.replace(/CONSTRAINT\s+(`(?:[^`]|``)+`|[\w$]+)\s+FOREIGN\s+KEY/gi, (_m, name) => {
-    const n = unquoteName(name);
-    return /_ibfk_\d+$/.test(n) ? 'FOREIGN KEY' : `CONSTRAINT ${q(n + '__lm')} FOREIGN KEY`;
-  });
-  return out;
+/**
+ * Names in a MySQL shadow table: the restored tables (and references to them) get the shadow name;
+ * InnoDB's own foreign key names (`<t>_ibfk_N`, per database) are left to InnoDB, which names the
+ * shadow's `<t>__lm_new_ibfk_N` and renames them back with RENAME TABLE; other names get a suffix.
+ */
+export function shadowNames(inSet: Set<string>): GenOptions {
+  return {
+    tableName: (n) => (inSet.has(n) ? n + NEW : n),
+    fkName: (n) => (!n || /_ibfk_\d+$/.test(n) ? null : n + '__lm'),
+  };
 }
 
 async function applyMysqlShadow(db: Db, src: BackupSource, plan: RestorePlan, opts: RestoreOptions): Promise<Map<string, number>> {
   const q = db.dialect.quoteIdent;
   const inSet = new Set(plan.tables.map((t) => t.target));
+  const names = shadowNames(inSet);
   // One connection for the whole load (session settings; the shadows are invisible to LinOTP).
   return db.transaction(async (tx) => {
     const saved = (await tx.query('SELECT @@SESSION.sql_mode AS m, @@SESSION.time_zone AS tz, @@SESSION.foreign_key_checks AS fk'))[0];
@@ -419,10 +442,9 @@ async function applyMysqlShadow(db: Db, src: BackupSource, plan: RestorePlan, op
         opts,
         preserved,
         into: (t) => t.target + NEW,
-        async create(t, ev) {
+        async create(t) {
           if (t.ddl === 'dump') {
-            const sql = shadowCreateSql(ev!.sql, t.target, inSet);
-            await tx.execute(t.engineFrom ? innodbCreateSql(sql) : sql);
+            await tx.execute(createTableFromDump(t.dumpDef!, 'mysql', names));
           } else {
             const def: TableDef = {
               ...t.def!,
@@ -433,8 +455,9 @@ async function applyMysqlShadow(db: Db, src: BackupSource, plan: RestorePlan, op
             for (const s of createIndexSql(def, 'mysql', { omitColumns: t.omitColumns })) await tx.execute(s);
           }
         },
-        async ddl() {
-          // mysqldump's DROP/LOCK/ALTER … DISABLE KEYS: the shadow CREATE already holds everything.
+        async ddl(_t, ev) {
+          // mysqldump writes every key inside CREATE TABLE; a separate CREATE INDEX goes to the shadow.
+          await tx.execute(ddlStatementSql(ev.stmt, 'mysql', names).sql);
         },
       };
       const loaded = await load(ctx, src);

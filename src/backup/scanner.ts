@@ -2,7 +2,13 @@
  * Splits a SQL dump into statements at the byte level, without ever holding more than one statement:
  * `;` ends a statement only outside string literals, quoted identifiers and comments, with each
  * dialect's rules (MySQL backslash escapes and `#`/`-- ` comments, `/*!…*\/` executable comments;
- * PostgreSQL E'' strings, nested block comments, $tag$ quoting, psql `\…` meta lines; SQLite [ident]).
+ * PostgreSQL E'' strings, nested block comments, $tag$ quoting; SQLite [ident]).
+ * Client commands are returned as `meta` lines, never glued to the next statement: a statement that
+ * starts with `\` (psql, mysql), with a mysql client command word (`source`, `system`, `delimiter`,
+ * `use` …; see MYSQL_CLIENT_COMMANDS) or with `.` (sqlite3 dot commands) ends at its line's end, as
+ * the client reads it. `DELIMITER x` changes what ends a statement, as the mysql client does
+ * (mariadb-dump's triggers and routines). A `\` outside literals inside a statement (a client command
+ * in the middle of a line) is flagged (`clientEscape`) for the classifier to refuse.
  * PostgreSQL COPY data is read line by line with `readCopyLine()` after the COPY statement.
  * Bytes stay bytes: literals are decoded later, so binary data in a dump survives.
  */
@@ -15,7 +21,15 @@ export interface ScannedStatement {
   bytes: Buffer;
   /** 1-based line where the statement starts (for messages). */
   line: number;
+  /** A `\` outside literals and comments inside the statement: a client command, not SQL. */
+  clientEscape?: boolean;
 }
+
+/**
+ * The mysql/mariadb client's named commands (client/mysql.cc `commands[]`): recognised at the start
+ * of a statement, they end at the line's end without a `;`.
+ */
+export const MYSQL_CLIENT_COMMANDS = new Set(['?', 'clear', 'connect', 'delimiter', 'edit', 'ego', 'exit', 'go', 'help', 'nopager', 'notee', 'nowarning', 'pager', 'print', 'prompt', 'quit', 'rehash', 'source', 'status', 'system', 'tee', 'use', 'charset', 'warnings', 'resetconnection', 'query_attributes', 'sandbox']);
 
 const enum S {
   Normal,
@@ -53,6 +67,8 @@ export class SqlScanner {
   line = 1;
   /** Bytes consumed so far (for progress). */
   consumed = 0;
+  /** What ends a statement (mysql `DELIMITER`); `;` unless a dump changes it. */
+  private delimiter: Buffer = Buffer.from(';');
 
   constructor(
     source: AsyncIterable<Buffer>,
@@ -164,6 +180,13 @@ export class SqlScanner {
     }
   }
 
+  /** `DELIMITER x` (mysql client): x, up to the first space, ends statements from now on. */
+  private setDelimiter(line: Buffer): void {
+    const arg = /^(?:delimiter|\\d)\s+(\S+)/i.exec(line.toString('latin1'))?.[1];
+    if (!arg || arg.includes('\\') || /['"`]/.test(arg)) throw new InputError(`${this.where} line ${this.line - 1}: DELIMITER needs one delimiter without quotes or backslashes`, 'the dump is damaged');
+    this.delimiter = Buffer.from(arg, 'latin1');
+  }
+
   async next(): Promise<ScannedStatement | null> {
     const d = this.dialect;
     let state = S.Normal;
@@ -173,6 +196,7 @@ export class SqlScanner {
     let hasContent = false;
     let startLine = this.line;
     let escapes = false; // backslash escapes inside the current string
+    let clientEscape = false;
     for (;;) {
       if (this.pos >= this.buf.length) {
         if (!(await this.more(start))) {
@@ -182,7 +206,7 @@ export class SqlScanner {
           }
           const rest = this.buf.subarray(start);
           this.pos = this.buf.length;
-          if (hasContent) return { kind: 'sql', bytes: rest, line: startLine };
+          if (hasContent) return { kind: 'sql', bytes: rest, line: startLine, clientEscape };
           return null;
         }
         start = 0;
@@ -190,13 +214,20 @@ export class SqlScanner {
       const b = this.buf[this.pos];
       switch (state) {
         case S.Normal: {
-          if (b === SEMI) {
-            const bytes = this.buf.subarray(start, this.pos);
-            this.pos++;
-            if (hasContent) return { kind: 'sql', bytes, line: startLine };
-            start = this.pos;
-            startLine = this.line;
-            continue;
+          if (b === this.delimiter[0]) {
+            const dl = this.delimiter.length;
+            if (dl > 1 && this.pos + dl > this.buf.length && !this.eof) {
+              if (await this.more(start)) start = 0;
+              continue;
+            }
+            if (dl === 1 || this.buf.subarray(this.pos, this.pos + dl).equals(this.delimiter)) {
+              const bytes = this.buf.subarray(start, this.pos);
+              this.pos += dl;
+              if (hasContent) return { kind: 'sql', bytes, line: startLine, clientEscape };
+              start = this.pos;
+              startLine = this.line;
+              continue;
+            }
           }
           if (b === NL) this.line++;
           if (!hasContent && isSpace(b)) {
@@ -205,17 +236,26 @@ export class SqlScanner {
             startLine = this.line;
             continue;
           }
-          if (b === BSL && !hasContent && d === 'postgres') {
-            // psql meta-command (\restrict, \connect …): the rest of the line
-            let nl = this.buf.indexOf(NL, this.pos);
-            while (nl < 0 && (await this.more(start))) nl = this.buf.indexOf(NL, this.pos);
-            const end = nl < 0 ? this.buf.length : nl;
-            const bytes = this.buf.subarray(this.pos, end);
-            this.pos = nl < 0 ? end : end + 1;
-            const line = this.line;
-            this.line++;
-            return { kind: 'meta', bytes, line };
+          if (!hasContent && (b === BSL || (d === 'sqlite' && b === 0x2e) || (d === 'mysql' && (isIdent(b) || b === 0x3f)))) {
+            // a client command (psql/mysql `\…`, sqlite3 `.…`, mysql `source …`): the rest of the line
+            while (this.pos + 40 > this.buf.length && !this.eof) if (await this.more(start)) start = 0;
+            const word = /^[\w?]+/.exec(this.buf.toString('latin1', this.pos, this.pos + 40))?.[0].toLowerCase();
+            if (b === BSL || b === 0x2e || (word !== undefined && MYSQL_CLIENT_COMMANDS.has(word))) {
+              let nl = this.buf.indexOf(NL, this.pos);
+              while (nl < 0 && (await this.more(start))) {
+                start = 0;
+                nl = this.buf.indexOf(NL, this.pos);
+              }
+              const end = nl < 0 ? this.buf.length : nl;
+              const bytes = this.buf.subarray(this.pos, end);
+              this.pos = nl < 0 ? end : end + 1;
+              const line = this.line;
+              this.line++;
+              if (d === 'mysql' && (word === 'delimiter' || /^\\d\s/.test(bytes.toString('latin1', 0, 3)))) this.setDelimiter(bytes);
+              return { kind: 'meta', bytes, line };
+            }
           }
+          if (b === BSL && (d === 'mysql' || d === 'postgres')) clientEscape = true;
           // two-byte lookahead for comment starts
           if ((b === DASH || b === SLASH || b === DOLLAR) && this.pos + 2 >= this.buf.length && !this.eof) {
             if (await this.more(start)) start = 0;
@@ -235,7 +275,9 @@ export class SqlScanner {
           if (b === SLASH && n1 === STAR) {
             // MySQL /*!…*/ and /*M!…*/ hold SQL: scanned as statement text, not skipped.
             const n2 = this.buf[this.pos + 2];
-            if (d === 'mysql' && (n2 === BANG || (n2 === 0x4d && this.buf[this.pos + 3] === BANG))) {
+            // MariaDB's sandbox marker `/*M!999999\- …*/` holds the client command `\-` for new clients: a comment here.
+            const sandbox = d === 'mysql' && this.buf.toString('latin1', this.pos, this.pos + 12) === '/*M!999999\\-';
+            if (d === 'mysql' && !sandbox && (n2 === BANG || (n2 === 0x4d && this.buf[this.pos + 3] === BANG))) {
               hasContent = true;
               this.pos += 2;
               continue;

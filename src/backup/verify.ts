@@ -6,7 +6,7 @@
 import type { EncKey } from '../crypto/enckey.js';
 import type { Engine } from '../db/types.js';
 import { describeModelVersion } from '../schema/version.js';
-import { checkKey, inspectDump, keyFromBackup, type DumpInfo, type KeyCheck } from './inspect.js';
+import { checkKey, inspectDump, keyFromBackup, type DumpInfo, type IgnoredStatements, type KeyCheck } from './inspect.js';
 import { openBackup, type BackupKind, type BackupSource } from './source.js';
 
 export interface VerifyReport {
@@ -20,6 +20,10 @@ export interface VerifyReport {
   /** 'ok' when the manifest's checksums were compared and matched; 'none' without a manifest. */
   checksums: 'ok' | 'failed' | 'none';
   tables: { name: string; rows: number }[];
+  /** Statements a restore leaves out on purpose (the same list the restore plan shows). */
+  ignored: IgnoredStatements[];
+  /** What a same-engine restore does differently from the dump's DDL. */
+  notes: string[];
   encKey: { present: boolean; form?: 'gpg' | 'raw'; fingerprint?: string; matchesManifest?: boolean; check?: KeyCheck };
   problems: string[];
   ok: boolean;
@@ -63,6 +67,8 @@ export async function verifyBackup(file: string, opts: VerifyOptions = {}): Prom
     modelState: model.releases,
     checksums: src.manifest ? (info.problems.some((p) => /checksum|manifest/.test(p)) ? 'failed' : 'ok') : 'none',
     tables: info.tables.map((t) => ({ name: t.name, rows: t.rows })),
+    ignored: info.ignored,
+    notes: info.notes,
     encKey,
     problems,
     ok: problems.length === 0,

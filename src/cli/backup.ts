@@ -3,6 +3,7 @@
  * functions from src/backup/ called, results rendered.
  */
 import path from 'node:path';
+import type { IgnoredStatements } from '../backup/inspect.js';
 import type { EncKey } from '../crypto/enckey.js';
 import type { RestoreCluster } from '../backup/restore.js';
 import type { LinotpFileResult } from '../files/linotp-file.js';
@@ -139,6 +140,7 @@ const restore: CommandSpec = {
     { flags: '--allow-key-mismatch', description: 'restore even when the installation\'s encKey (--enc-key, without --install-enc-key) decrypts none of the backup\'s sampled values (default: exit 3, nothing changed)' },
     { ...ownerOption, description: 'with --install-enc-key: ' + ownerOption.description },
     { flags: '--admin-resolver <name>', description: 'ADMIN_RESOLVER_NAME whose imported_user rows (local admins) are kept (default LinOTP_local_admins)', env: 'LINOTP_ADMIN_RESOLVER_NAME' },
+    { flags: '--allow-empty', description: 'restore a dump whose Token table has no rows (--no-data, --schema-only) over a target whose Token table has rows' },
     ...planOptions,
   ],
   examples: ['linotp-migrate backup restore --file linotp_backup_2212061351.tar.gz --install-enc-key', 'linotp-migrate backup restore --file linotp_backup_2212061351.sql --database-uri postgresql://linotp:…@localhost/linotp --plan'],
@@ -209,7 +211,9 @@ const restore: CommandSpec = {
     try {
       const { planRestore, applyRestore } = await import('../backup/restore.js');
       const resolver = opts.adminResolver ?? (typeof inst.settings.get('ADMIN_RESOLVER_NAME') === 'string' && inst.settings.isExplicit('ADMIN_RESOLVER_NAME') ? String(inst.settings.get('ADMIN_RESOLVER_NAME')) : undefined);
-      const plan = await planRestore(db, src, info, { adminResolver: resolver });
+      const plan = await planRestore(db, src, info, { adminResolver: resolver, allowEmpty: Boolean(opts.allowEmpty) });
+      // Problems that depend on the target (an empty Token table over tokens): refused, --plan included.
+      if (plan.problems.length) throw new InputError(`the backup cannot be restored into ${plan.target}: ${plan.problems[0]}`, 'nothing was changed');
       // The key path, checked against the target before anything changes (issue 21 items 1, 3).
       let keyPlan: KeyInstallPlan | null = null;
       if (secretFile && key) {
@@ -238,6 +242,8 @@ const restore: CommandSpec = {
         tables: plan.tables.map((t) => ({ name: t.target, rows: t.rows, replaces: t.exists, ddl: t.ddl, ...(t.engineFrom ? { engineFrom: t.engineFrom, engine: 'InnoDB' } : {}) })),
         cluster: plan.cluster,
         skipped: plan.skipped,
+        ignored: plan.ignored,
+        notes: plan.notes,
         untouched: plan.untouched,
         preservedAdmins: plan.preservedAdmins,
         installEncKey: keyPlan,
@@ -285,7 +291,7 @@ const restore: CommandSpec = {
   },
 };
 
-function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: KeyInstallPlan | null }): string {
+function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string }[]; skipped: { table: string; rows: number; reason: string }[]; ignored: IgnoredStatements[]; notes: string[]; untouched: string[]; preservedAdmins: number; installEncKey: KeyInstallPlan | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
     renderTable(['table', 'rows', 'action'], d.tables.map((t) => [t.name, t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
@@ -294,6 +300,8 @@ function renderPlan(d: { target: string; from: string; sameEngine: boolean; mode
   const converted = d.tables.filter((t) => t.engineFrom);
   if (converted.length) lines.push(`created as InnoDB (Galera replicates no other engine): ${converted.map((t) => `${t.name} (${t.engineFrom} in the dump)`).join(', ')}`);
   for (const s of d.skipped) lines.push(`skipped ${s.table} (${s.rows} rows): ${s.reason}`);
+  for (const n of d.notes) lines.push(`note: ${n}`);
+  lines.push(...renderIgnored(d.ignored));
   if (d.untouched.length) lines.push(`left as they are: ${d.untouched.join(', ')}`);
   if (d.preservedAdmins) lines.push(`${d.preservedAdmins} local admin(s) in the target are kept`);
   const k = d.installEncKey;
@@ -304,6 +312,11 @@ function renderPlan(d: { target: string; from: string; sameEngine: boolean; mode
     lines.push(`the encKey will be written to ${k.path} as ${k.user}:${k.group} ${k.mode}${old}`);
   }
   return lines.join('\n');
+}
+
+/** The statements a restore leaves out, as restore's plan and backup verify list them. */
+function renderIgnored(ignored: IgnoredStatements[]): string[] {
+  return ignored.map((i) => `not restored: ${i.what}${i.count > 1 ? ` ×${i.count}` : ''} (line ${i.line}${i.count > 1 ? ' first' : ''})`);
 }
 
 const list: CommandSpec = {
@@ -348,6 +361,8 @@ const verify: CommandSpec = {
         `${r.file}: ${r.kind} backup, ${r.dialect} dump ${r.dump} (${fmtBytes(r.bytes)}), LinOTP model ${r.modelVersion ?? 'not stored'} (${r.modelState})`,
         `checksums: ${r.checksums === 'none' ? 'no manifest' : r.checksums}`,
         renderTable(['table', 'rows'], r.tables.map((t) => [t.name, t.rows]), ['left', 'right']),
+        ...r.notes.map((n) => `note: ${n}`),
+        ...renderIgnored(r.ignored),
         r.encKey.check ? `encKey ${r.encKey.fingerprint?.slice(0, 16)}…: decrypts ${r.encKey.check.decrypted} of ${r.encKey.check.checked} sampled values` : r.encKey.present ? 'encKey present (give --passphrase-file or --enc-key to test it)' : 'no encKey in the backup',
         ...r.problems.map((p) => c.red('problem: ') + p),
         r.ok ? c.green('backup is OK') : c.red('backup has problems'),
