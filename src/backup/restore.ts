@@ -24,7 +24,7 @@ import type { DumpInfo } from './inspect.js';
 import type { BackupSource } from './source.js';
 
 export const DEFAULT_ADMIN_RESOLVER = 'LinOTP_local_admins';
-export const LOCK_NAME = 'backup-restore';
+export const LOCK_PURPOSE = 'backup restore';
 
 export interface PlannedTable {
   /** Name in the dump. */
@@ -430,7 +430,7 @@ export async function applyRestore(db: Db, src: BackupSource, plan: RestorePlan,
   if (plan.problems.length) throw new InputError(`the backup cannot be restored: ${plan.problems[0]}`, plan.problems.length > 1 ? `${plan.problems.length - 1} more problem(s); run backup verify for the full list` : undefined);
   if (!plan.tables.length) throw new InputError('the backup contains no table that can be restored into this database');
   const started = Date.now();
-  const loaded = await db.withLock(LOCK_NAME, async () => {
+  const loaded = await db.withLock(LOCK_PURPOSE, async () => {
     if (db.engine === 'mysql') return applyMysqlShadow(db, src, plan, opts);
     if (db.engine === 'sqlite') {
       // As sqlite3's .dump does: tables are dropped and recreated in any order.

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import pg from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
 import { DatabaseError } from '../errors.js';
-import { chunkRows, connectError, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
+import { chunkRows, connectError, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
 const SOCKET_DIRS = ['/var/run/postgresql', '/run/postgresql', '/tmp'];
@@ -393,8 +393,13 @@ export class PostgresDb implements Db {
     }
   }
 
-  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const key = `linotp-migrate:${name}`;
+  /** Re-entrant on this handle: a command holding the database lock may call another that takes it. */
+  private lockDepth = 0;
+
+  /** An advisory lock: per database by PostgreSQL's design, so the key is DATABASE_LOCK alone. */
+  async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
+    if (this.lockDepth > 0) return this.nestedLock(fn);
+    const key = DATABASE_LOCK;
     const client = this.client ?? (await this.pool.connect());
     try {
       const res = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS got', [key]);
@@ -410,15 +415,24 @@ export class PostgresDb implements Db {
         const holder = h
           ? `backend pid ${h.pid} of ${h.usename}${h.application_name ? ` (${h.application_name})` : ''}${h.client_addr ? ` from ${h.client_addr}` : ''}, since ${h.backend_start}`
           : 'held by another session';
-        throw lockHeldError(name, this.url, holder);
+        throw lockHeldError(purpose, this.url, holder);
       }
       try {
-        return await fn();
+        return await this.nestedLock(fn);
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
       }
     } finally {
       if (!this.client) client.release();
+    }
+  }
+
+  private async nestedLock<T>(fn: () => Promise<T>): Promise<T> {
+    this.lockDepth++;
+    try {
+      return await fn();
+    } finally {
+      this.lockDepth--;
     }
   }
 
