@@ -70,12 +70,16 @@ export class ChecksFailedError extends MigrateError {
 }
 
 /**
- * Removes credentials from any text before it is shown: `scheme://user:password@` → `scheme://user:***@`.
+ * Removes credentials from any text before it is shown: `scheme://user:password@` → `scheme://user:***@`,
+ * `?password=secret` → `?password=***`.
  * Used on every error message that may quote a URL or a driver message.
  */
 export function redactSecrets(text: string): string {
   // The lookbehind starts a scheme only at the beginning of a word: without it every position inside
   // a long run of letters is tried and the scan is quadratic (a 50 MB ini value took minutes).
   // The password runs to the last `@` (as the URL parser reads `u:p@ss@host`), so no tail of it shows.
-  return text.replace(/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)(\S*)@/gi, '$1***@');
+  // A password in the query (`?password=…`, MySQLdb's `&passwd=…`) runs to the next parameter.
+  return text
+    .replace(/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)(\S*)@/gi, '$1***@')
+    .replace(/([?&;](?:password|passwd)=)[^&#\s]*/gi, '$1***');
 }

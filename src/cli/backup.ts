@@ -297,7 +297,7 @@ const verify: CommandSpec = {
     const file = path.resolve(ctx.cwd, opts.file);
     let key: EncKey | undefined;
     if (opts.encKey) key = (await import('../crypto/enckey.js')).loadEncKey(path.resolve(ctx.cwd, opts.encKey));
-    const passphrase = key ? undefined : await passphraseIfGiven(ctx, opts);
+    const passphrase = await passphraseIfGiven(ctx, opts);
     const { verifyBackup } = await import('../backup/verify.js');
     const { report } = await verifyBackup(file, { key, passphrase });
     ctx.out.result(report, (r, c) =>
@@ -306,6 +306,8 @@ const verify: CommandSpec = {
         `checksums: ${r.checksums === 'none' ? 'no manifest' : r.checksums}`,
         renderTable(['table', 'rows'], r.tables.map((t) => [t.name, t.rows]), ['left', 'right']),
         r.encKey.check ? `encKey ${r.encKey.fingerprint?.slice(0, 16)}…: decrypts ${r.encKey.check.decrypted} of ${r.encKey.check.checked} sampled values` : r.encKey.present ? 'encKey present (give --passphrase-file or --enc-key to test it)' : 'no encKey in the backup',
+        ...(r.encKey.backupKey === 'not-opened' ? [c.yellow("the backup's own encKey was not opened (no passphrase given): only --enc-key was tested")] : []),
+        ...(r.encKey.backupKey === 'opened' && r.encKey.sameAsGiven ? ["the backup's own encKey (opened with the passphrase) is the same key"] : []),
         ...r.problems.map((p) => c.red('problem: ') + p),
         r.ok ? c.green('backup is OK') : c.red('backup has problems'),
       ].join('\n'),

@@ -5,6 +5,7 @@
  * else as a string; bytea as a Buffer.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
 import { DatabaseError } from '../errors.js';
@@ -201,9 +202,18 @@ function toParam(v: SqlValue): unknown {
   return v;
 }
 
+function osUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
 function poolConfig(url: DbUrl, opts: OpenOptions): PoolConfig {
   const c: PoolConfig = {
-    user: url.user,
+    // libpq's default user: PGUSER, else the OS user (getpwuid), not node-postgres's $USER.
+    user: url.user ?? process.env.PGUSER ?? osUser(),
     password: url.password,
     database: url.database || undefined,
     port: url.port ?? (url.params.port ? Number(url.params.port) : 5432),

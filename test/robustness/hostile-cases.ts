@@ -217,6 +217,14 @@ export const CASES: HostileCase[] = [
     secret: 'Wrong-Env-Pass-93',
   },
   {
+    name: 'wrong passphrase in the environment with --enc-key (backup verify tries it)',
+    env: { LINOTP_MIGRATE_PASSPHRASE: 'Wrong-Env-Pass-94' },
+    args: ['backup', 'verify', '--file', '{archive}', '--enc-key', '{key}'],
+    exit: 1,
+    message: /wrong passphrase/,
+    secret: 'Wrong-Env-Pass-94',
+  },
+  {
     name: 'an empty passphrase file (backup create)',
     files: { 'empty-pass': '' },
     args: ['backup', 'create', '--database-uri', '{db}', '--enc-key', '{key}', '--passphrase-file', '{dir}/empty-pass', '--out', '{dir}/out'],
@@ -507,6 +515,28 @@ export const CASES: HostileCase[] = [
     message: /^cannot connect to postgresql:\/\/linotp:\*\*\*@127\.0\.0\.1:1\/linotp/,
     secret: 'Unreach-Pw-52',
     absent: ['{dir}/out'],
+  },
+  {
+    name: 'a password given as ?password= of an unreachable MariaDB',
+    args: ['verify', '--database-uri', 'mysql://linotp@127.0.0.1:1/LinOTP2?charset=utf8&password=Query-Pw-55', '--enc-key', '{key}'],
+    exit: 1,
+    message: /^cannot connect to mysql:\/\/linotp:\*\*\*@127\.0\.0\.1:1\/LinOTP2\?charset=utf8: connect ECONNREFUSED/,
+    secret: 'Query-Pw-55',
+  },
+  {
+    name: 'a wrong ?password= for the real PostgreSQL (honoured, not ignored)',
+    args: ['local-admins', 'list', '--database-uri', 'postgresql://no_such_role_lmt@127.0.0.1:5432/postgres?password=Query-Pw-56'],
+    needs: 'postgres',
+    exit: 1,
+    message: /^cannot connect to postgresql:\/\/no_such_role_lmt:\*\*\*@127\.0\.0\.1:5432\/postgres: /,
+    secret: 'Query-Pw-56',
+  },
+  {
+    name: 'two different passwords in one URL',
+    args: ['verify', '--database-uri', 'mysql://linotp:One-Pw-57@127.0.0.1:1/LinOTP2?passwd=Two-Pw-58', '--enc-key', '{key}'],
+    exit: 2,
+    message: /two different passwords/,
+    secret: 'Two-Pw-58',
   },
   {
     name: 'wrong password for the real MariaDB',
