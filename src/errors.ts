@@ -83,3 +83,23 @@ export function redactSecrets(text: string): string {
     .replace(/(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)(\S*)@/gi, '$1***@')
     .replace(/([?&;](?:password|passwd)=)[^&#\s]*/gi, '$1***');
 }
+
+/**
+ * Text from a backup or a database (member, table and file names, values quoted in messages) made safe
+ * to print: C0/C1 control bytes, DEL and the Unicode bidirectional overrides are shown escaped
+ * (`\x1b`, `\u202e`), so a hostile name cannot move the cursor, recolour the terminal, set its title
+ * or reorder what the administrator reads. A backslash itself is left alone (names rarely hold one,
+ * and doubling it would make ordinary Windows paths unreadable). Output applies it to every status,
+ * warning and error line; renderers apply it to each name they put in a table.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+    const code = ch.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** `printable` line by line: the line breaks a message has on purpose stay. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}

@@ -21,7 +21,7 @@ import { ConversionError, convertValue, modelFor, tableDefFor } from './convert.
 import { SHADOW_RE } from './create.js';
 import { readDump, unquoteName, type DumpEvent } from './dumpread.js';
 import type { DumpInfo } from './inspect.js';
-import type { BackupSource } from './source.js';
+import { dumpWhere, type BackupSource } from './source.js';
 
 export const DEFAULT_ADMIN_RESOLVER = 'LinOTP_local_admins';
 export const LOCK_PURPOSE = 'backup restore';
@@ -186,7 +186,7 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
   const created = new Set<string>();
   const loaded = new Map<string, number>();
   const dump = checkedDump(src);
-  const where = `${src.path}${src.kind === 'dump' ? '' : ':' + src.dumpName}`;
+  const where = dumpWhere(src);
   // One insert in flight while the next batch is parsed: parsing and the server's work overlap.
   let inflight: Promise<unknown> | undefined;
   const settle = async () => {

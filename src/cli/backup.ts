@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { EncKey } from '../crypto/enckey.js';
-import { ChecksFailedError, InputError, UsageError } from '../errors.js';
+import { ChecksFailedError, InputError, printable, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
 import { catchUp } from './catch-up.js';
 import { installationOptions, planOptions } from './options.js';
@@ -254,10 +254,10 @@ const restore: CommandSpec = {
 function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; tables: { name: string; rows: number; replaces: boolean; ddl: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
-    renderTable(['table', 'rows', 'action'], d.tables.map((t) => [t.name, t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
+    renderTable(['table', 'rows', 'action'], d.tables.map((t) => [printable(t.name), t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
   ];
-  for (const s of d.skipped) lines.push(`skipped ${s.table} (${s.rows} rows): ${s.reason}`);
-  if (d.untouched.length) lines.push(`left as they are: ${d.untouched.join(', ')}`);
+  for (const s of d.skipped) lines.push(`skipped ${printable(s.table)} (${s.rows} rows): ${printable(s.reason)}`);
+  if (d.untouched.length) lines.push(`left as they are: ${d.untouched.map(printable).join(', ')}`);
   if (d.preservedAdmins) lines.push(`${d.preservedAdmins} local admin(s) in the target are kept`);
   if (d.installEncKey) lines.push(`the encKey will be written to ${d.installEncKey}`);
   return lines.join('\n');
@@ -275,11 +275,14 @@ const list: CommandSpec = {
     ctx.out.result({ dir, backups: items }, (d) =>
       d.backups.length === 0
         ? `no backups in ${d.dir}`
-        : renderTable(
-            ['date', 'file', 'size', 'kind', 'engine', 'model', 'rows', 'encKey'],
-            d.backups.map((b) => [b.date.slice(0, 16).replace('T', ' '), b.name, fmtBytes(b.bytes), b.kind + (b.restorable ? '' : ' (not restorable)'), b.engine ?? '?', b.modelVersion ?? '', b.rows ? Object.values(b.rows).reduce((a, n) => a + n, 0) : '', b.encKey ? 'yes' : 'no']),
-            ['left', 'left', 'right', 'left', 'left', 'left', 'right', 'left'],
-          ),
+        : [
+            renderTable(
+              ['date', 'file', 'size', 'kind', 'engine', 'model', 'rows', 'encKey'],
+              d.backups.map((b) => [b.date.slice(0, 16).replace('T', ' '), printable(b.name), fmtBytes(b.bytes), b.kind + (b.restorable ? '' : ' (not restorable)'), b.engine ?? '?', b.modelVersion ?? '', b.rows ? Object.values(b.rows).reduce((a, n) => a + n, 0) : '', b.encKey ? 'yes' : 'no']),
+              ['left', 'left', 'right', 'left', 'left', 'left', 'right', 'left'],
+            ),
+            ...d.backups.filter((b) => !b.restorable && b.note).map((b) => `${printable(b.name)}: ${printable(b.note!)}`),
+          ].join('\n'),
     );
   },
 };
@@ -302,13 +305,13 @@ const verify: CommandSpec = {
     const { report } = await verifyBackup(file, { key, passphrase });
     ctx.out.result(report, (r, c) =>
       [
-        `${r.file}: ${r.kind} backup, ${r.dialect} dump ${r.dump} (${fmtBytes(r.bytes)}), LinOTP model ${r.modelVersion ?? 'not stored'} (${r.modelState})`,
+        `${printable(r.file)}: ${r.kind} backup, ${r.dialect} dump ${printable(r.dump)} (${fmtBytes(r.bytes)}), LinOTP model ${r.modelVersion ?? 'not stored'} (${r.modelState})`,
         `checksums: ${r.checksums === 'none' ? 'no manifest' : r.checksums}`,
-        renderTable(['table', 'rows'], r.tables.map((t) => [t.name, t.rows]), ['left', 'right']),
+        renderTable(['table', 'rows'], r.tables.map((t) => [printable(t.name), t.rows]), ['left', 'right']),
         r.encKey.check ? `encKey ${r.encKey.fingerprint?.slice(0, 16)}…: decrypts ${r.encKey.check.decrypted} of ${r.encKey.check.checked} sampled values` : r.encKey.present ? 'encKey present (give --passphrase-file or --enc-key to test it)' : 'no encKey in the backup',
         ...(r.encKey.backupKey === 'not-opened' ? [c.yellow("the backup's own encKey was not opened (no passphrase given): only --enc-key was tested")] : []),
         ...(r.encKey.backupKey === 'opened' && r.encKey.sameAsGiven ? ["the backup's own encKey (opened with the passphrase) is the same key"] : []),
-        ...r.problems.map((p) => c.red('problem: ') + p),
+        ...r.problems.map((p) => c.red('problem: ') + printable(p)),
         r.ok ? c.green('backup is OK') : c.red('backup has problems'),
       ].join('\n'),
     );
