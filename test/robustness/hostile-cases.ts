@@ -10,10 +10,12 @@
  * Exit codes: 1 = refused or failed, nothing changed; 2 = invalid option value; 3 = the command ran and
  * its checks failed (verify, backup verify, rehearse, --plan).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import type { TestEngine } from '../helpers/db.js';
-import { tarGz } from './helpers.js';
+import { extendedHeaderBomb, tarGz } from './helpers.js';
 
 export const PASSPHRASE = 'hostile-suite passphrase 7Qx';
 
@@ -195,6 +197,68 @@ export const CASES: HostileCase[] = [
     args: ['backup', 'verify', '--file', '{dir}/badmanifest.tar.gz'],
     exit: 1,
     message: /manifest/,
+  },
+
+  // -- formats this tool does not read, and bounded work (issue 23)
+  {
+    name: 'a bzip2-compressed tar archive (backup verify)',
+    files: { 'linotp_backup_2212061351.tar.bz2': (fx) => execFileSync('bzip2', ['-c'], { input: gunzipSync(bytes(fx)) }) },
+    args: ['backup', 'verify', '--file', '{dir}/linotp_backup_2212061351.tar.bz2'],
+    exit: 1,
+    message: /linotp_backup_2212061351\.tar\.bz2 is a bzip2-compressed tar archive, which linotp-migrate does not read$/,
+  },
+  {
+    name: 'a xz-compressed tar archive (backup restore)',
+    files: { 'linotp_backup_2212061351.tar.xz': (fx) => execFileSync('xz', ['-c'], { input: gunzipSync(bytes(fx)) }) },
+    args: ['backup', 'restore', '--file', '{dir}/linotp_backup_2212061351.tar.xz', '--database-uri', '{db}', '--yes'],
+    target: 'linotp',
+    exit: 1,
+    message: /is a xz-compressed tar archive, which linotp-migrate does not read$/,
+  },
+  {
+    name: 'a zstd-compressed dump (backup restore)',
+    files: { 'linotp_backup_2212061351.sql.zst': (fx) => execFileSync('zstd', ['-c', '-q'], { input: readFileSync(fx.dump) }) },
+    args: ['backup', 'restore', '--file', '{dir}/linotp_backup_2212061351.sql.zst', '--database-uri', '{db}', '--yes'],
+    target: 'linotp',
+    exit: 1,
+    message: /is a zstd-compressed file, which linotp-migrate does not read$/,
+  },
+  {
+    name: "a pg_dump -Ft look-alike (toc.dat first, restore.sql with COPY FROM '$$PATH$$'): read by pg_restore, which refuses it",
+    files: {
+      'linotp.tar.gz': tarGz([
+        { name: 'toc.dat', data: 'PGDMP not really' },
+        { name: 'restore.sql', data: "COPY public.\"Token\" FROM '$$PATH$$/3338.dat';\n" },
+      ]),
+    },
+    args: ['backup', 'restore', '--file', '{dir}/linotp.tar.gz', '--database-uri', '{db}', '--yes'],
+    target: 'linotp',
+    exit: 1,
+    message: /^pg_restore cannot read the pg_dump tar-format archive .*linotp\.tar\.gz: /,
+  },
+  {
+    name: 'a GNU long-name header of 1 GiB in a 1 MB archive (backup verify)',
+    files: { 'bomb.tar.gz': () => extendedHeaderBomb('L') },
+    args: ['backup', 'verify', '--file', '{dir}/bomb.tar.gz'],
+    exit: 1,
+    message: /has a GNU long-name header of 1073741824 bytes \(at most 1048576 are read\): it is not a backup$/,
+    limits: { seconds: 5, rssMb: 200 },
+  },
+  {
+    name: 'a pax header of 1 GiB in a 1 MB archive (backup restore)',
+    files: { 'bomb.tar.gz': () => extendedHeaderBomb('x') },
+    args: ['backup', 'restore', '--file', '{dir}/bomb.tar.gz', '--database-uri', '{db}', '--yes'],
+    target: 'linotp',
+    exit: 1,
+    message: /has a pax header of 1073741824 bytes \(at most 1048576 are read\): it is not a backup$/,
+    limits: { seconds: 5, rssMb: 200 },
+  },
+  {
+    name: 'terminal escapes in an unsafe member name are shown escaped',
+    files: { 'escapes.tar.gz': tarGz([{ name: '../x\x1b[2J\x1b[31mred\u202e.sql', data: 'x' }]) },
+    args: ['backup', 'verify', '--file', '{dir}/escapes.tar.gz'],
+    exit: 1,
+    message: /unsafe name \(\.\.\/x\\x1b\[2J\\x1b\[31mred\\u202e\.sql\)/,
   },
 
   // -- passphrases and keys
