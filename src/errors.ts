@@ -13,6 +13,10 @@ export const ExitCode = {
   Usage: 2,
   /** The operation ran but its checks found problems (verify, rehearse, api-check --fail-on). */
   ChecksFailed: 3,
+  /** Interrupted by SIGINT (Ctrl-C) after cleaning up: nothing was changed (128 + 2, as a shell reports it). */
+  Interrupted: 130,
+  /** Interrupted by SIGTERM after cleaning up: nothing was changed (128 + 15). */
+  Terminated: 143,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -59,6 +63,13 @@ export class KeyError extends MigrateError {
 export class AbortedError extends MigrateError {
   constructor(message = 'aborted: nothing was changed', hint?: string) {
     super(message, { exitCode: ExitCode.Failed, hint });
+  }
+}
+
+/** SIGINT/SIGTERM stopped a command, which cleaned up first (exit 130 / 143, nothing changed). */
+export class InterruptedError extends MigrateError {
+  constructor(signal: NodeJS.Signals, what: string) {
+    super(`interrupted by ${signal}: ${what}`, { exitCode: signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted });
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { EncKey } from '../crypto/enckey.js';
-import { ChecksFailedError, InputError, printable, UsageError } from '../errors.js';
+import { ChecksFailedError, ExitCode, InputError, printable, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
 import { catchUp } from './catch-up.js';
 import { installationOptions, planOptions } from './options.js';
@@ -221,15 +221,31 @@ const restore: CommandSpec = {
         `restore ${plan.tables.length} table(s) into ${plan.target}${replaced.length ? `, replacing ${replaced.join(', ')}` : ''}${secretFile ? `, and write the encKey to ${secretFile}` : ''}?`,
       );
       let bar: ReturnType<typeof ctx.out.progress> | undefined;
+      // Ctrl-C / kill: the restore stops at its next batch and removes its shadow tables (or rolls
+      // back) before the process ends with 130 / 143; a second signal ends it at once.
+      const interrupt = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (interrupt.signal.aborted) process.exit(signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted);
+        bar?.finish();
+        ctx.out.warn(`${signal}: stopping the restore and removing what it created (a second ${signal} ends at once)`);
+        interrupt.abort(signal);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const result = await applyRestore(db, src, plan, {
+        signal: interrupt.signal,
         adminResolver: plan.adminResolver,
         onTable: (t, n) => {
           bar?.finish();
           bar = ctx.out.progress(t.padEnd(16), n);
         },
         onRows: (_t, n) => bar?.tick(n),
+      }).finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       });
       bar?.finish();
+      for (const w of result.warnings) ctx.out.warn(w);
       let keyResult: { action: string; path: string; backup?: string } | null = null;
       if (secretFile && key) {
         const { writeEncKeyFile } = await import('../crypto/enckey.js');
