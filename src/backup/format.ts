@@ -69,10 +69,14 @@ function readHead(path: string, n: number): Buffer {
   }
 }
 
-/** The first bytes of a gzip stream (a truncated stream gives what it has). */
+/**
+ * The first bytes of a gzip stream (a truncated stream gives what it has). Only 2 KiB of input are
+ * inflated: deflate expands at most ~1032:1, so this stays ~2 MB even for a bomb, and a tar header
+ * (512 bytes) needs about as many compressed bytes at worst.
+ */
 function gunzipHead(raw: Buffer): Buffer {
   try {
-    return gunzipSync(raw, { finishFlush: 2 /* Z_SYNC_FLUSH: no error at the cut */ }).subarray(0, 4096);
+    return gunzipSync(raw.subarray(0, 2048), { finishFlush: 2 /* Z_SYNC_FLUSH: no error at the cut */ }).subarray(0, 4096);
   } catch {
     return Buffer.alloc(0); // damaged: reported when the file is read
   }
@@ -86,7 +90,7 @@ export function detectFormat(path: string): BackupFormat {
     throw new InputError(`${path} is a directory, not a backup`, 'give the backup file (backup list shows the backups in a directory)');
   }
   if (!st.isFile()) throw new InputError(`${path} is not a file`);
-  const raw = readHead(path, 64 << 10);
+  const raw = readHead(path, 4096);
   const gzip = startsWith(raw, [0x1f, 0x8b]);
   const head = gzip ? gunzipHead(raw) : raw;
   const refused = REFUSED.find((c) => startsWith(raw, c.magic));

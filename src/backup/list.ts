@@ -119,7 +119,8 @@ export async function listBackups(dir: string): Promise<ListedBackup[]> {
           out.push({ ...base, kind: 'archive' });
         }
       } else {
-        const bytes = fmt.gzip ? gunzipSync(head(file, 1 << 16), { finishFlush: 2 }) : head(file);
+        // 8 KiB of gzip input: enough text to tell the dialect, at most ~8 MB inflated (deflate's ~1032:1).
+        const bytes = fmt.gzip ? gunzipSync(head(file, 8192), { finishFlush: 2 }) : head(file);
         let engine: Engine | null = null;
         try {
           engine = sniffDialect(bytes.toString('utf8'), file);
