@@ -9,6 +9,7 @@ import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
 import { DatabaseError } from '../errors.js';
+import { pinSchemaSql, resolveLinotpSchema } from './pg-schema.js';
 import { chunkRows, connectError, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
@@ -222,7 +223,8 @@ function poolConfig(url: DbUrl, opts: OpenOptions): PoolConfig {
     idleTimeoutMillis: 10_000,
     application_name: 'linotp-migrate',
     // ISO date output whatever the server's default DateStyle, so timestamps read back as written.
-    options: '-c DateStyle=ISO,MDY',
+    // libpq's `options` of the URL (e.g. -csearch_path=linotp, as psycopg2 passes it) come after ours.
+    options: ['-c DateStyle=ISO,MDY', url.params.options].filter(Boolean).join(' '),
     types,
   };
   // libpq (psycopg2) uses the unix socket when no host is given; `?host=/dir` names a socket directory.
@@ -448,7 +450,7 @@ export class PostgresDb implements Db {
 
   async listTables(): Promise<string[]> {
     const rows = await this.query<{ n: string }>(
-      "SELECT table_name AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
+      "SELECT table_name AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
     );
     return rows.map((r) => r.n);
   }
@@ -456,7 +458,7 @@ export class PostgresDb implements Db {
   async listColumns(table: string): Promise<ColumnInfo[]> {
     const rows = await this.query<any>(
       `SELECT column_name AS name, data_type AS type, is_nullable AS nullable, character_maximum_length AS len
-         FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position`,
+         FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position`,
       [table],
     );
     return rows.map((r) => {
@@ -476,7 +478,7 @@ export class PostgresDb implements Db {
          JOIN pg_class i ON i.oid = ix.indexrelid
          CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord)
          JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
-        WHERE ns.nspname = 'public' AND t.relname = ? AND NOT ix.indisprimary
+        WHERE ns.nspname = current_schema() AND t.relname = ? AND NOT ix.indisprimary
         ORDER BY i.relname, k.ord`,
       [table],
     );
@@ -508,12 +510,25 @@ export async function open(url: DbUrl, opts: OpenOptions = {}): Promise<Db> {
   const pool = new pg.Pool(poolConfig(url, opts));
   // An idle client that loses its server must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
+  let c: PoolClient;
   try {
-    const c = await pool.connect();
-    c.release();
+    c = await pool.connect();
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw connectError(url, err);
+  }
+  // One schema for LinOTP's tables, pinned on every connection (src/db/pg-schema.ts).
+  try {
+    const pin = pinSchemaSql(await resolveLinotpSchema(c, url));
+    await c.query(pin);
+    pool.on('connect', (client) => {
+      client.query(pin).catch(() => undefined); // queued before any statement of ours; a failure shows there
+    });
+    c.release();
+  } catch (err) {
+    c.release(true);
+    await pool.end().catch(() => undefined);
+    throw err instanceof DatabaseError ? err : connectError(url, err);
   }
   return new PostgresDb(url, pool);
 }

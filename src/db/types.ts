@@ -114,7 +114,7 @@ export interface Db {
    */
   withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T>;
 
-  /** Base table names in the database (or schema `public`), as stored (case preserved). */
+  /** Base table names in the database (PostgreSQL: in the one schema of LinOTP's tables, src/db/pg-schema.ts), as stored (case preserved). */
   listTables(): Promise<string[]>;
   listColumns(table: string): Promise<ColumnInfo[]>;
   listIndexes(table: string): Promise<IndexInfo[]>;
