@@ -261,6 +261,32 @@ export const CASES: HostileCase[] = [
     message: /unsafe name \(\.\.\/x\\x1b\[2J\\x1b\[31mred\\u202e\.sql\)/,
   },
 
+  // -- the database's one lock, held by a live run of another command (SQLite: its lock file)
+  ...(
+    [
+      ['init database', ['init', 'database', '--database-uri', '{db}', '--enc-key', '{key}', '--yes']],
+      ['admin fix-db-encoding', ['admin', 'fix-db-encoding', '--database-uri', '{db}', '--yes']],
+      ['backup restore', ['backup', 'restore', '--file', '{archive}', '--database-uri', '{db}', '--yes']],
+    ] as const
+  ).map(
+    ([purpose, args]): HostileCase => ({
+      name: `${purpose} while a restore holds the database lock`,
+      setup: async (fx) => {
+        const { writeFileSync } = await import('node:fs');
+        const { hostname } = await import('node:os');
+        const { parseDbUrl } = await import('../../src/db/url.js');
+        // the test runner's own pid: alive, so the lock is not stale
+        writeFileSync(`${parseDbUrl(fx.db).database}.linotp-migrate.lock`, JSON.stringify({ pid: process.pid, host: hostname(), name: 'backup restore', since: new Date().toISOString() }) + '\n');
+      },
+      env: { LINOTP_MIGRATE_PASSPHRASE: PASSPHRASE },
+      args: [...args],
+      target: 'linotp',
+      exit: 1,
+      message: new RegExp(`^${purpose} refused: another linotp-migrate run holds the lock of .*; nothing was changed$`),
+      status: [/^reading .+ …$/, ...RESTORE_PLAN_LINES],
+    }),
+  ),
+
   // -- passphrases and keys
   {
     name: 'wrong passphrase from a file (backup verify)',
