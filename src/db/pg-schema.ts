@@ -1,6 +1,6 @@
 /**
  * The one PostgreSQL schema that holds LinOTP's tables, resolved when a connection pool opens and
- * pinned on every connection of the pool (`SET search_path TO "<schema>"`), so every statement of
+ * pinned on every connection of the pool (startup option `-c search_path="<schema>"`), so every statement of
  * every command — unqualified DROP/CREATE/COPY of a restore as much as the adapter's introspection
  * (which asks `current_schema()`) — works in that schema and nowhere else.
  *
@@ -16,7 +16,7 @@
  * chosen schema — LinOTP itself would read and write that other object (a role's own `audit` table
  * in front of public.audit), and a restore of unqualified statements would drop it.
  */
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { DatabaseError } from '../errors.js';
 import type { DbUrl } from './types.js';
 import { describeDbUrl } from './url.js';
@@ -24,7 +24,7 @@ import { describeDbUrl } from './url.js';
 const quote = (name: string) => '"' + name.replace(/"/g, '""') + '"';
 
 /** The schema LinOTP's tables are in (or would be created in) for this connection's search path. */
-export async function resolveLinotpSchema(client: PoolClient, url: DbUrl): Promise<string> {
+export async function resolveLinotpSchema(client: ClientBase, url: DbUrl): Promise<string> {
   const path: string[] = JSON.parse((await client.query('SELECT array_to_json(current_schemas(false))::text AS p')).rows[0].p ?? '[]');
   if (!path.length) {
     throw new DatabaseError(
@@ -60,7 +60,10 @@ export async function resolveLinotpSchema(client: PoolClient, url: DbUrl): Promi
   return schema;
 }
 
-/** The statement that pins a connection to the schema. */
-export function pinSchemaSql(schema: string): string {
-  return `SET search_path TO ${quote(schema)}`;
+/**
+ * The startup option that pins a connection to the schema (`-c search_path="<schema>"`), escaped as
+ * the server splits the options string: a backslash escapes the next character, whitespace separates.
+ */
+export function pinSchemaOption(schema: string): string {
+  return '-c search_path=' + quote(schema).replace(/[\\\s]/g, (c) => `\\${c}`);
 }

@@ -9,7 +9,7 @@ import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
 import { DatabaseError } from '../errors.js';
-import { pinSchemaSql, resolveLinotpSchema } from './pg-schema.js';
+import { pinSchemaOption, resolveLinotpSchema } from './pg-schema.js';
 import { chunkRows, connectError, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
@@ -507,28 +507,27 @@ export class PostgresDb implements Db {
 }
 
 export async function open(url: DbUrl, opts: OpenOptions = {}): Promise<Db> {
-  const pool = new pg.Pool(poolConfig(url, opts));
-  // An idle client that loses its server must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
-  let c: PoolClient;
+  const config = poolConfig(url, opts);
+  // One schema for LinOTP's tables (src/db/pg-schema.ts): resolved on a first connection with the
+  // URL's own settings, then pinned in the startup options of every connection of the pool.
+  const probe = new pg.Client(config);
+  probe.on('error', () => undefined);
   try {
-    c = await pool.connect();
+    await probe.connect();
   } catch (err) {
-    await pool.end().catch(() => undefined);
+    await probe.end().catch(() => undefined);
     throw connectError(url, err);
   }
-  // One schema for LinOTP's tables, pinned on every connection (src/db/pg-schema.ts).
+  let schema: string;
   try {
-    const pin = pinSchemaSql(await resolveLinotpSchema(c, url));
-    await c.query(pin);
-    pool.on('connect', (client) => {
-      client.query(pin).catch(() => undefined); // queued before any statement of ours; a failure shows there
-    });
-    c.release();
+    schema = await resolveLinotpSchema(probe, url);
   } catch (err) {
-    c.release(true);
-    await pool.end().catch(() => undefined);
     throw err instanceof DatabaseError ? err : connectError(url, err);
+  } finally {
+    await probe.end().catch(() => undefined);
   }
+  const pool = new pg.Pool({ ...config, options: `${config.options} ${pinSchemaOption(schema)}` });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
   return new PostgresDb(url, pool);
 }
