@@ -261,12 +261,13 @@ export const CASES: HostileCase[] = [
     message: /unsafe name \(\.\.\/x\\x1b\[2J\\x1b\[31mred\\u202e\.sql\)/,
   },
 
-  // -- the database's one lock, held by a live run of another command (SQLite: its lock file)
+  // -- the database's one lock, held by a live run of another command (SQLite: its lock file). Each
+  //    case has its own database: the lock file must not outlive the case on a shared target.
   ...(
     [
-      ['init database', ['init', 'database', '--database-uri', '{db}', '--enc-key', '{key}', '--yes']],
-      ['admin fix-db-encoding', ['admin', 'fix-db-encoding', '--database-uri', '{db}', '--yes']],
-      ['backup restore', ['backup', 'restore', '--file', '{archive}', '--database-uri', '{db}', '--yes']],
+      ['init database', ['init', 'database', '--database-uri', 'sqlite:///{dir}/locked.db', '--enc-key', '{key}', '--yes']],
+      ['admin fix-db-encoding', ['admin', 'fix-db-encoding', '--database-uri', 'sqlite:///{dir}/locked.db', '--yes']],
+      ['backup restore', ['backup', 'restore', '--file', '{archive}', '--database-uri', 'sqlite:///{dir}/locked.db', '--yes']],
     ] as const
   ).map(
     ([purpose, args]): HostileCase => ({
@@ -274,13 +275,18 @@ export const CASES: HostileCase[] = [
       setup: async (fx) => {
         const { writeFileSync } = await import('node:fs');
         const { hostname } = await import('node:os');
-        const { parseDbUrl } = await import('../../src/db/url.js');
+        const { openDatabase } = await import('../../src/db/index.js');
+        const { buildInstallation } = await import('../../src/fixtures/installation.js');
+        const { writeInstallation } = await import('../../src/fixtures/write.js');
+        const db = await openDatabase(`sqlite:///${fx.dir}/locked.db`, { create: true });
+        await writeInstallation(db, buildInstallation({ seed: 9, tokens: 3, auditRows: 4 }));
+        await db.close();
         // the test runner's own pid: alive, so the lock is not stale
-        writeFileSync(`${parseDbUrl(fx.db).database}.linotp-migrate.lock`, JSON.stringify({ pid: process.pid, host: hostname(), name: 'backup restore', since: new Date().toISOString() }) + '\n');
+        writeFileSync(`${fx.dir}/locked.db.linotp-migrate.lock`, JSON.stringify({ pid: process.pid, host: hostname(), name: 'backup restore', since: new Date().toISOString() }) + '\n');
       },
       env: { LINOTP_MIGRATE_PASSPHRASE: PASSPHRASE },
       args: [...args],
-      target: 'linotp',
+      target: { url: 'sqlite:///{dir}/locked.db' },
       exit: 1,
       message: new RegExp(`^${purpose} refused: another linotp-migrate run holds the lock of .*; nothing was changed$`),
       status: [/^reading .+ …$/, ...RESTORE_PLAN_LINES],
