@@ -5,7 +5,7 @@
  *   tables, and progress bars on stderr (only when stderr is a terminal and not --json/--quiet).
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { redactSecrets } from '../errors.js';
+import { printable, printableLines, redactSecrets } from '../errors.js';
 import { wrapBlock } from '../terminal/text.js';
 import { terminalWidth } from '../terminal/width.js';
 
@@ -61,16 +61,16 @@ export class Output {
 
   /** Progress and status lines (stderr; hidden by --quiet). */
   info(msg: string): void {
-    if (!this.quiet) this.stderr.write(this.fitted(redactSecrets(msg), this.stderr) + '\n');
+    if (!this.quiet) this.stderr.write(this.fitted(printableLines(redactSecrets(msg)), this.stderr) + '\n');
   }
 
   /** Details only shown with -v (stderr). */
   debug(msg: string): void {
-    if (this.verbose > 0) this.stderr.write(this.c.dim(redactSecrets(msg)) + '\n');
+    if (this.verbose > 0) this.stderr.write(this.c.dim(printableLines(redactSecrets(msg))) + '\n');
   }
 
   warn(msg: string): void {
-    this.stderr.write(this.fitted(this.c.yellow('warning: ') + redactSecrets(msg), this.stderr) + '\n');
+    this.stderr.write(this.fitted(this.c.yellow('warning: ') + printableLines(redactSecrets(msg)), this.stderr) + '\n');
   }
 
   /**
@@ -83,8 +83,8 @@ export class Output {
   }
 
   error(msg: string, hint?: string): void {
-    this.stderr.write(this.c.red('error: ') + oneLine(redactSecrets(msg)) + '\n');
-    if (hint) this.stderr.write(this.c.dim('hint: ') + oneLine(redactSecrets(hint)) + '\n');
+    this.stderr.write(this.c.red('error: ') + printable(oneLine(redactSecrets(msg))) + '\n');
+    if (hint) this.stderr.write(this.c.dim('hint: ') + printable(oneLine(redactSecrets(hint))) + '\n');
   }
 
   /** A bar on stderr while work runs; a no-op when stderr is not a terminal, or with --json/--quiet. */

@@ -5,11 +5,13 @@
  * else as a string; bytea as a Buffer.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
 import { DatabaseError } from '../errors.js';
 import { assertWritable, parsePrimaryConninfo, type ClusterInfo } from './cluster.js';
-import { chunkRows, connectError, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
+import { pinSchemaOption, resolveLinotpSchema } from './pg-schema.js';
+import { chunkRows, connectError, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
 const SOCKET_DIRS = ['/var/run/postgresql', '/run/postgresql', '/tmp'];
@@ -202,9 +204,18 @@ function toParam(v: SqlValue): unknown {
   return v;
 }
 
+function osUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
 function poolConfig(url: DbUrl, opts: OpenOptions): PoolConfig {
   const c: PoolConfig = {
-    user: url.user,
+    // libpq's default user: PGUSER, else the OS user (getpwuid), not node-postgres's $USER.
+    user: url.user ?? process.env.PGUSER ?? osUser(),
     password: url.password,
     database: url.database || undefined,
     port: url.port ?? (url.params.port ? Number(url.params.port) : 5432),
@@ -213,7 +224,8 @@ function poolConfig(url: DbUrl, opts: OpenOptions): PoolConfig {
     idleTimeoutMillis: 10_000,
     application_name: 'linotp-migrate',
     // ISO date output whatever the server's default DateStyle, so timestamps read back as written.
-    options: '-c DateStyle=ISO,MDY',
+    // libpq's `options` of the URL (e.g. -csearch_path=linotp, as psycopg2 passes it) come after ours.
+    options: ['-c DateStyle=ISO,MDY', url.params.options].filter(Boolean).join(' '),
     types,
   };
   // libpq (psycopg2) uses the unix socket when no host is given; `?host=/dir` names a socket directory.
@@ -416,10 +428,15 @@ export class PostgresDb implements Db {
     return { kind: 'pg-primary', standbys: st.map((r) => (r.a ? r.a.replace(/\/\d+$/, '') : r.n ?? 'unknown')) };
   }
 
-  /** Refuses a standby before anything else (nothing can be written there). */
-  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  /** Re-entrant on this handle: a command holding the database lock may call another that takes it. */
+  private lockDepth = 0;
+
+  /** An advisory lock: per database by PostgreSQL's design, so the key is DATABASE_LOCK alone. */
+  async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
+    if (this.lockDepth > 0) return this.nestedLock(fn);
+    // A standby is refused before anything else (nothing can be written there).
     assertWritable(this.url, await this.cluster());
-    const key = `linotp-migrate:${name}`;
+    const key = DATABASE_LOCK;
     const client = this.client ?? (await this.pool.connect());
     try {
       const res = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS got', [key]);
@@ -435,10 +452,10 @@ export class PostgresDb implements Db {
         const holder = h
           ? `backend pid ${h.pid} of ${h.usename}${h.application_name ? ` (${h.application_name})` : ''}${h.client_addr ? ` from ${h.client_addr}` : ''}, since ${h.backend_start}`
           : 'held by another session';
-        throw lockHeldError(name, this.url, holder);
+        throw lockHeldError(purpose, this.url, holder);
       }
       try {
-        return await fn();
+        return await this.nestedLock(fn);
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
       }
@@ -447,9 +464,18 @@ export class PostgresDb implements Db {
     }
   }
 
+  private async nestedLock<T>(fn: () => Promise<T>): Promise<T> {
+    this.lockDepth++;
+    try {
+      return await fn();
+    } finally {
+      this.lockDepth--;
+    }
+  }
+
   async listTables(): Promise<string[]> {
     const rows = await this.query<{ n: string }>(
-      "SELECT table_name AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name",
+      "SELECT table_name AS n FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name",
     );
     return rows.map((r) => r.n);
   }
@@ -457,7 +483,7 @@ export class PostgresDb implements Db {
   async listColumns(table: string): Promise<ColumnInfo[]> {
     const rows = await this.query<any>(
       `SELECT column_name AS name, data_type AS type, is_nullable AS nullable, character_maximum_length AS len
-         FROM information_schema.columns WHERE table_schema = 'public' AND table_name = ? ORDER BY ordinal_position`,
+         FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position`,
       [table],
     );
     return rows.map((r) => {
@@ -477,7 +503,7 @@ export class PostgresDb implements Db {
          JOIN pg_class i ON i.oid = ix.indexrelid
          CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord)
          JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum
-        WHERE ns.nspname = 'public' AND t.relname = ? AND NOT ix.indisprimary
+        WHERE ns.nspname = current_schema() AND t.relname = ? AND NOT ix.indisprimary
         ORDER BY i.relname, k.ord`,
       [table],
     );
@@ -506,15 +532,27 @@ export class PostgresDb implements Db {
 }
 
 export async function open(url: DbUrl, opts: OpenOptions = {}): Promise<Db> {
-  const pool = new pg.Pool(poolConfig(url, opts));
-  // An idle client that loses its server must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
+  const config = poolConfig(url, opts);
+  // One schema for LinOTP's tables (src/db/pg-schema.ts): resolved on a first connection with the
+  // URL's own settings, then pinned in the startup options of every connection of the pool.
+  const probe = new pg.Client(config);
+  probe.on('error', () => undefined);
   try {
-    const c = await pool.connect();
-    c.release();
+    await probe.connect();
   } catch (err) {
-    await pool.end().catch(() => undefined);
+    await probe.end().catch(() => undefined);
     throw connectError(url, err);
   }
+  let schema: string;
+  try {
+    schema = await resolveLinotpSchema(probe, url);
+  } catch (err) {
+    throw err instanceof DatabaseError ? err : connectError(url, err);
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
+  const pool = new pg.Pool({ ...config, options: `${config.options} ${pinSchemaOption(schema)}` });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
   return new PostgresDb(url, pool);
 }

@@ -109,6 +109,17 @@ async function runCase(c: HostileCase, db = ''): Promise<void> {
 
 const test = (c: HostileCase) => (c.skip ? it.skip : it.concurrent);
 
+/**
+ * Concurrent cases on one shared target take turns: every mutating command takes the database's one
+ * lock, so two of them at once would (rightly) refuse each other.
+ */
+const turns = new Map<string, Promise<unknown>>();
+function inTurn<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const next = (turns.get(key) ?? Promise.resolve()).catch(() => undefined).then(fn);
+  turns.set(key, next);
+  return next;
+}
+
 describe('hostile input corpus', () => {
   it('has at least 35 cases, each with a distinct name and a documented exit code', () => {
     expect(CASES.length).toBeGreaterThanOrEqual(35);
@@ -156,7 +167,8 @@ describeEngines('hostile input against a database', (engine) => {
     if (mine.some((c) => c.target === 'foreign')) urls.foreign = await makeTarget(engine, 'foreign');
   }, 120_000);
   for (const c of mine) {
-    test(c)(c.name, () => runCase(c, typeof c.target === 'string' ? urls[c.target] : ''), 90_000);
+    const shared = typeof c.target === 'string' ? urls : undefined;
+    test(c)(c.name, () => (shared ? inTurn(`${engine}:${c.target}`, () => runCase(c, shared[c.target as 'linotp' | 'foreign'])) : runCase(c, '')), 90_000);
   }
 });
 
