@@ -5,6 +5,7 @@ import { readIni } from '../settings/ini.js';
 import { LINOTP_VERSIONS, type LinotpVersion } from '../settings/schema.js';
 import { convertIni, type Conversion } from './convert.js';
 import { groupId, planFiles, writeFiles, type CfgFilePlan } from './write.js';
+import { decideDatabaseUri, type DatabaseUriDecision } from './database-uri.js';
 
 export interface ConvertRequest {
   ini: string;
@@ -17,6 +18,8 @@ export interface ConvertRequest {
   split?: boolean;
   /** Group that may read the files (default `linotp`, when it exists). */
   group?: string;
+  /** Write LinOTP 2's database even when the LinOTP 3 settings already define DATABASE_URI (in-place upgrade). */
+  keepDatabaseUri?: boolean;
 }
 
 export interface ConvertPlan {
@@ -24,6 +27,8 @@ export interface ConvertPlan {
   files: CfgFilePlan[];
   /** Group the files will belong to, when it exists on this machine. */
   group?: { name: string; gid: number };
+  /** Whether LinOTP 2's database was written and which file decides DATABASE_URI afterwards. */
+  databaseUri: DatabaseUriDecision;
 }
 
 export function parseRebase(specs: string[] = []): [string, string][] {
@@ -44,7 +49,8 @@ export function parseTarget(t: string | undefined): LinotpVersion {
   return v;
 }
 
-export function planConvert(req: ConvertRequest, cwd: string): ConvertPlan {
+/** `env`: the environment LinOTP 3 would run with (LINOTP_CFG, LINOTP_DATABASE_URI, …). */
+export function planConvert(req: ConvertRequest, cwd: string, env: NodeJS.ProcessEnv = process.env): ConvertPlan {
   const target = parseTarget(req.target);
   const rebase = parseRebase(req.rebase);
   const ini = readIni(path.resolve(cwd, req.ini), req.here ? { here: path.resolve(cwd, req.here) } : {});
@@ -53,14 +59,43 @@ export function planConvert(req: ConvertRequest, cwd: string): ConvertPlan {
     `LinOTP ${target} settings converted from ${ini.file} by linotp-migrate config convert.`,
     'Only Python literals: LinOTP executes this file. It may hold the database password: keep it mode 0640, group linotp.',
   ];
-  const files = planFiles(conversion.settings, path.resolve(cwd, req.outDir), Boolean(req.split), header, target);
+  const outDir = path.resolve(cwd, req.outDir);
+  const split = Boolean(req.split);
+  const uriSetting = conversion.settings.find((s) => s.name === 'DATABASE_URI');
+  const others = conversion.settings.filter((s) => s !== uriSetting);
+  const withUri = planFiles(conversion.settings, outDir, split, header, target);
+  const keptNote = ["DATABASE_URI is not set here: the LinOTP 3 server's own setting is kept (linotp-migrate config convert --keep-database-uri writes LinOTP 2's)."];
+  const withoutUri = planFiles(others, outDir, split, header, target, split ? keptNote : undefined);
+  const decision = decideDatabaseUri(
+    {
+      env,
+      outDir,
+      converted: typeof uriSetting?.value === 'string' ? uriSetting.value : undefined,
+      keepDatabaseUri: Boolean(req.keepDatabaseUri),
+      withUri: new Map(withUri.map((f) => [f.path, f.text])),
+      withoutUri: new Map(withoutUri.map((f) => [f.path, f.text])),
+    },
+    conversion.warnings,
+  );
+  const { write, ...databaseUri } = decision;
+  const files = write ? withUri : withoutUri;
+  if (!write && uriSetting) {
+    conversion.settings = others;
+    for (const r of conversion.rows.filter((x) => x.to.includes('DATABASE_URI'))) {
+      r.status = 'dropped';
+      r.reason = databaseUri.action === 'same'
+        ? `the LinOTP 3 settings already name this database (${databaseUri.existing!.source})`
+        : `not written: the new server's DATABASE_URI ${databaseUri.existing!.value} (${databaseUri.existing!.source}) is kept; --keep-database-uri writes this one`;
+      r.newValues = { DATABASE_URI: `${databaseUri.existing!.value} (kept)` };
+    }
+  }
   const groupName = req.group ?? 'linotp';
   const gid = groupId(groupName);
   if (gid === undefined) {
     if (req.group) throw new UsageError(`--group ${req.group}: no such group`, 'give the group LinOTP 3 runs as (Debian: linotp)');
     conversion.warnings.push(`there is no group '${groupName}' here: make the written files readable by the user LinOTP 3 runs as (e.g. chgrp linotp FILE; they are mode 0640)`);
   }
-  return { conversion, files, group: gid === undefined ? undefined : { name: groupName, gid } };
+  return { conversion, files, group: gid === undefined ? undefined : { name: groupName, gid }, databaseUri };
 }
 
 export function applyConvert(plan: ConvertPlan, force: boolean): void {
