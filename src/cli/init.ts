@@ -8,6 +8,7 @@ import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Instal
 import type { PlannedAction, UpgradeOptions, UpgradePlan } from '../upgrade/plan.js';
 import type { UpgradeResult } from '../upgrade/apply.js';
 import { auditTarget } from '../upgrade/audit-target.js';
+import { createsAdminUsers } from '../settings/model-tables.js';
 import { confirmOrAbort } from './prompt.js';
 import { installationOptions, planOptions } from './options.js';
 import { renderTable } from './output.js';
@@ -111,6 +112,7 @@ const initDatabase: CommandSpec = {
       truncateAudit: Boolean(opts.truncateAudit),
       eraseAllData: Boolean(opts.eraseAllData),
       createAudit: audit.kind === 'main',
+      createAdminUsers: createsAdminUsers(inst.settings),
       skipUndecryptable: Boolean(opts.skipUndecryptable),
       auditTimezone,
       auditAmbiguous: opts.auditAmbiguous,

@@ -39,6 +39,11 @@ export interface UpgradeOptions {
   auditDb?: Db;
   /** The audit database's URL when it does not exist yet (plan only: the plan must not create a SQLite file). */
   auditDbMissing?: string;
+  /**
+   * Create admin_users as LinOTP 3.4's `init database` does with the tools controller loaded (default
+   * true; src/settings/model-tables.ts `createsAdminUsers` decides from the settings).
+   */
+  createAdminUsers?: boolean;
   /** Leave values the key cannot decrypt untouched instead of refusing. */
   skipUndecryptable?: boolean;
   /**
@@ -87,11 +92,12 @@ export interface UpgradePlan {
   internal: { utf8?: Utf8Plan; reencrypt?: ReencryptSummary; dropTables: string[]; createTables: string[] };
 }
 
-/** Tables LinOTP 3.4's `drop_all` removes: the metadata tables (admin_users only in cloud mode). */
-const ERASE_ORDER = ['TokenRealm', 'Token', 'Realm', 'Config', 'challenges', 'REPORTING', 'logging_config', 'imported_user', 'audit'];
+/** Tables LinOTP 3.4's `drop_all` removes: the metadata tables (admin_users when the tools controller is loaded). */
+const ERASE_ORDER = ['TokenRealm', 'Token', 'Realm', 'Config', 'challenges', 'REPORTING', 'logging_config', 'imported_user', 'admin_users', 'audit'];
 
-export function requiredTables(createAudit: boolean): TableDef[] {
-  return LINOTP_3_4.tables.filter((t) => t.presence === 'always' || (t.presence === 'audit' && createAudit));
+/** The tables LinOTP 3.4's `create_all` creates in the main database. */
+export function requiredTables(createAudit: boolean, createAdminUsers = true): TableDef[] {
+  return LINOTP_3_4.tables.filter((t) => t.presence === 'always' || (t.presence === 'audit' && createAudit) || (t.presence === 'tools' && createAdminUsers));
 }
 
 function missingColumns(present: Set<string>, wanted: string[]): string[] {
@@ -151,14 +157,14 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
 
   // -- erase: afterwards the database is planned as if it were empty.
   if (opts.eraseAllData) {
-    const drop = ERASE_ORDER.filter((n) => t.has(n)).map((n) => t.stored(n));
+    const drop = ERASE_ORDER.filter((n) => t.has(n) && (n !== 'admin_users' || opts.createAdminUsers !== false)).map((n) => t.stored(n));
     plan.internal.dropTables = drop;
     plan.actions.push({ id: 'erase', title: 'drop LinOTP tables (erase all data)', effects: { tablesToDrop: drop }, notes: [], changesData: drop.length > 0 });
     t = new Tables(db, t.all().filter((n) => !drop.includes(n)));
   }
 
   // -- create_all
-  const required = requiredTables(opts.createAudit !== false && !opts.auditDb);
+  const required = requiredTables(opts.createAudit !== false && !opts.auditDb, opts.createAdminUsers !== false);
   const create = required.filter((d) => !t.has(d.name)).map((d) => d.name);
   // An empty model table without all its indexes is what a run killed inside CREATE TABLE … / CREATE
   // INDEX leaves on MySQL (DDL commits one statement at a time); its indexes are completed. Tables
