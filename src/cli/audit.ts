@@ -8,7 +8,7 @@ import { linotp2Value, requireDatabaseUri, resolveInstallation, type Sourced } f
 import type { ToUtcPlan, ToUtcResult, TimestampSample } from '../audit/to-utc.js';
 import type { SignatureCheck } from '../audit/signatures.js';
 import { DEFAULT_AUDIT_TABLE } from '../audit/table.js';
-import { auditTarget } from '../upgrade/audit-target.js';
+import { auditTarget } from '../audit/location.js';
 import { confirmOrAbort } from './prompt.js';
 import { installationOptions, planOptions } from './options.js';
 import { renderTable } from './output.js';

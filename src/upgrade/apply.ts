@@ -19,6 +19,7 @@ import { COLUMN_STEPS, planUpgrade, realmExists, stepIndexes, type ActionId, typ
 import { runReencryption, totalCount } from './reencrypt.js';
 import { configKeyExists, insertConfig, Tables, upsertConfigValue } from './sql.js';
 import { applyAuditTimezone } from '../audit/integration.js';
+import { applyAuditMove } from './move-audit.js';
 
 export const LOCK_NAME = 'linotp-migrate init database';
 
@@ -97,6 +98,10 @@ export async function applyUpgrade(db: Db, opts: UpgradeOptions = {}, hooks: Upg
         }
         case 'create-audit':
           done.result.createdTables = await opts.auditDb!.transaction((tx) => createTables(tx, ['audit']));
+          break;
+        case 'move-audit':
+          done.result = await applyAuditMove(db, opts.auditDb!);
+          t = await Tables.load(db);
           break;
         case 'truncate-audit': {
           let n = t.has('audit') ? await inTx(action.id, (tx) => tx.execute(`DELETE FROM ${t.t('audit')}`)) : 0;

@@ -18,6 +18,7 @@ import { runReencryption, totalCount, type ReencryptSummary } from './reencrypt.
 import { laggingSequences } from './pg-sequences.js';
 import { configKeyExists, countRows, Tables } from './sql.js';
 import { planAuditTimezone } from '../audit/integration.js';
+import { planAuditMove } from './move-audit.js';
 import type { AmbiguousRule } from '../audit/timezone.js';
 
 export interface UpgradeOptions {
@@ -55,7 +56,7 @@ export interface UpgradeOptions {
   auditAmbiguous?: AmbiguousRule;
 }
 
-export type ActionId = 'erase' | 'create-tables' | 'create-audit' | 'fix-sequences' | MigrationStep | 'repair-padding' | 'truncate-audit' | 'audit-to-utc' | 'defaults' | 'stamp';
+export type ActionId = 'erase' | 'create-tables' | 'create-audit' | 'move-audit' | 'fix-sequences' | MigrationStep | 'repair-padding' | 'truncate-audit' | 'audit-to-utc' | 'defaults' | 'stamp';
 
 export interface PlannedAction {
   id: ActionId;
@@ -204,6 +205,23 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
     });
   }
 
+  // LinOTP 2's audit rows in the main database, while LinOTP 3.4 reads another (src/upgrade/move-audit.ts).
+  const move = (opts.auditDb || opts.auditDbMissing) && t.has('audit') ? await planAuditMove(db, opts.auditDb) : undefined;
+  if (move) {
+    if (move.conflict) plan.blockers.push(move.conflict);
+    const to = opts.auditDb ? describeDbUrl(opts.auditDb.url) : opts.auditDbMissing!;
+    plan.actions.push({
+      id: 'move-audit',
+      title: 'move the audit rows to the audit database LinOTP 3.4 reads',
+      effects: { auditRowsToMove: move.rows - move.alreadyThere, ...(move.alreadyThere ? { auditRowsAlreadyThere: move.alreadyThere } : {}) },
+      notes: [
+        `LinOTP 3.4 reads the audit trail from ${to} (AUDIT_DATABASE_URI; SQLite with SHARED: <file>_audit), not from ${plan.database}`,
+        "the main database's audit table is dropped after the copy committed",
+      ],
+      changesData: true,
+    });
+  }
+
   const lagging = opts.eraseAllData ? [] : await laggingSequences(db, t);
   if (lagging.length) {
     plan.actions.push({
@@ -274,13 +292,14 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   }
 
   const auditT = opts.auditDb ? await Tables.load(opts.auditDb) : undefined;
-  if (opts.truncateAudit && ((t.has('audit') && !create.includes('audit')) || auditT?.has('audit'))) {
-    const n = (await countRows(db, t, 'audit')) + (opts.auditDb && auditT ? await countRows(opts.auditDb, auditT, 'audit') : 0);
+  if (opts.truncateAudit && ((t.has('audit') && !create.includes('audit')) || auditT?.has('audit') || move)) {
+    const n = (move ? move.rows - move.alreadyThere : await countRows(db, t, 'audit')) + (opts.auditDb && auditT ? await countRows(opts.auditDb, auditT, 'audit') : 0);
     plan.actions.push({ id: 'truncate-audit', title: 'delete all audit rows (--truncate-audit)', effects: { auditRowsToDelete: n }, notes: [], changesData: n > 0 });
   }
   if (!opts.truncateAudit) {
     // LinOTP 2 wrote local times that LinOTP 3 shows as UTC (issue: audit trail across the upgrade).
-    const audit = await planAuditTimezone(opts.auditDb ?? db, { timezone: opts.auditTimezone, ambiguous: opts.auditAmbiguous });
+    // Before a move the rows are still in the main database (moved unchanged, converted afterwards).
+    const audit = await planAuditTimezone(move ? db : (opts.auditDb ?? db), { timezone: opts.auditTimezone, ambiguous: opts.auditAmbiguous });
     plan.warnings.push(...audit.warnings);
     if (audit.action) plan.actions.push({ id: 'audit-to-utc', ...audit.action });
   }
