@@ -57,3 +57,17 @@ export function auditLocation(settings: { resolved(name: string): { value: PyVal
   }
   return { target, source, description };
 }
+
+/**
+ * Opens the audit database of a `separate` location. A SQLite file that does not exist is not created
+ * (`undefined`): read-only callers (verify, plans) must not leave an empty file behind.
+ */
+export async function openAuditDatabase(target: AuditTarget, opts: { create?: boolean; cwd?: string } = {}): Promise<import('../db/types.js').Db | undefined> {
+  if (target.kind !== 'separate') return undefined;
+  const { openDatabase } = await import('../db/index.js');
+  const { existsSync } = await import('node:fs');
+  const path = await import('node:path');
+  const u = parseDbUrl(target.uri);
+  if (!opts.create && u.engine === 'sqlite' && !existsSync(path.resolve(opts.cwd ?? process.cwd(), u.database))) return undefined;
+  return openDatabase(u, { create: Boolean(opts.create) });
+}

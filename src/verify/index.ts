@@ -6,6 +6,7 @@
  * undecryptable value, an unusable model version, a missing 3.x admin realm. Things that need
  * attention but work — mojibake still to repair, admins without a password — are warnings.
  */
+import type { AuditLocation } from '../audit/location.js';
 import type { EncKey } from '../crypto/enckey.js';
 import { describeDbUrl } from '../db/url.js';
 import type { Db } from '../db/types.js';
@@ -26,6 +27,11 @@ export interface VerifyOptions {
   auditPublicKeyPem?: string;
   /** LinOTP 3 ADMIN_RESOLVER_NAME / ADMIN_REALM_NAME when not the defaults. */
   adminNames?: AdminNames;
+  /**
+   * Where LinOTP 3.4 reads the audit table (src/audit/location.ts) and, for a separate one, its opened
+   * database: a LinOTP 3 database is checked against it and the audit checks run there.
+   */
+  audit?: { location: AuditLocation; db?: Db };
 }
 
 /** Which releases accept the stored model version, in words. */
@@ -141,9 +147,15 @@ export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOpt
     checks.push(await checkLocalAdmins(db, cmp.present.imported_user, opts.adminNames));
   }
 
-  // Audit trail: timestamp forms and LinOTP 2 signatures (src/audit, loaded only here).
+  // Audit trail: where LinOTP 3.4 reads it, its timestamp forms and LinOTP 2 signatures (src/audit, loaded only here).
+  let auditDb = db;
+  if (is3 && opts.audit) {
+    const { auditLocationCheck } = await import('./audit-location.js');
+    checks.push(await auditLocationCheck(db, opts.audit.location, opts.audit.db));
+    if (opts.audit.location.target.kind === 'separate' && opts.audit.db) auditDb = opts.audit.db;
+  }
   const { auditChecks } = await import('../audit/integration.js');
-  checks.push(...(await auditChecks(db, { publicKeyPem: opts.auditPublicKeyPem })));
+  checks.push(...(await auditChecks(auditDb, { publicKeyPem: opts.auditPublicKeyPem })));
 
   let encoding: VerifyReport['encoding'] = { suspicious: 0, multiple: 0, byColumn: {}, samples: [], scanned: 0 };
   if (!opts.skipEncoding) {
