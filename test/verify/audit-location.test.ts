@@ -53,6 +53,11 @@ describe('verify and init database find the audit table where LinOTP 3.4 reads i
     expect(c1.status).toBe('fail');
     expect(c1.summary).toMatch(/no audit table in the SQLite file .*linotp\.db_audit/);
 
+    // audit to-utc before the move: works on the rows where they are, and says where LinOTP 3.4 reads them
+    const early = run(['audit', 'to-utc', '--database-uri', uri, '--timezone', 'Europe/Berlin', '--plan']);
+    expect(early.code, early.stderr).toBe(0);
+    expect(early.stderr).toContain(`the audit rows are still in the main database sqlite:///${file}; LinOTP 3.4 reads the SQLite file ${file}_audit`);
+
     const plan = run(['--json', 'init', 'database', '--database-uri', uri, '--enc-key', keyFile, '--plan']);
     expect(plan.code, plan.stderr).toBe(0);
     expect(existsSync(`${file}_audit`)).toBe(false); // a plan creates nothing
@@ -66,6 +71,11 @@ describe('verify and init database find the audit table where LinOTP 3.4 reads i
     expect(after.code, after.stderr).toBe(0);
     const c2 = (after.json as VerifyReport).checks.find((c) => c.id === 'audit-location')!;
     expect(c2).toMatchObject({ status: 'pass', summary: expect.stringMatching(/^4 audit rows in the SQLite file .*linotp\.db_audit \(AUDIT_DATABASE_URI from default\)$/) });
+    // audit to-utc after the move: the table in <file>_audit, no warning
+    const utc = spawnSync(process.execPath, [BIN, 'audit', 'to-utc', '--database-uri', uri, '--timezone', 'Europe/Berlin', '--plan'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', LINOTP_CFG: '' } });
+    expect(utc.status, utc.stderr).toBe(0);
+    expect(utc.stdout).toContain(`audit table audit in sqlite:///${file}_audit: 4 rows`);
+    expect(utc.stderr).not.toContain('still in the main database');
   });
 
   it('a separate AUDIT_DATABASE_URI set in a cfg file is where verify looks', async () => {
