@@ -210,6 +210,7 @@ const restore: CommandSpec = {
         untouched: plan.untouched,
         preservedAdmins: plan.preservedAdmins,
         installEncKey: secretFile ?? null,
+        audit: await restoredAuditPlace(inst, plan),
       };
       if (dryRun) {
         ctx.out.result({ ...summary, applied: false }, (d) => renderPlan(d) + '\n(plan only: nothing was changed)');
@@ -240,7 +241,8 @@ const restore: CommandSpec = {
           `${c.green('restored')} ${d.restored.reduce((a, t) => a + t.rows, 0)} rows in ${d.restored.length} tables into ${d.target} (${d.seconds.toFixed(1)} s, ${d.rowsPerSecond} rows/s)`,
           d.preservedAdmins ? `${d.preservedAdmins} local admin(s) of the target kept` : '',
           d.encKey ? `encKey ${d.encKey.action}: ${d.encKey.path}${d.encKey.backup ? ` (old key kept as ${d.encKey.backup})` : ''}` : '',
-          d.modelVersion && d.modelVersion.startsWith('3.2.3') ? '' : 'next: linotp-migrate init database (upgrades the restored data to the LinOTP 3.4 model)',
+          d.audit?.movedByInitDatabase ? d.audit.note : '',
+          d.modelVersion && d.modelVersion.startsWith('3.2.3') && !d.audit?.movedByInitDatabase ? '' : 'next: linotp-migrate init database (upgrades the restored data to the LinOTP 3.4 model)',
         ]
           .filter(Boolean)
           .join('\n'),
@@ -251,7 +253,7 @@ const restore: CommandSpec = {
   },
 };
 
-function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; tables: { name: string; rows: number; replaces: boolean; ddl: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null }): string {
+function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; tables: { name: string; rows: number; replaces: boolean; ddl: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null; audit?: { note: string } | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
     renderTable(['table', 'rows', 'action'], d.tables.map((t) => [t.name, t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
@@ -260,6 +262,7 @@ function renderPlan(d: { target: string; from: string; sameEngine: boolean; mode
   if (d.untouched.length) lines.push(`left as they are: ${d.untouched.join(', ')}`);
   if (d.preservedAdmins) lines.push(`${d.preservedAdmins} local admin(s) in the target are kept`);
   if (d.installEncKey) lines.push(`the encKey will be written to ${d.installEncKey}`);
+  if (d.audit) lines.push(d.audit.note);
   return lines.join('\n');
 }
 
@@ -314,5 +317,24 @@ const verify: CommandSpec = {
     if (!report.ok) throw new ChecksFailedError(`backup verify found ${report.problems.length} problem(s)${report.problems.length ? `, first: ${report.problems[0]}` : ''}`);
   },
 };
+
+/**
+ * Where the restored audit rows are against where LinOTP 3.4 reads them (src/audit/location.ts): the
+ * restore writes the dump's audit table into the main database, as LinOTP 2 had it; when LinOTP 3.4 reads
+ * another (SQLite's <file>_audit, AUDIT_DATABASE_URI), `init database` moves the rows (issue 21 item 5).
+ */
+async function restoredAuditPlace(inst: Installation, plan: { tables: { target: string; rows: number }[] }) {
+  const t = plan.tables.find((x) => x.target.toLowerCase() === 'audit');
+  if (!t) return null;
+  const { auditLocation } = await import('../audit/location.js');
+  const loc = auditLocation(inst.settings, requireDatabaseUri(inst).value);
+  const movedByInitDatabase = loc.target.kind === 'separate';
+  const note = movedByInitDatabase
+    ? `the ${t.rows} audit rows go into the main database; LinOTP 3.4 reads ${loc.description} (AUDIT_DATABASE_URI from ${loc.source}): init database moves them there`
+    : loc.target.kind === 'off'
+      ? `AUDIT_DATABASE_URI = OFF (${loc.source}): LinOTP 3.4 shows none of the ${t.rows} audit rows`
+      : `the ${t.rows} audit rows go into the main database, where LinOTP 3.4 reads them`;
+  return { rows: t.rows, readFrom: loc.description, source: loc.source, movedByInitDatabase, note };
+}
 
 export const commands: CommandSpec[] = [create, restore, list, verify, catchUp];
