@@ -80,6 +80,10 @@ export async function applyUpgrade(db: Db, opts: UpgradeOptions = {}, hooks: Upg
           for (const table of plan.internal.dropTables) {
             if ((await db.listTables()).includes(table)) await db.execute(`DROP TABLE ${db.dialect.quoteIdent(table)}`);
           }
+          if (plan.internal.dropAuditDbTable && opts.auditDb) {
+            const audit = opts.auditDb;
+            if ((await audit.listTables()).includes(plan.internal.dropAuditDbTable)) await audit.execute(`DROP TABLE ${audit.dialect.quoteIdent(plan.internal.dropAuditDbTable)}`);
+          }
           done.result.droppedTables = plan.internal.dropTables;
           t = await Tables.load(db);
           break;

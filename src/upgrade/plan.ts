@@ -90,7 +90,7 @@ export interface UpgradePlan {
   blockers: string[];
   warnings: string[];
   /** Internals apply reuses (not rendered). */
-  internal: { utf8?: Utf8Plan; reencrypt?: ReencryptSummary; dropTables: string[]; createTables: string[] };
+  internal: { utf8?: Utf8Plan; reencrypt?: ReencryptSummary; dropTables: string[]; createTables: string[]; dropAuditDbTable?: string };
 }
 
 /** Tables LinOTP 3.4's `drop_all` removes: the metadata tables (admin_users when the tools controller is loaded). */
@@ -160,7 +160,11 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   if (opts.eraseAllData) {
     const drop = ERASE_ORDER.filter((n) => t.has(n) && (n !== 'admin_users' || opts.createAdminUsers !== false)).map((n) => t.stored(n));
     plan.internal.dropTables = drop;
-    plan.actions.push({ id: 'erase', title: 'drop LinOTP tables (erase all data)', effects: { tablesToDrop: drop }, notes: [], changesData: drop.length > 0 });
+    // LinOTP's drop_all covers every bind: the audit table of a separate audit database goes too.
+    const auditStored = opts.auditDb ? (await Tables.load(opts.auditDb)).all().find((n) => n.toLowerCase() === 'audit') : undefined;
+    if (auditStored) plan.internal.dropAuditDbTable = auditStored;
+    const notes = auditStored ? [`and the audit table of the audit database ${describeDbUrl(opts.auditDb!.url)}`] : [];
+    plan.actions.push({ id: 'erase', title: 'drop LinOTP tables (erase all data)', effects: { tablesToDrop: drop }, notes, changesData: drop.length > 0 || Boolean(auditStored) });
     t = new Tables(db, t.all().filter((n) => !drop.includes(n)));
   }
 
@@ -195,7 +199,7 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
     });
   }
 
-  if (opts.auditDb ? !(await Tables.load(opts.auditDb)).has('audit') : opts.auditDbMissing) {
+  if (opts.auditDb ? plan.internal.dropAuditDbTable || !(await Tables.load(opts.auditDb)).has('audit') : opts.auditDbMissing) {
     plan.actions.push({
       id: 'create-audit',
       title: 'create the audit table in the audit database',

@@ -140,3 +140,19 @@ describe('applyAuditMove on an interrupted move', () => {
     }
   });
 });
+
+describe('--erase-all-data with a separate audit database', () => {
+  it('drops its audit table too, as LinOTP\'s drop_all does over every bind, and creates it empty', async () => {
+    const s = await setup('sqlite', 'sqlite');
+    try {
+      await applyUpgrade(s.main, { encKey: KEY, auditDb: s.audit });
+      expect((await auditRows(s.audit))!.length).toBe(4);
+      const plan = await planUpgrade(s.main, { eraseAllData: true, auditDb: s.audit });
+      expect(plan.actions.map((a) => a.id).slice(0, 3)).toEqual(['erase', 'create-tables', 'create-audit']);
+      await applyUpgrade(s.main, { eraseAllData: true, auditDb: s.audit });
+      expect(await auditRows(s.audit)).toEqual([]);
+    } finally {
+      await s.done();
+    }
+  });
+});
