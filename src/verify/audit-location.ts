@@ -25,8 +25,8 @@ export async function auditLocationCheck(main: Db, location: AuditLocation, audi
   }
   if (location.target.kind === 'main') {
     return inMain
-      ? { ...base, status: 'pass', summary: `${mainRows} audit rows in the main database (${where})` }
-      : { ...base, status: 'fail', summary: `no audit table in the main database, where LinOTP 3.4 reads it (${where}): LinOTP 3.4 refuses to start`, hint: 'run `linotp-migrate init database`' };
+      ? { ...base, status: 'pass', summary: `${mainRows} audit rows in the main database (AUDIT_DATABASE_URI from ${location.source})` }
+      : { ...base, status: 'fail', summary: `no audit table in the main database, where LinOTP 3.4 reads it (AUDIT_DATABASE_URI from ${location.source}): LinOTP 3.4 refuses to start`, hint: 'run `linotp-migrate init database`' };
   }
   const inAudit = auditDb ? await findAuditTable(auditDb) : undefined;
   if (!inAudit) {
