@@ -253,7 +253,7 @@ const restore: CommandSpec = {
   },
 };
 
-function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; tables: { name: string; rows: number; replaces: boolean; ddl: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null; audit?: { note: string } | null }): string {
+function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; tables: { name: string; rows: number; replaces: boolean; ddl: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null; audit?: { note: string; readFrom: string } | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
     renderTable(['table', 'rows', 'action'], d.tables.map((t) => [t.name, t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
@@ -262,7 +262,8 @@ function renderPlan(d: { target: string; from: string; sameEngine: boolean; mode
   if (d.untouched.length) lines.push(`left as they are: ${d.untouched.join(', ')}`);
   if (d.preservedAdmins) lines.push(`${d.preservedAdmins} local admin(s) in the target are kept`);
   if (d.installEncKey) lines.push(`the encKey will be written to ${d.installEncKey}`);
-  if (d.audit) lines.push(d.audit.note);
+  // Only news: rows that LinOTP 3.4 will not read where the restore puts them.
+  if (d.audit && d.audit.readFrom !== 'the main database') lines.push(d.audit.note);
   return lines.join('\n');
 }
 
