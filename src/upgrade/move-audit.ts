@@ -20,8 +20,10 @@ export interface AuditMovePlan {
   rows: number;
   /** Rows with ids the audit table already holds with the same content (an interrupted earlier move). */
   alreadyThere: number;
+  /** Rows whose id the audit table already holds with other content (LinOTP 3 wrote them): never overwritten. */
+  collisions: number;
   columns: string[];
-  /** Non-empty: the move is refused. */
+  /** Non-empty: the move is refused (unless the rows are deleted anyway, --truncate-audit). */
   conflict?: string;
 }
 
@@ -64,7 +66,7 @@ export async function planAuditMove(main: Db, audit: Db | undefined): Promise<Au
   const mt = await Tables.load(main);
   if (!mt.has('audit')) return undefined;
   const rows = await countRows(main, mt, 'audit');
-  if (!audit) return { rows, alreadyThere: 0, columns: (await main.listColumns(mt.stored('audit'))).map((c) => c.name) };
+  if (!audit) return { rows, alreadyThere: 0, collisions: 0, columns: (await main.listColumns(mt.stored('audit'))).map((c) => c.name) };
   const at = await Tables.load(audit);
   const columns = await commonColumns(main, mt, audit, at);
   let alreadyThere = 0;
@@ -87,7 +89,7 @@ export async function planAuditMove(main: Db, audit: Db | undefined): Promise<Au
   const conflict = differing
     ? `the audit table in ${describeDbUrl(audit.url)} already holds ${differing} other row(s) with the ids of LinOTP 2 audit rows (first id ${firstDiffering}): LinOTP 3 wrote them there; delete them (or use --truncate-audit) before the move`
     : undefined;
-  return { rows, alreadyThere, columns, conflict };
+  return { rows, alreadyThere, collisions: differing, columns, conflict };
 }
 
 /** Copies the rows not yet there in one transaction on the audit database, then drops the main audit table. */

@@ -212,12 +212,13 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   // LinOTP 2's audit rows in the main database, while LinOTP 3.4 reads another (src/upgrade/move-audit.ts).
   const move = (opts.auditDb || opts.auditDbMissing) && t.has('audit') ? await planAuditMove(db, opts.auditDb) : undefined;
   if (move) {
-    if (move.conflict) plan.blockers.push(move.conflict);
+    // With --truncate-audit every row is deleted afterwards: colliding ids do not matter (they are skipped).
+    if (move.conflict && !opts.truncateAudit) plan.blockers.push(move.conflict);
     const to = opts.auditDb ? describeDbUrl(opts.auditDb.url) : opts.auditDbMissing!;
     plan.actions.push({
       id: 'move-audit',
       title: 'move the audit rows to the audit database LinOTP 3.4 reads',
-      effects: { auditRowsToMove: move.rows - move.alreadyThere, ...(move.alreadyThere ? { auditRowsAlreadyThere: move.alreadyThere } : {}) },
+      effects: { auditRowsToMove: move.rows - move.alreadyThere - move.collisions, ...(move.alreadyThere ? { auditRowsAlreadyThere: move.alreadyThere } : {}) },
       notes: [
         `LinOTP 3.4 reads the audit trail from ${to} (AUDIT_DATABASE_URI; SQLite with SHARED: <file>_audit), not from ${plan.database}`,
         "the main database's audit table is dropped after the copy committed",
@@ -297,7 +298,7 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
 
   const auditT = opts.auditDb ? await Tables.load(opts.auditDb) : undefined;
   if (opts.truncateAudit && ((t.has('audit') && !create.includes('audit')) || auditT?.has('audit') || move)) {
-    const n = (move ? move.rows - move.alreadyThere : await countRows(db, t, 'audit')) + (opts.auditDb && auditT ? await countRows(opts.auditDb, auditT, 'audit') : 0);
+    const n = (move ? move.rows - move.alreadyThere - move.collisions : await countRows(db, t, 'audit')) + (opts.auditDb && auditT ? await countRows(opts.auditDb, auditT, 'audit') : 0);
     plan.actions.push({ id: 'truncate-audit', title: 'delete all audit rows (--truncate-audit)', effects: { auditRowsToDelete: n }, notes: [], changesData: n > 0 });
   }
   if (!opts.truncateAudit) {

@@ -90,6 +90,14 @@ describeEngines('init database moves the audit rows to where LinOTP 3.4 reads th
       expect(plan.blockers.join('\n')).toMatch(/already holds 1 other row\(s\) with the ids of LinOTP 2 audit rows \(first id 1\)/);
       await expect(applyUpgrade(s.main, { encKey: KEY, auditDb: s.audit })).rejects.toThrow(/already holds 1 other row/);
       expect((await auditRows(s.main))!.length).toBe(4);
+      // --truncate-audit deletes every row anyway: no conflict, nothing left on either side
+      const tplan = await planUpgrade(s.main, { encKey: KEY, auditDb: s.audit, truncateAudit: true });
+      expect(tplan.blockers).toEqual([]);
+      expect(tplan.actions.find((x) => x.id === 'truncate-audit')!.effects).toEqual({ auditRowsToDelete: 4 });
+      const r = await applyUpgrade(s.main, { encKey: KEY, auditDb: s.audit, truncateAudit: true });
+      expect(r.applied.find((x) => x.id === 'truncate-audit')!.result.auditRowsDeleted).toBe(4);
+      expect(await auditRows(s.audit)).toEqual([]);
+      expect(await auditRows(s.main)).toBeUndefined();
     } finally {
       await s.done();
     }
