@@ -43,6 +43,12 @@ export interface DecideRequest {
   /** Planned files: path → text with DATABASE_URI, and the same without it. */
   withUri: Map<string, string>;
   withoutUri: Map<string, string>;
+  /**
+   * The settings as they are before writing, for "already defined": the planned files that an earlier
+   * run of ours wrote read as replaced; a file of the administrator that --force would replace counts
+   * with what it holds now (its DATABASE_URI is the server's own).
+   */
+  before: Map<string, string>;
 }
 
 const masked = (s: Linotp3Settings) => {
@@ -63,8 +69,8 @@ function sameDb(a: string, b: string): boolean {
 export function decideDatabaseUri(req: DecideRequest, warnings: string[]): DatabaseUriDecision & { write: boolean } {
   const outDir = path.resolve(req.outDir);
   let env = req.env;
-  let probe = loadLinotp3Settings(env, { virtualFiles: req.withoutUri });
-  const read = new Set(probe.files.filter((f) => f.status === 'loaded').map((f) => f.path));
+  let probe = loadLinotp3Settings(env, { virtualFiles: req.before });
+  const read = new Set(loadLinotp3Settings(env, { virtualFiles: req.withoutUri }).files.filter((f) => f.status === 'loaded').map((f) => f.path));
   const ours = [...req.withoutUri.keys()].map(realParent);
   const outDirAssumed = ours.length > 0 && !ours.every((p) => read.has(p));
   if (outDirAssumed) {
@@ -72,7 +78,7 @@ export function decideDatabaseUri(req: DecideRequest, warnings: string[]): Datab
     const list = [probe.cfgList, `-${path.join(outDir, 'linotp.cfg')}`, `-${path.join(outDir, 'conf.d')}`].filter(Boolean).join(':');
     warnings.push(`LinOTP 3 does not read ${outDir} (its settings files: ${probe.cfgList || 'none'}, from ${probe.cfgListSource}): DATABASE_URI was decided as if its list ended with ${outDir}/linotp.cfg and ${outDir}/conf.d; set LINOTP_CFG accordingly or write to /etc/linotp`);
     env = { ...env, LINOTP_CFG: list };
-    probe = loadLinotp3Settings(env, { virtualFiles: req.withoutUri });
+    probe = loadLinotp3Settings(env, { virtualFiles: req.before });
   }
   const cfgList = probe.cfgList;
   const explicit = probe.isExplicit('DATABASE_URI');
@@ -104,7 +110,14 @@ export function decideDatabaseUri(req: DecideRequest, warnings: string[]): Datab
     }
     if (action === 'override') warnings.push(`--keep-database-uri: DATABASE_URI is the LinOTP 2 database ${maskUrl(req.converted!)}, overriding ${existing!.value} from ${existing!.source}`);
     if (blockedBy.length) warnings.push(`cannot read ${blockedBy.join(', ')}: a DATABASE_URI there could still override the written one`);
-  } else if (action === 'keep-existing') {
+  } else if ((action === 'keep-existing' || action === 'same') && !(after.isExplicit('DATABASE_URI') && String(after.get('DATABASE_URI')) === String(probe.get('DATABASE_URI')))) {
+    // The kept DATABASE_URI lives in a file --force would replace: writing would lose it.
+    throw new InputError(
+      `writing would remove the server's DATABASE_URI ${existing!.value} (${existing!.source}): that file would be replaced`,
+      'nothing was written; use --split (conf.d snippets next to it), or move DATABASE_URI into its own conf.d file first',
+    );
+  }
+  if (action === 'keep-existing') {
     warnings.push(
       `the new server's DATABASE_URI ${existing!.value} (${existing!.source}) is kept; LinOTP 2's ${maskUrl(req.converted!)} was not written. ` +
         'For an in-place upgrade that keeps the old database server, add --keep-database-uri',

@@ -1,4 +1,5 @@
 /** `config convert` as plan + apply: the plan holds the conversion and the rendered, verified files. */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { readIni } from '../settings/ini.js';
@@ -74,6 +75,7 @@ export function planConvert(req: ConvertRequest, cwd: string, env: NodeJS.Proces
       keepDatabaseUri: Boolean(req.keepDatabaseUri),
       withUri: new Map(withUri.map((f) => [f.path, f.text])),
       withoutUri: new Map(withoutUri.map((f) => [f.path, f.text])),
+      before: new Map(withoutUri.filter((f) => !f.exists || writtenByUs(f.path)).map((f) => [f.path, f.text])),
     },
     conversion.warnings,
   );
@@ -96,6 +98,15 @@ export function planConvert(req: ConvertRequest, cwd: string, env: NodeJS.Proces
     conversion.warnings.push(`there is no group '${groupName}' here: make the written files readable by the user LinOTP 3 runs as (e.g. chgrp linotp FILE; they are mode 0640)`);
   }
   return { conversion, files, group: gid === undefined ? undefined : { name: groupName, gid }, databaseUri };
+}
+
+/** A settings file an earlier `config convert` wrote (its header says so). */
+function writtenByUs(file: string): boolean {
+  try {
+    return /^# LinOTP [\d.]+ settings converted from .* by linotp-migrate config convert\./.test(readFileSync(file, 'utf8').slice(0, 4096));
+  } catch {
+    return false;
+  }
 }
 
 export function applyConvert(plan: ConvertPlan, force: boolean): void {

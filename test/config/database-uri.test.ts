@@ -158,4 +158,16 @@ describe('config convert keeps the new server\'s DATABASE_URI', () => {
       rmSync(other, { recursive: true, force: true });
     }
   });
+
+  it('non-split --force over the administrator\'s own linotp.cfg that sets DATABASE_URI: that one is kept, not overwritten', () => {
+    rmSync(root, { recursive: true, force: true });
+    debianTarget(null);
+    writeFileSync(path.join(etc, 'linotp.cfg'), `DATABASE_URI = '${NEW}'\n`);
+    // the replaced file holds the only DATABASE_URI: refused, nothing written
+    expect(() => convert({ split: false, force: true })).toThrow(/writing would remove the server's DATABASE_URI mysql\+mysqldb:\/\/linotp:\*\*\*@db\.example\/linotp \(.*linotp\.cfg:1\)/);
+    expect(readFileSync(path.join(etc, 'linotp.cfg'), 'utf8')).toBe(`DATABASE_URI = '${NEW}'\n`);
+    // --split writes next to it and keeps it
+    const plan = convert({ split: true });
+    expect(plan.databaseUri).toMatchObject({ action: 'keep-existing', decidedBy: { source: `${etc}/linotp.cfg:1` } });
+  });
 });
