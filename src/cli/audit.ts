@@ -1,5 +1,5 @@
 /** `linotp-migrate audit …` (issue 11): flags → src/audit → rendering. */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { ChecksFailedError, InputError, UsageError } from '../errors.js';
@@ -8,7 +8,7 @@ import { linotp2Value, requireDatabaseUri, resolveInstallation, type Sourced } f
 import type { ToUtcPlan, ToUtcResult, TimestampSample } from '../audit/to-utc.js';
 import type { SignatureCheck } from '../audit/signatures.js';
 import { DEFAULT_AUDIT_TABLE } from '../audit/table.js';
-import { auditTarget } from '../upgrade/audit-target.js';
+import { auditLocation } from '../audit/location.js';
 import { confirmOrAbort } from './prompt.js';
 import { installationOptions, planOptions } from './options.js';
 import { renderTable } from './output.js';
@@ -20,7 +20,7 @@ const whereOptions: OptionSpec[] = [
   ...installationOptions.filter((o) => !o.flags.startsWith('--enc-key')),
   {
     flags: '--audit-database-uri <uri>',
-    description: "the audit trail's database when it is not the main one; default: the ini's linotpAudit.sql.url, else LinOTP 3's AUDIT_DATABASE_URI, else the main database (for SQLite: its <file>_audit sibling when the file has no audit table)",
+    description: "the audit trail's database when it is not the main one; default: the ini's linotpAudit.sql.url, else where LinOTP 3.4 reads it (AUDIT_DATABASE_URI; SHARED = the main database, for SQLite its <file>_audit sibling), else — rows not yet moved by init database — the main database",
   },
   {
     flags: '--audit-table <name>',
@@ -31,13 +31,18 @@ const whereOptions: OptionSpec[] = [
 interface AuditTarget {
   uri: Sourced<string>;
   table: string;
-  /** The URI came from the main database setting: a LinOTP 3 SQLite sibling `<file>_audit` may hold the table instead. */
-  fromMain: boolean;
+  /**
+   * The main database, when LinOTP 3.4 reads the audit trail from elsewhere (`locatedAt`) but the rows may
+   * still be there (a restored LinOTP 2 database before `init database` moved them).
+   */
+  main?: Sourced<string>;
+  locatedAt?: string;
 }
 
 /**
  * Which database and table hold the audit trail: --audit-database-uri > LinOTP 2 ini
- * `linotpAudit.sql.url` > LinOTP 3 `AUDIT_DATABASE_URI` (when set) > the main database.
+ * `linotpAudit.sql.url` > where LinOTP 3.4 reads it (src/audit/location.ts: AUDIT_DATABASE_URI,
+ * SHARED = the main database, SQLite's `<file>_audit`).
  */
 export function resolveAuditTarget(ctx: CommandContext, opts: Record<string, any>): AuditTarget {
   const inst = resolveInstallation({ databaseUri: opts.databaseUri, ini: opts.ini }, ctx.env, ctx.cwd);
@@ -46,37 +51,41 @@ export function resolveAuditTarget(ctx: CommandContext, opts: Record<string, any
   // Values read as LinOTP 2 (Python 2 PasteDeploy) read them: `%` unescaped, [DEFAULT] precedence.
   const prefix = (ini && linotp2Value(ini, 'linotpAudit.sql.table_prefix')?.value) ?? '';
   const table = opts.auditTable ? String(opts.auditTable) : `${prefix}${DEFAULT_AUDIT_TABLE}`;
-  if (opts.auditDatabaseUri) return { uri: { value: String(opts.auditDatabaseUri), source: '--audit-database-uri' }, table, fromMain: false };
+  if (opts.auditDatabaseUri) return { uri: { value: String(opts.auditDatabaseUri), source: '--audit-database-uri' }, table };
   const iniAudit = !opts.databaseUri && ini ? linotp2Value(ini, 'linotpAudit.sql.url') : undefined;
-  if (iniAudit) return { uri: iniAudit, table, fromMain: false };
+  if (iniAudit) return { uri: iniAudit, table };
   const main = requireDatabaseUri(inst);
-  if (inst.settings.isExplicit('AUDIT_DATABASE_URI')) {
-    const setting = inst.settings.resolved('AUDIT_DATABASE_URI')!;
-    const target = auditTarget(String(setting.value), main.value);
-    if (target.kind === 'off') throw new UsageError(`the audit trail is switched off (AUDIT_DATABASE_URI = OFF in ${setting.source})`, 'name the database that holds the old audit table with --audit-database-uri');
-    if (target.kind === 'separate') return { uri: { value: target.uri, source: `AUDIT_DATABASE_URI (${setting.source})` }, table, fromMain: false };
+  const location = auditLocation(inst.settings, main.value);
+  if (location.target.kind === 'off') {
+    if (inst.settings.isExplicit('AUDIT_DATABASE_URI')) throw new UsageError(`the audit trail is switched off (AUDIT_DATABASE_URI = OFF in ${location.source})`, 'name the database that holds the old audit table with --audit-database-uri');
+    return { uri: main, table };
   }
-  return { uri: main, table, fromMain: true };
+  if (location.target.kind === 'separate') {
+    return { uri: { value: location.target.uri, source: `AUDIT_DATABASE_URI (${location.source})` }, table, main, locatedAt: location.description };
+  }
+  return { uri: main, table };
 }
 
 async function withAuditDb<T>(ctx: CommandContext, target: AuditTarget, fn: (db: Db, database: string) => Promise<T>): Promise<T> {
-  const { openDatabase, describeDbUrl, parseDbUrl } = await import('../db/index.js');
+  const { openDatabase, describeDbUrl } = await import('../db/index.js');
   const { findAuditTable } = await import('../audit/table.js');
-  let db = await openDatabase(target.uri.value);
+  const { openAuditDatabase } = await import('../audit/location.js');
+  let db = target.main ? await openAuditDatabase({ kind: 'separate', uri: target.uri.value }, { cwd: ctx.cwd }) : await openDatabase(target.uri.value);
   try {
-    if (target.fromMain && db.engine === 'sqlite' && !(await findAuditTable(db, target.table))) {
-      // LinOTP 3 never shares a SQLite file with its audit trail: it uses the sibling `<file>_audit`.
-      const sibling = auditTarget(undefined, target.uri.value);
-      if (sibling.kind === 'separate' && existsSync(parseDbUrl(sibling.uri).database)) {
-        await db.close();
-        db = await openDatabase(sibling.uri);
-        ctx.out.info(`audit table taken from LinOTP 3's SQLite audit file ${describeDbUrl(db.url)}`);
-      }
+    if (target.main && (!db || !(await findAuditTable(db, target.table)))) {
+      // Not moved yet: a restored LinOTP 2 database keeps its audit table in the main database until init database.
+      const main = await openDatabase(target.main.value);
+      if (await findAuditTable(main, target.table)) {
+        await db?.close();
+        db = main;
+        ctx.out.warn(`the audit rows are still in the main database ${describeDbUrl(main.url)}; LinOTP 3.4 reads ${target.locatedAt}: \`linotp-migrate init database\` moves them there`);
+      } else await main.close();
     }
+    if (!db) throw new InputError(`no audit table in ${target.locatedAt} (${target.uri.source}), nor in the main database`, 'run `linotp-migrate init database`, or name the database with --audit-database-uri');
     ctx.out.debug(`audit database from ${target.uri.source}: ${describeDbUrl(db.url)}`);
     return await fn(db, describeDbUrl(db.url));
   } finally {
-    await db.close();
+    await db?.close();
   }
 }
 

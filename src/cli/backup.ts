@@ -249,6 +249,7 @@ const restore: CommandSpec = {
         installEncKey: keyPlan,
         keyCheck,
         warnings,
+        audit: await restoredAuditPlace(inst, plan),
       };
       if (dryRun) {
         ctx.out.result({ ...summary, applied: false }, (d) => renderPlan(d) + '\n(plan only: nothing was changed)');
@@ -296,7 +297,8 @@ const restore: CommandSpec = {
           `${c.green('restored')} ${d.restored.reduce((a, t) => a + t.rows, 0)} rows in ${d.restored.length} tables into ${d.target} (${d.seconds.toFixed(1)} s, ${d.rowsPerSecond} rows/s)`,
           d.preservedAdmins ? `${d.preservedAdmins} local admin(s) of the target kept` : '',
           d.encKey ? `encKey ${d.encKey.action}: ${d.encKey.path} (${d.encKey.user}:${d.encKey.group} ${d.encKey.mode})${d.encKey.backup ? `; the old key${d.encKey.replacedUnusedKey ? ', which encrypted nothing in the target database,' : ''} is kept as ${d.encKey.backup}` : ''}` : '',
-          d.modelVersion && d.modelVersion.startsWith('3.2.3') ? '' : 'next: linotp-migrate init database (upgrades the restored data to the LinOTP 3.4 model)',
+          d.audit?.movedByInitDatabase ? d.audit.note : '',
+          d.modelVersion && d.modelVersion.startsWith('3.2.3') && !d.audit?.movedByInitDatabase ? '' : 'next: linotp-migrate init database (upgrades the restored data to the LinOTP 3.4 model)',
         ]
           .filter(Boolean)
           .join('\n'),
@@ -307,7 +309,7 @@ const restore: CommandSpec = {
   },
 };
 
-function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string }[]; skipped: { table: string; rows: number; reason: string }[]; ignored: IgnoredStatements[]; notes: string[]; untouched: string[]; preservedAdmins: number; installEncKey: KeyInstallPlan | null }): string {
+function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string }[]; skipped: { table: string; rows: number; reason: string }[]; ignored: IgnoredStatements[]; notes: string[]; untouched: string[]; preservedAdmins: number; installEncKey: KeyInstallPlan | null; audit?: { note: string; readFrom: string } | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
     renderTable(['table', 'rows', 'action'], d.tables.map((t) => [printable(t.name), t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
@@ -327,6 +329,8 @@ function renderPlan(d: { target: string; from: string; sameEngine: boolean; mode
       : k.action === 'replaced' ? `, replacing the key there (--force; kept as ${k.backup})` : k.action === 'unchanged' ? ' (already there)' : '';
     lines.push(`the encKey will be written to ${k.path} as ${k.user}:${k.group} ${k.mode}${old}`);
   }
+  // Only news: rows that LinOTP 3.4 will not read where the restore puts them.
+  if (d.audit && d.audit.readFrom !== 'the main database') lines.push(d.audit.note);
   return lines.join('\n');
 }
 
@@ -393,5 +397,24 @@ const verify: CommandSpec = {
     if (!report.ok) throw new ChecksFailedError(`backup verify found ${report.problems.length} problem(s)${report.problems.length ? `, first: ${report.problems[0]}` : ''}`);
   },
 };
+
+/**
+ * Where the restored audit rows are against where LinOTP 3.4 reads them (src/audit/location.ts): the
+ * restore writes the dump's audit table into the main database, as LinOTP 2 had it; when LinOTP 3.4 reads
+ * another (SQLite's <file>_audit, AUDIT_DATABASE_URI), `init database` moves the rows (issue 21 item 5).
+ */
+async function restoredAuditPlace(inst: Installation, plan: { tables: { target: string; rows: number }[] }) {
+  const t = plan.tables.find((x) => x.target.toLowerCase() === 'audit');
+  if (!t) return null;
+  const { auditLocation } = await import('../audit/location.js');
+  const loc = auditLocation(inst.settings, requireDatabaseUri(inst).value);
+  const movedByInitDatabase = loc.target.kind === 'separate';
+  const note = movedByInitDatabase
+    ? `the ${t.rows} audit rows go into the main database; LinOTP 3.4 reads ${loc.description} (AUDIT_DATABASE_URI from ${loc.source}): init database moves them there`
+    : loc.target.kind === 'off'
+      ? `AUDIT_DATABASE_URI = OFF (${loc.source}): LinOTP 3.4 shows none of the ${t.rows} audit rows`
+      : `the ${t.rows} audit rows go into the main database, where LinOTP 3.4 reads them`;
+  return { rows: t.rows, readFrom: loc.description, source: loc.source, movedByInitDatabase, note };
+}
 
 export const commands: CommandSpec[] = [create, restore, list, verify, catchUp];

@@ -14,6 +14,9 @@ export const commands: CommandSpec[] = [
       'Reads the whole linotp.ini (%(here)s = the ini directory, or --here), maps every key to the LinOTP 3 setting of --target, ' +
       'checks the result against that version\'s settings schema, and writes DIR/linotp.cfg (or, with --split, ' +
       'conf.d/01-migrated-database.cfg and conf.d/50-linotp2-migration.cfg) atomically with mode 0640. ' +
+      "When the LinOTP 3 settings (LINOTP_CFG's files, conf.d sorted, LINOTP_DATABASE_URI) already define DATABASE_URI — Debian's " +
+      "conf.d/01-debian-database.cfg — that one is kept and LinOTP 2's database is not written (--keep-database-uri writes it); " +
+      'the output names the file that decides DATABASE_URI afterwards. ' +
       'Prints one report row per ini key (renamed / converted / dropped / needs-attention).\n\n' + mappingHelp(),
     options: [
       { flags: '--ini <file>', description: 'the LinOTP 2 linotp.ini to convert (required)' },
@@ -24,6 +27,10 @@ export const commands: CommandSpec[] = [
       { flags: '--group <name>', description: 'group that may read the written files (mode 0640), owner the invoking user; default linotp when that group exists' },
       { flags: '--owner <user[:group]>', description: 'owner and group of the written files (beats --group; default: those of a replaced file, else you:linotp)' },
       { flags: '--split', description: 'write Debian-style conf.d snippets (database settings separate)' },
+      {
+        flags: '--keep-database-uri',
+        description: "write LinOTP 2's database even when the LinOTP 3 settings already define DATABASE_URI (an in-place upgrade that keeps the old database server); without it the new server's own DATABASE_URI is kept",
+      },
       { flags: '--dry-run', description: 'write nothing; print the files that would be written' },
       { flags: '--force', description: 'replace existing output files' },
     ],
@@ -36,7 +43,11 @@ export const commands: CommandSpec[] = [
         const { UsageError } = await import('../errors.js');
         throw new UsageError('--ini is required', 'give the LinOTP 2 linotp.ini, e.g. --ini /etc/linotp2/linotp.ini');
       }
-      const plan = planConvert({ ini: opts.ini, outDir: opts.out ?? '.', target: opts.target, rebase: opts.rebase, here: opts.here, split: opts.split, group: opts.group, owner: opts.owner, env: ctx.env }, ctx.cwd);
+      const plan = planConvert(
+        { ini: opts.ini, outDir: opts.out ?? '.', target: opts.target, rebase: opts.rebase, here: opts.here, split: opts.split, group: opts.group, owner: opts.owner, keepDatabaseUri: Boolean(opts.keepDatabaseUri) },
+        ctx.cwd,
+        ctx.env,
+      );
       const dryRun = Boolean(opts.dryRun);
       const writes = dryRun ? plan.writes : applyConvert(plan, Boolean(opts.force));
       for (const w of plan.conversion.warnings) ctx.out.warn(w);
@@ -50,6 +61,7 @@ export const commands: CommandSpec[] = [
         settings: c.settings.map((s) => ({ name: s.name, value: s.display, origins: s.origins })),
         rows: c.rows,
         counts,
+        databaseUri: plan.databaseUri,
         warnings: c.warnings,
         ...(dryRun ? { contents: Object.fromEntries(plan.files.map((f) => [f.path, maskContents(f.text, c.settings)])) } : {}),
       };
@@ -60,9 +72,12 @@ export const commands: CommandSpec[] = [
         );
         const files = d.dryRun
           ? Object.entries(d.contents ?? {}).map(([p, t]) => `--- ${p} (not written: --dry-run)\n${t}`).join('\n')
-          : d.files.map((f) => `wrote ${f.path} (${f.user}:${f.group} ${f.mode}): ${f.settings.join(', ')}`).join('\n');
+          : d.files.map((f) => `wrote ${f.path} (${f.user}:${f.group} ${f.mode}): ${f.settings.join(', ') || 'no settings (DATABASE_URI kept from the LinOTP 3 settings)'}`).join('\n');
         const summary = Object.entries(d.counts).map(([s, n]) => `${n} ${s}`).join(', ');
-        return `${table}\n\n${summary}\n${files}`;
+        const u = d.databaseUri;
+        const decides = `DATABASE_URI ${d.dryRun ? 'would be' : 'is now'} decided by ${u.decidedBy.source}: ${u.decidedBy.value}` +
+          (u.action === 'keep-existing' ? ` (kept; LinOTP 2's ${u.converted} not written)` : u.action === 'override' ? ` (LinOTP 2's, --keep-database-uri; was ${u.existing?.value} from ${u.existing?.source})` : '');
+        return `${table}\n\n${summary}\n${files}\n${decides}`;
       });
     },
   },

@@ -7,7 +7,8 @@ import { ChecksFailedError, KeyError, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
 import type { PlannedAction, UpgradeOptions, UpgradePlan } from '../upgrade/plan.js';
 import type { UpgradeResult } from '../upgrade/apply.js';
-import { auditTarget } from '../upgrade/audit-target.js';
+import { auditLocation } from '../audit/location.js';
+import { createsAdminUsers } from '../settings/model-tables.js';
 import { confirmOrAbort } from './prompt.js';
 import { installationOptions, ownerOption, planOptions } from './options.js';
 import { renderTable } from './output.js';
@@ -108,7 +109,7 @@ const initDatabase: CommandSpec = {
         keyError = e;
       }
     }
-    const audit = auditTarget(inst.settings.get('AUDIT_DATABASE_URI') as string | undefined, uri.value);
+    const audit = auditLocation(inst.settings, uri.value).target;
     const realm = String(inst.settings.get('ADMIN_REALM_NAME') ?? 'linotp_admins');
     const resolver = String(inst.settings.get('ADMIN_RESOLVER_NAME') ?? 'LinOTP_local_admins');
     const uopts: UpgradeOptions = {
@@ -118,6 +119,7 @@ const initDatabase: CommandSpec = {
       truncateAudit: Boolean(opts.truncateAudit),
       eraseAllData: Boolean(opts.eraseAllData),
       createAudit: audit.kind === 'main',
+      createAdminUsers: createsAdminUsers(inst.settings),
       skipUndecryptable: Boolean(opts.skipUndecryptable),
       auditTimezone,
       auditAmbiguous: opts.auditAmbiguous,

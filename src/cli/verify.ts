@@ -124,8 +124,12 @@ export const commands: CommandSpec[] = [
         }
       }
       const db = await openDatabase(uri.value);
+      const { auditLocation, openAuditDatabase } = await import('../audit/location.js');
+      const location = auditLocation(inst.settings, uri.value);
+      let auditDb: Awaited<ReturnType<typeof openAuditDatabase>>;
       let report: VerifyReport;
       try {
+        auditDb = await openAuditDatabase(location.target, { cwd: ctx.cwd });
         const adminNames = {
           resolver: String(inst.settings.get('ADMIN_RESOLVER_NAME') ?? 'LinOTP_local_admins'),
           realm: String(inst.settings.get('ADMIN_REALM_NAME') ?? 'linotp_admins'),
@@ -138,8 +142,9 @@ export const commands: CommandSpec[] = [
           serviceUser: chooseServiceUser(opts.serviceUser, encKeyPath, ctx.env),
           given: opts.serviceUser,
         };
-        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding), auditPublicKeyPem, adminNames, cluster: Boolean(opts.cluster), nodes, fileAccess });
+        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding), auditPublicKeyPem, adminNames, cluster: Boolean(opts.cluster), nodes, fileAccess, audit: { location, db: auditDb } });
       } finally {
+        await auditDb?.close();
         await db.close();
       }
       ctx.out.result(report, renderVerify);

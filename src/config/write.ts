@@ -61,7 +61,11 @@ export function verifyCfg(text: string, file: string, settings: OutSetting[], ta
   }
 }
 
-export function planFiles(settings: OutSetting[], outDir: string, split: boolean, header: string[], target: LinotpVersion): CfgFilePlan[] {
+/**
+ * `databaseNote`: with --split the database snippet is written even without settings, holding this
+ * comment — so a snippet from an earlier run cannot keep an old DATABASE_URI in force.
+ */
+export function planFiles(settings: OutSetting[], outDir: string, split: boolean, header: string[], target: LinotpVersion, databaseNote?: string[]): CfgFilePlan[] {
   const groups: [string, OutSetting[]][] = split
     ? [
         [SPLIT_FILES.database, settings.filter((s) => s.group === 'database')],
@@ -69,10 +73,10 @@ export function planFiles(settings: OutSetting[], outDir: string, split: boolean
       ]
     : [['linotp.cfg', settings]];
   return groups
-    .filter(([, list]) => list.length > 0)
+    .filter(([name, list]) => list.length > 0 || (databaseNote && name === SPLIT_FILES.database))
     .map(([name, list]) => {
       const p = path.resolve(outDir, name);
-      const text = renderCfg(list, header);
+      const text = renderCfg(list, name === SPLIT_FILES.database && databaseNote ? [...header, '', ...databaseNote] : header);
       verifyCfg(text, p, list, target);
       let exists = false;
       try {

@@ -147,7 +147,7 @@ export function planHostMigrate(o: HostMigrateOptions, cwd = process.cwd()): Hos
   // Settings: the config convert code path.
   const ini = path.join(from, 'linotp.ini');
   if (existsSync(ini)) {
-    const conv = planConvert({ ini, outDir: to, rebase: rebase.map(([a, b]) => `${a}=${b}`), here: LINOTP2_DIR, split: true, owner: o.owner, env: o.env }, cwd);
+    const conv = planConvert({ ini, outDir: to, rebase: rebase.map(([a, b]) => `${a}=${b}`), here: LINOTP2_DIR, split: true, owner: o.owner }, cwd, o.env ?? process.env);
     plan.warnings.push(...conv.conversion.warnings);
     for (const f of conv.files) want(f.name, f.text, 'cfg', 'LinOTP 3 settings (config convert)', ini);
   }

@@ -24,7 +24,8 @@ const cut = (items: string[]) => (items.length > ITEMS ? [...items.slice(0, ITEM
 export async function stepConfig(s: RehearsalState): Promise<StepOutcome<void>> {
   const planConvert = await requireFn(() => import('../config/plan.js'), 'planConvert', 'config convert (src/config/plan.ts planConvert)');
   // A plan only: the files are rendered and checked against LinOTP 3.4's schema, nothing is written.
-  const plan = planConvert({ ini: s.opts.ini!, outDir: join(tmpdir(), 'linotp-rehearse-config-plan'), target: '3.4' }, s.opts.cwd ?? process.cwd());
+  // No settings files: the rehearsal converts the ini on its own, whatever LinOTP 3 this machine has.
+  const plan = planConvert({ ini: s.opts.ini!, outDir: join(tmpdir(), 'linotp-rehearse-config-plan'), target: '3.4' }, s.opts.cwd ?? process.cwd(), { LINOTP_CFG: '' });
   const c = plan.conversion;
   const counts: Record<string, number> = {};
   for (const r of c.rows) counts[r.status] = (counts[r.status] ?? 0) + 1;
@@ -142,7 +143,8 @@ export async function stepUpgrade(s: RehearsalState): Promise<StepOutcome<void>>
   const applyUpgrade = await requireFn(() => import('../upgrade/apply.js'), 'applyUpgrade', 'init database (src/upgrade/apply.ts applyUpgrade)');
   const { TARGET_MODEL_VERSION } = await import('../schema/version.js');
   const db = s.target!.db;
-  const uopts = { encKey: s.key, adminResolverName: DEFAULT_ADMIN_RESOLVER, adminRealmName: DEFAULT_ADMIN_REALM, createAudit: true, truncateAudit: Boolean(s.opts.truncateAudit), auditConvertedSeparately: Boolean(s.opts.auditTimezone) };
+  // The audit table goes where LinOTP 3.4 (AUDIT_DATABASE_URI = SHARED) reads it: SQLite's <file>_audit.
+  const uopts = { encKey: s.key, adminResolverName: DEFAULT_ADMIN_RESOLVER, adminRealmName: DEFAULT_ADMIN_REALM, createAudit: true, auditDb: s.target!.auditDb, truncateAudit: Boolean(s.opts.truncateAudit), auditConvertedSeparately: Boolean(s.opts.auditTimezone) };
   // The plan first, so that refusals (wrong key, unknown model version) become a named check.
   const plan = await planUpgrade(db, uopts);
   if (plan.blockers.length) {
@@ -189,7 +191,7 @@ export async function stepEncoding(s: RehearsalState): Promise<StepOutcome<void>
 export async function stepAudit(s: RehearsalState): Promise<StepOutcome<void>> {
   const applyToUtc = await requireFn(() => import('../audit/to-utc.js'), 'applyToUtc', 'audit to-utc (src/audit/to-utc.ts applyToUtc)');
   const { findAuditTable } = await import('../audit/table.js');
-  const db = s.target!.db;
+  const db = s.target!.auditDb ?? s.target!.db;
   if (!(await findAuditTable(db))) return { summary: 'no audit table in the target: nothing to convert', value: undefined };
   const r = await applyToUtc(db, { timezone: s.opts.auditTimezone! });
   s.details.audit = { timezone: r.timezone, total: r.total, converted: r.converted, alreadyUtc: r.alreadyUtc, unparseable: r.unparseable, ambiguous: r.ambiguous, nonexistent: r.nonexistent };
@@ -235,7 +237,7 @@ export async function stepVerify(s: RehearsalState): Promise<StepOutcome<void>> 
   const runVerify = await requireFn(() => import('../verify/index.js'), 'runVerify', 'verify (src/verify/index.ts runVerify)');
   const { TARGET_MODEL_VERSION } = await import('../schema/version.js');
   const db = s.target!.db;
-  const v = await runVerify(db, s.key);
+  const v = await runVerify(db, s.key, { audit: { location: s.target!.audit, db: s.target!.auditDb } });
   s.verify = v;
   const encodingRan = s.run.steps.some((x) => x.id === 'encoding' && x.status === 'ok');
   for (const c of v.checks) {

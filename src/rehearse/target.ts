@@ -8,12 +8,13 @@
  * exist before the rehearsal are dropped, so a database that held something before keeps its
  * (rehearsed) tables rather than losing more than the caller agreed to.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Db } from '../db/types.js';
 import { describeDbUrl } from '../db/url.js';
 import { MigrateError } from '../errors.js';
+import { auditLocation, openAuditDatabase, type AuditLocation } from '../audit/location.js';
 
 export interface ScratchTarget {
   db: Db;
@@ -27,6 +28,26 @@ export interface ScratchTarget {
   dir?: string;
   /** Removes the scratch directory if the process is interrupted (unregistered by closeTarget). */
   onSignal?: () => void;
+  /**
+   * Where LinOTP 3.4 with its default AUDIT_DATABASE_URI = SHARED keeps the audit table for this target
+   * (src/audit/location.ts): for SQLite the sibling `<file>_audit`, opened here as `auditDb`.
+   */
+  audit: AuditLocation;
+  auditDb?: Db;
+  /** The `<file>_audit` SQLite file the rehearsal created (removed by closeTarget unless kept). */
+  createdAuditFile?: string;
+}
+
+/** The audit location LinOTP 3.4's defaults give the target, and its database opened (created) when separate. */
+async function withAudit(uri: string): Promise<Pick<ScratchTarget, 'audit' | 'auditDb' | 'createdAuditFile'>> {
+  const audit = auditLocation({ resolved: () => undefined }, uri);
+  const target = audit.target;
+  if (target.kind !== 'separate') return { audit };
+  const { parseDbUrl } = await import('../db/url.js');
+  const file = parseDbUrl(target.uri).database;
+  const existed = existsSync(file);
+  const auditDb = await openAuditDatabase(target, { create: true });
+  return { audit, auditDb, createdAuditFile: existed ? undefined : file };
 }
 
 /** Ctrl-C / kill during a rehearsal: delete the scratch directory, then end as the signal would have. */
@@ -60,8 +81,9 @@ export async function openTarget(opts: { targetDb?: string; yes?: boolean; tmpBa
     const onSignal = removeOnSignal(dir);
     try {
       // SQLAlchemy form: sqlite:/// + absolute path (which starts with /).
-      const db = await openDatabase(`sqlite:///${join(dir, 'linotp.db')}`, { create: true });
-      return { db, url: describeDbUrl(db.url), engine: db.engine, scratch: true, before: [], dir, onSignal };
+      const uri = `sqlite:///${join(dir, 'linotp.db')}`;
+      const db = await openDatabase(uri, { create: true });
+      return { db, url: describeDbUrl(db.url), engine: db.engine, scratch: true, before: [], dir, onSignal, ...(await withAudit(uri)) };
     } catch (e) {
       onSignal();
       rmSync(dir, { recursive: true, force: true });
@@ -73,7 +95,7 @@ export async function openTarget(opts: { targetDb?: string; yes?: boolean; tmpBa
     const before = await db.listTables();
     const url = describeDbUrl(db.url);
     if (before.length && !opts.yes) throw new NonEmptyTargetError(url, before);
-    return { db, url, engine: db.engine, scratch: false, before };
+    return { db, url, engine: db.engine, scratch: false, before, ...(await withAudit(opts.targetDb)) };
   } catch (e) {
     await db.close();
     throw e;
@@ -92,7 +114,12 @@ export async function closeTarget(t: ScratchTarget, keep: boolean): Promise<bool
       removed = true;
     }
   } finally {
+    await t.auditDb?.close();
     await t.db.close();
+  }
+  if (!keep && !t.scratch && t.createdAuditFile) {
+    rmSync(t.createdAuditFile, { force: true });
+    for (const suffix of ['-wal', '-shm', '-journal']) rmSync(t.createdAuditFile + suffix, { force: true });
   }
   if (!keep && t.scratch && t.dir) {
     rmSync(t.dir, { recursive: true, force: true });

@@ -33,6 +33,8 @@ export interface CompareOptions {
   requireOptional?: boolean;
   /** Require the audit table (default true: 3.4 `init database` creates it in the shared database). */
   requireAudit?: boolean;
+  /** Require 3.4's admin_users (`presence: 'tools'`; default false: only when the settings say it is created). */
+  requireAdminUsers?: boolean;
 }
 
 /** Accepted introspected type names (lower case, without length) per logical type and engine. */
@@ -153,7 +155,8 @@ export async function compareToModel(db: Db, model: SchemaModel, opts: CompareOp
   for (const t of model.tables) {
     const stored = byLower.get(t.name.toLowerCase());
     if (!stored) {
-      const required = t.presence === 'always' || (t.presence === 'audit' && opts.requireAudit !== false) || opts.requireOptional;
+      const required =
+        t.presence === 'always' || (t.presence === 'audit' && opts.requireAudit !== false) || (t.presence === 'tools' && opts.requireAdminUsers) || opts.requireOptional;
       if (required) {
         result.missing.push(t.name);
         result.issues.push({ table: t.name, kind: 'missing-table', severity: 'error', detail: `table ${t.name} is missing` });

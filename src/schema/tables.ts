@@ -71,7 +71,12 @@ export type Presence =
   /** only created in some installations (first user import, cloud admin mode …) */
   | 'optional'
   /** created where the audit engine points; may live in another database or be turned off */
-  | 'audit';
+  | 'audit'
+  /**
+   * 3.4 admin_users: created by `init database` whenever the tools controller is loaded (the default)
+   * or ADMIN_USERNAME/ADMIN_PASSWORD are set — src/settings/model-tables.ts decides from the settings.
+   */
+  | 'tools';
 
 export interface TableDef {
   name: string;
@@ -398,7 +403,8 @@ export const LINOTP_3_4: SchemaModel = {
       presence: 'always',
       note: 'backs the local admin resolver (LinOTP_local_admins)',
     },
-    userTable('admin_users'),
+    // Part of the app's metadata whenever linotp/controllers/tools.py is imported (the default).
+    { ...userTable('admin_users'), presence: 'tools', note: 'SetPasswordHandler.AdminUser: created with the tools controller (default) or ADMIN_USERNAME/ADMIN_PASSWORD' },
   ],
 };
 

@@ -13,7 +13,7 @@
 import { accessSync, constants, existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { readCfg } from './pyliteral.js';
+import { parseCfg, readCfg } from './pyliteral.js';
 import { type PyValue } from './pyvalue.js';
 import { type LinotpVersion, SettingValueError, checkItem, defaultFor, findSetting, settingsFor, SETTINGS } from './schema.js';
 
@@ -42,6 +42,11 @@ export interface Linotp3Options {
   version?: LinotpVersion;
   /** Read-permission check (default: access(2) R_OK); tests running as root replace it. */
   readable?: (file: string) => boolean;
+  /**
+   * Files as they will be after a planned write (absolute path → text): read instead of the disk and
+   * found by directory globs even before they exist, so a plan can say which file will decide a setting.
+   */
+  virtualFiles?: ReadonlyMap<string, string>;
 }
 
 const canRead = (file: string) => {
@@ -146,9 +151,10 @@ const isDir = (p: string) => {
 };
 
 /** The files one `LINOTP_CFG` entry stands for, in load order. */
-export function expandCfgEntry(entry: string, appRoot: string): string[] {
+export function expandCfgEntry(entry: string, appRoot: string, virtualFiles: ReadonlyMap<string, string> = new Map()): string[] {
   let fn = path.posix.normalize(pyJoin(appRoot, entry)).replace(/\/$/, '') || '/';
-  if (isDir(fn)) fn = pyJoin(fn, '*.cfg');
+  const virtual = [...virtualFiles.keys()];
+  if (isDir(fn) || virtual.some((v) => v.startsWith(fn + '/'))) fn = pyJoin(fn, '*.cfg');
   let dir = path.posix.dirname(fn);
   const name = path.posix.basename(fn);
   try {
@@ -159,12 +165,15 @@ export function expandCfgEntry(entry: string, appRoot: string): string[] {
   let matches: string[] = [];
   if (/[*?[]/.test(name)) {
     const re = globToRegExp(name);
+    let names: string[] = [];
     try {
-      matches = readdirSync(dir).filter((n) => re.test(n)).map((n) => path.posix.join(dir, n));
+      names = readdirSync(dir);
     } catch {
-      matches = [];
+      names = [];
     }
-  } else if (existsSync(path.posix.join(dir, name))) {
+    for (const v of virtual) if (path.posix.dirname(v) === dir && !names.includes(path.posix.basename(v))) names.push(path.posix.basename(v));
+    matches = names.filter((n) => re.test(n)).map((n) => path.posix.join(dir, n));
+  } else if (existsSync(path.posix.join(dir, name)) || virtualFiles.has(path.posix.join(dir, name))) {
     matches = [path.posix.join(dir, name)];
   }
   return matches.length ? matches.sort(byCodePoint) : [fn];
@@ -181,10 +190,27 @@ function unreadable(s: Linotp3Settings, file: string, optional: boolean, code: s
   s.warnings.push(`cannot read ${file} (${code ?? 'error'}): settings it may hold are unknown; run as root or as the linotp user`);
 }
 
+/** The path with its deepest existing ancestor directory resolved (symlinks), the rest as given. */
+export function realParent(p: string): string {
+  const rest = [path.posix.basename(p)];
+  let dir = path.posix.dirname(path.posix.resolve(p));
+  for (;;) {
+    try {
+      return path.posix.join(realpathSync(dir), ...rest.reverse());
+    } catch {
+      if (dir === '/') return p;
+      rest.push(path.posix.basename(dir));
+      dir = path.posix.dirname(dir);
+    }
+  }
+}
+
 /** Computes the effective LinOTP 3 settings for the given environment. */
 export function loadLinotp3Settings(env: NodeJS.ProcessEnv, opts: Linotp3Options = {}): Linotp3Settings {
   const appRoot = opts.appRoot ?? DEBIAN_APP_ROOT;
   const version = opts.version ?? '3.4';
+  // Planned files are matched against real paths, as the globs below produce them.
+  if (opts.virtualFiles) opts = { ...opts, virtualFiles: new Map([...opts.virtualFiles].map(([p, text]) => [realParent(p), text])) };
   const s = new Linotp3Settings(appRoot, version);
   for (const item of settingsFor(version)) s.values.set(item.name, { value: defaultFor(item, version), kind: 'default', source: 'default' });
   s.values.set('ROOT_DIR', { value: appRoot, kind: 'default', source: 'default (the LinOTP app root)' });
@@ -206,7 +232,7 @@ export function loadLinotp3Settings(env: NodeJS.ProcessEnv, opts: Linotp3Options
     for (let entry of s.cfgList.split(':')) {
       const optional = entry.startsWith('-');
       if (optional) entry = entry.slice(1);
-      for (const file of expandCfgEntry(entry, appRoot)) loadFile(s, file, optional, opts.readable ?? canRead);
+      for (const file of expandCfgEntry(entry, appRoot, opts.virtualFiles)) loadFile(s, file, optional, opts.readable ?? canRead, opts.virtualFiles);
     }
   }
 
@@ -228,7 +254,9 @@ export function loadLinotp3Settings(env: NodeJS.ProcessEnv, opts: Linotp3Options
   return s;
 }
 
-function loadFile(s: Linotp3Settings, file: string, optional: boolean, readable: (file: string) => boolean): void {
+function loadFile(s: Linotp3Settings, file: string, optional: boolean, readable: (file: string) => boolean, virtualFiles?: ReadonlyMap<string, string>): void {
+  const planned = virtualFiles?.get(file);
+  if (planned !== undefined) return addSettings(s, file, parseCfg(planned, file));
   let st;
   try {
     st = statSync(file);
@@ -242,7 +270,10 @@ function loadFile(s: Linotp3Settings, file: string, optional: boolean, readable:
     return;
   }
   if (!readable(file)) return unreadable(s, file, optional, 'EACCES');
-  const cfg = readCfg(file);
+  addSettings(s, file, readCfg(file), optional);
+}
+
+function addSettings(s: Linotp3Settings, file: string, cfg: ReturnType<typeof readCfg>, optional = false): void {
   s.files.push({ path: file, status: 'loaded', optional });
   // Flask's from_object walks dir(module): names in sorted order, the last value of each.
   for (const name of [...cfg.settings.keys()].sort()) {

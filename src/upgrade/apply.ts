@@ -19,6 +19,7 @@ import { COLUMN_STEPS, planUpgrade, realmExists, stepIndexes, type ActionId, typ
 import { runReencryption, totalCount } from './reencrypt.js';
 import { configKeyExists, insertConfig, Tables, upsertConfigValue } from './sql.js';
 import { applyAuditTimezone } from '../audit/integration.js';
+import { applyAuditMove } from './move-audit.js';
 
 export const LOCK_PURPOSE = 'init database';
 
@@ -79,6 +80,10 @@ export async function applyUpgrade(db: Db, opts: UpgradeOptions = {}, hooks: Upg
           for (const table of plan.internal.dropTables) {
             if ((await db.listTables()).includes(table)) await db.execute(`DROP TABLE ${db.dialect.quoteIdent(table)}`);
           }
+          if (plan.internal.dropAuditDbTable && opts.auditDb) {
+            const audit = opts.auditDb;
+            if ((await audit.listTables()).includes(plan.internal.dropAuditDbTable)) await audit.execute(`DROP TABLE ${audit.dialect.quoteIdent(plan.internal.dropAuditDbTable)}`);
+          }
           done.result.droppedTables = plan.internal.dropTables;
           t = await Tables.load(db);
           break;
@@ -97,6 +102,10 @@ export async function applyUpgrade(db: Db, opts: UpgradeOptions = {}, hooks: Upg
         }
         case 'create-audit':
           done.result.createdTables = await opts.auditDb!.transaction((tx) => createTables(tx, ['audit']));
+          break;
+        case 'move-audit':
+          done.result = await applyAuditMove(db, opts.auditDb!);
+          t = await Tables.load(db);
           break;
         case 'truncate-audit': {
           let n = t.has('audit') ? await inTx(action.id, (tx) => tx.execute(`DELETE FROM ${t.t('audit')}`)) : 0;

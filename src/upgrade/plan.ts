@@ -19,6 +19,7 @@ import { runReencryption, totalCount, type ReencryptSummary } from './reencrypt.
 import { laggingSequences } from './pg-sequences.js';
 import { configKeyExists, countRows, Tables } from './sql.js';
 import { planAuditTimezone } from '../audit/integration.js';
+import { planAuditMove } from './move-audit.js';
 import type { AmbiguousRule } from '../audit/timezone.js';
 
 export interface UpgradeOptions {
@@ -40,6 +41,11 @@ export interface UpgradeOptions {
   auditDb?: Db;
   /** The audit database's URL when it does not exist yet (plan only: the plan must not create a SQLite file). */
   auditDbMissing?: string;
+  /**
+   * Create admin_users as LinOTP 3.4's `init database` does with the tools controller loaded (default
+   * true; src/settings/model-tables.ts `createsAdminUsers` decides from the settings).
+   */
+  createAdminUsers?: boolean;
   /** Leave values the key cannot decrypt untouched instead of refusing. */
   skipUndecryptable?: boolean;
   /**
@@ -53,7 +59,7 @@ export interface UpgradeOptions {
   auditAmbiguous?: AmbiguousRule;
 }
 
-export type ActionId = 'erase' | 'create-tables' | 'create-audit' | 'fix-sequences' | MigrationStep | 'repair-padding' | 'truncate-audit' | 'audit-to-utc' | 'defaults' | 'stamp';
+export type ActionId = 'erase' | 'create-tables' | 'create-audit' | 'move-audit' | 'fix-sequences' | MigrationStep | 'repair-padding' | 'truncate-audit' | 'audit-to-utc' | 'defaults' | 'stamp';
 
 export interface PlannedAction {
   id: ActionId;
@@ -87,14 +93,15 @@ export interface UpgradePlan {
   blockers: string[];
   warnings: string[];
   /** Internals apply reuses (not rendered). */
-  internal: { utf8?: Utf8Plan; reencrypt?: ReencryptSummary; dropTables: string[]; createTables: string[] };
+  internal: { utf8?: Utf8Plan; reencrypt?: ReencryptSummary; dropTables: string[]; createTables: string[]; dropAuditDbTable?: string };
 }
 
-/** Tables LinOTP 3.4's `drop_all` removes: the metadata tables (admin_users only in cloud mode). */
-const ERASE_ORDER = ['TokenRealm', 'Token', 'Realm', 'Config', 'challenges', 'REPORTING', 'logging_config', 'imported_user', 'audit'];
+/** Tables LinOTP 3.4's `drop_all` removes: the metadata tables (admin_users when the tools controller is loaded). */
+const ERASE_ORDER = ['TokenRealm', 'Token', 'Realm', 'Config', 'challenges', 'REPORTING', 'logging_config', 'imported_user', 'admin_users', 'audit'];
 
-export function requiredTables(createAudit: boolean): TableDef[] {
-  return LINOTP_3_4.tables.filter((t) => t.presence === 'always' || (t.presence === 'audit' && createAudit));
+/** The tables LinOTP 3.4's `create_all` creates in the main database. */
+export function requiredTables(createAudit: boolean, createAdminUsers = true): TableDef[] {
+  return LINOTP_3_4.tables.filter((t) => t.presence === 'always' || (t.presence === 'audit' && createAudit) || (t.presence === 'tools' && createAdminUsers));
 }
 
 function missingColumns(present: Set<string>, wanted: string[]): string[] {
@@ -154,14 +161,18 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
 
   // -- erase: afterwards the database is planned as if it were empty.
   if (opts.eraseAllData) {
-    const drop = ERASE_ORDER.filter((n) => t.has(n)).map((n) => t.stored(n));
+    const drop = ERASE_ORDER.filter((n) => t.has(n) && (n !== 'admin_users' || opts.createAdminUsers !== false)).map((n) => t.stored(n));
     plan.internal.dropTables = drop;
-    plan.actions.push({ id: 'erase', title: 'drop LinOTP tables (erase all data)', effects: { tablesToDrop: drop }, notes: [], changesData: drop.length > 0 });
+    // LinOTP's drop_all covers every bind: the audit table of a separate audit database goes too.
+    const auditStored = opts.auditDb ? (await Tables.load(opts.auditDb)).all().find((n) => n.toLowerCase() === 'audit') : undefined;
+    if (auditStored) plan.internal.dropAuditDbTable = auditStored;
+    const notes = auditStored ? [`and the audit table of the audit database ${describeDbUrl(opts.auditDb!.url)}`] : [];
+    plan.actions.push({ id: 'erase', title: 'drop LinOTP tables (erase all data)', effects: { tablesToDrop: drop }, notes, changesData: drop.length > 0 || Boolean(auditStored) });
     t = new Tables(db, t.all().filter((n) => !drop.includes(n)));
   }
 
   // -- create_all
-  const required = requiredTables(opts.createAudit !== false && !opts.auditDb);
+  const required = requiredTables(opts.createAudit !== false && !opts.auditDb, opts.createAdminUsers !== false);
   const create = required.filter((d) => !t.has(d.name)).map((d) => d.name);
   // An empty model table without all its indexes is what a run killed inside CREATE TABLE … / CREATE
   // INDEX leaves on MySQL (DDL commits one statement at a time); its indexes are completed. Tables
@@ -193,12 +204,30 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
     });
   }
 
-  if (opts.auditDb ? !(await Tables.load(opts.auditDb)).has('audit') : opts.auditDbMissing) {
+  if (opts.auditDb ? plan.internal.dropAuditDbTable || !(await Tables.load(opts.auditDb)).has('audit') : opts.auditDbMissing) {
     plan.actions.push({
       id: 'create-audit',
       title: 'create the audit table in the audit database',
       effects: { tablesToCreate: ['audit'] },
       notes: [`audit database: ${opts.auditDb ? describeDbUrl(opts.auditDb.url) : opts.auditDbMissing}`],
+      changesData: true,
+    });
+  }
+
+  // LinOTP 2's audit rows in the main database, while LinOTP 3.4 reads another (src/upgrade/move-audit.ts).
+  const move = (opts.auditDb || opts.auditDbMissing) && t.has('audit') ? await planAuditMove(db, opts.auditDb) : undefined;
+  if (move) {
+    // With --truncate-audit every row is deleted afterwards: colliding ids do not matter (they are skipped).
+    if (move.conflict && !opts.truncateAudit) plan.blockers.push(move.conflict);
+    const to = opts.auditDb ? describeDbUrl(opts.auditDb.url) : opts.auditDbMissing!;
+    plan.actions.push({
+      id: 'move-audit',
+      title: 'move the audit rows to the audit database LinOTP 3.4 reads',
+      effects: { auditRowsToMove: move.rows - move.alreadyThere - move.collisions, ...(move.alreadyThere ? { auditRowsAlreadyThere: move.alreadyThere } : {}) },
+      notes: [
+        `LinOTP 3.4 reads the audit trail from ${to} (AUDIT_DATABASE_URI; SQLite with SHARED: <file>_audit), not from ${plan.database}`,
+        "the main database's audit table is dropped after the copy committed",
+      ],
       changesData: true,
     });
   }
@@ -273,13 +302,14 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   }
 
   const auditT = opts.auditDb ? await Tables.load(opts.auditDb) : undefined;
-  if (opts.truncateAudit && ((t.has('audit') && !create.includes('audit')) || auditT?.has('audit'))) {
-    const n = (await countRows(db, t, 'audit')) + (opts.auditDb && auditT ? await countRows(opts.auditDb, auditT, 'audit') : 0);
+  if (opts.truncateAudit && ((t.has('audit') && !create.includes('audit')) || auditT?.has('audit') || move)) {
+    const n = (move ? move.rows - move.alreadyThere - move.collisions : await countRows(db, t, 'audit')) + (opts.auditDb && auditT ? await countRows(opts.auditDb, auditT, 'audit') : 0);
     plan.actions.push({ id: 'truncate-audit', title: 'delete all audit rows (--truncate-audit)', effects: { auditRowsToDelete: n }, notes: [], changesData: n > 0 });
   }
   if (!opts.truncateAudit && !opts.auditConvertedSeparately) {
     // LinOTP 2 wrote local times that LinOTP 3 shows as UTC (issue: audit trail across the upgrade).
-    const audit = await planAuditTimezone(opts.auditDb ?? db, { timezone: opts.auditTimezone, ambiguous: opts.auditAmbiguous });
+    // Before a move the rows are still in the main database (moved unchanged, converted afterwards).
+    const audit = await planAuditTimezone(move ? db : (opts.auditDb ?? db), { timezone: opts.auditTimezone, ambiguous: opts.auditAmbiguous });
     plan.warnings.push(...audit.warnings);
     if (audit.action) plan.actions.push({ id: 'audit-to-utc', ...audit.action });
   }

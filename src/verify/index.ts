@@ -6,6 +6,7 @@
  * undecryptable value, an unusable model version, a missing 3.x admin realm. Things that need
  * attention but work — mojibake still to repair, admins without a password — are warnings.
  */
+import type { AuditLocation } from '../audit/location.js';
 import type { EncKey } from '../crypto/enckey.js';
 import { describeDbUrl } from '../db/url.js';
 import type { Db } from '../db/types.js';
@@ -33,6 +34,11 @@ export interface VerifyOptions {
   nodes?: string[];
   /** The files LinOTP 3 reads and the user it runs as: checked for read access (src/verify/files.ts). */
   fileAccess?: { files: NeededFile[]; serviceUser: ServiceUserChoice; given?: string };
+  /**
+   * Where LinOTP 3.4 reads the audit table (src/audit/location.ts) and, for a separate one, its opened
+   * database: a LinOTP 3 database is checked against it and the audit checks run there.
+   */
+  audit?: { location: AuditLocation; db?: Db };
 }
 
 /** Which releases accept the stored model version, in words. */
@@ -154,9 +160,15 @@ export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOpt
   // Only LinOTP 3 reads the files as its service user; a LinOTP 2 source is checked for its data only.
   if (opts.fileAccess && is3) checks.push(checkFileAccess(opts.fileAccess.files, opts.fileAccess.serviceUser, opts.fileAccess.given));
 
-  // Audit trail: timestamp forms and LinOTP 2 signatures (src/audit, loaded only here).
+  // Audit trail: where LinOTP 3.4 reads it, its timestamp forms and LinOTP 2 signatures (src/audit, loaded only here).
+  let auditDb = db;
+  if (is3 && opts.audit) {
+    const { auditLocationCheck } = await import('./audit-location.js');
+    checks.push(await auditLocationCheck(db, opts.audit.location, opts.audit.db));
+    if (opts.audit.location.target.kind === 'separate' && opts.audit.db) auditDb = opts.audit.db;
+  }
   const { auditChecks } = await import('../audit/integration.js');
-  checks.push(...(await auditChecks(db, { publicKeyPem: opts.auditPublicKeyPem })));
+  checks.push(...(await auditChecks(auditDb, { publicKeyPem: opts.auditPublicKeyPem })));
 
   let encoding: VerifyReport['encoding'] = { suspicious: 0, multiple: 0, byColumn: {}, samples: [], scanned: 0 };
   if (!opts.skipEncoding) {

@@ -349,7 +349,7 @@ describe('on a 3-node MariaDB Galera cluster', () => {
       const file = myisamDump(dir);
       const url2 = cluster.nodes[1].url(name);
       expect(run(['-q', '--yes', 'backup', 'restore', '--file', file, '--database-uri', url2]).code).toBe(0);
-      const key = mysqlLockName(name, 'backup-restore');
+      const key = mysqlLockName(name);
       const plant = (ageSeconds: number) =>
         onAdmin(0, async (db) => {
           await db.execute(`DELETE FROM \`${name}\`.linotp_migrate_lock`);

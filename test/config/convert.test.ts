@@ -213,7 +213,7 @@ describe('config convert: writing', () => {
     if (findGroup('linotp')) expect(warnings).not.toMatch(/no group linotp/);
     else expect(warnings).toMatch(/there is no group linotp here: .* gets group \w+; give --owner USER\[:GROUP\]/);
     // no such service group, whatever this machine has (LINOTP_MIGRATE_SERVICE_USER, docs/files.md)
-    const none = planConvert({ ini: EXAMPLE, outDir: path.join(out, 'fresh'), env: { LINOTP_MIGRATE_SERVICE_USER: 'lmt-no-such-user' } }, process.cwd());
+    const none = planConvert({ ini: EXAMPLE, outDir: path.join(out, 'fresh') }, process.cwd(), { LINOTP_MIGRATE_SERVICE_USER: 'lmt-no-such-user' });
     expect(none.conversion.warnings.join()).toMatch(/there is no group lmt-no-such-user here: .* gets group \w+; give --owner USER\[:GROUP\]/);
     expect(() => planConvert({ ini: EXAMPLE, outDir: out, owner: 'lmt-no-such-user' }, process.cwd())).toThrow(/--owner: there is no user "lmt-no-such-user"/);
   });

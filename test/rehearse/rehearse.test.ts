@@ -79,8 +79,19 @@ describe('rehearse the demo backup into a scratch SQLite database', () => {
     const db = await openDatabase(`sqlite:///${file}`);
     try {
       expect((await db.query(`SELECT "Value" AS v FROM "Config" WHERE "Key" = 'linotp.sql_data_model_version'`))[0].v).toBe('3.2.3.0');
+      // issue 21 item 5: LinOTP 3.4 (SHARED) reads the audit trail from <file>_audit — the rows are there, not in the main file
+      expect((await db.listTables()).map((t) => t.toLowerCase())).not.toContain('audit');
     } finally {
       await db.close();
+    }
+    const audit = await openDatabase(`sqlite:///${file}_audit`);
+    try {
+      const n = Number((await audit.query('SELECT COUNT(*) AS n FROM audit'))[0].n);
+      expect(n).toBeGreaterThan(0);
+      expect(report.tables.find((t) => t.table === 'audit')).toMatchObject({ backup: n, after: n, ok: true });
+      expect(byId(report, 'verify.audit-location')).toMatchObject({ status: 'pass', summary: `${n} audit rows in the SQLite file ${file}_audit (AUDIT_DATABASE_URI from default)` });
+    } finally {
+      await audit.close();
     }
   }, 120_000);
 

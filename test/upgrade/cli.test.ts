@@ -35,8 +35,10 @@ describe('init database (CLI, SQLite)', () => {
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const plan = JSON.parse(r.stdout);
-    expect(plan.actions.map((a: { id: string }) => a.id)).toEqual(['create-tables', 'create-audit', '3.0.0.0', '3.1.0.0', '3.2.0.0', '3.2.2.0', '3.2.3.0', 'defaults']);
+    // the 2.12 audit rows move into <db>_audit, where LinOTP 3.4 reads them (issue 21 item 5)
+    expect(plan.actions.map((a: { id: string }) => a.id)).toEqual(['create-tables', 'create-audit', 'move-audit', '3.0.0.0', '3.1.0.0', '3.2.0.0', '3.2.2.0', '3.2.3.0', 'defaults']);
     expect(plan.actions[1].notes[0]).toContain('linotp.db_audit');
+    expect(plan.actions[2].effects).toEqual({ auditRowsToMove: 4 });
     expect(plan.internal).toBeUndefined();
     expect(readFileSync(file).equals(before)).toBe(true);
     expect(existsSync(`${file}_audit`)).toBe(false);
@@ -53,7 +55,8 @@ describe('init database (CLI, SQLite)', () => {
 
   it('upgrades, then reports "already at 3.2.3.0"', () => {
     const r = run(['init', 'database', '--database-uri', url, '--enc-key', keyFile]);
-    expect(r.stderr).toBe('');
+    // the moved rows are seen where LinOTP 3.4 reads them: their LinOTP 2 local times are named
+    expect(r.stderr).toMatch(/^warning: 4 audit rows carry LinOTP 2 local timestamps, .*\n$/);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('model version 3.2.3.0');
     // LinOTP 3.4 audits a SQLite installation into the sibling file <db>_audit

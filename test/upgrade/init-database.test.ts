@@ -90,7 +90,7 @@ describeEngines('init database on the LinOTP 2.12 sample', (engine) => {
       expect(plan.version.stored).toBe('2.12.0.0');
       expect(plan.blockers).toEqual([]);
       expect(plan.actions.map((a) => a.id)).toEqual(['create-tables', '3.0.0.0', '3.1.0.0', '3.2.0.0', '3.2.2.0', '3.2.3.0', 'defaults']);
-      expect(plan.actions[0].effects.tablesToCreate).toEqual(['imported_user']);
+      expect(plan.actions[0].effects.tablesToCreate).toEqual(['imported_user', 'admin_users']);
       expect(plan.actions[2].effects).toMatchObject({ seed: 2, otpPin: 1, config: 3, alreadyPkcs7: 0, tokensScanned: 3 });
       expect(plan.actions[3].effects).toEqual({ configRowsToInsert: 15, realmRowsToInsert: 1 });
       expect(plan.actions[4].effects).toEqual({ challengesToDelete: 2 });
