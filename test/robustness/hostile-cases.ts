@@ -86,7 +86,7 @@ export function withConfigRow(fx: Fixture, row: string): string {
 
 const cfgAt = (name: string) => ({ LINOTP_CFG: `{dir}/${name}` });
 /** Lines `backup restore` prints (its plan) before it loads; a failure while loading follows them. */
-export const RESTORE_PLAN_LINES = [/^reading .+ …$/, /^restore into /, /^table\s+rows\s+action$/, /^[─ ]+$/, /^\S+\s+\d+\s+(replace|create)$/, /^left as they are: /, /^skipped /, /^not restored: /, /^note: /];
+export const RESTORE_PLAN_LINES = [/^reading .+ …$/, /^restore into /, /^table\s+rows\s+action$/, /^[─ ]+$/, /^\S+\s+\d+\s+(replace|create)$/, /^left as they are: /, /^skipped /, /^not restored: /, /^note: /, /^the \d+ audit rows go into /];
 
 const HUGE = 50_000_000;
 

@@ -5,7 +5,7 @@
  * them where LinOTP reads them. The built binary, --json.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,8 @@ import { BIN, ensureBuilt, ROOT } from '../e2e/global-setup.js';
 import { loadSample212 } from '../upgrade/sample-db.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lmt-verify-audit-'));
+// Searchable like /etc: verify checks that the LinOTP service user can reach the encKey.
+chmodSync(tmp, 0o755);
 const file = join(tmp, 'linotp.db');
 const uri = `sqlite:///${file}`;
 const keyFile = join(tmp, 'encKey');
