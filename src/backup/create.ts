@@ -17,6 +17,7 @@ import { readStoredVersion } from '../schema/version.js';
 import { tableDdl } from './ddl-source.js';
 import { encryptKeyBytes } from './gpg.js';
 import { FORMAT, KEY_MEMBER, MANIFEST_NAME, toolVersion, type Manifest, type TableManifest } from './manifest.js';
+import { checkKeySamples, keyMismatchWarning, refuseWrongKey, sampleDatabase, type KeyCheck } from './key-check.js';
 import { RowTextHasher } from './sqltext.js';
 import { GzipMemberWriter, writeTarGzAround } from './tarball.js';
 
@@ -25,6 +26,8 @@ export interface CreateOptions {
   /** The key to include (encrypted with `passphrase`); null = --no-enc-key. */
   encKey: EncKey | null;
   passphrase?: string;
+  /** Go on when the key decrypts none of the database's sampled values (--allow-key-mismatch). */
+  allowKeyMismatch?: boolean;
   skipAudit?: boolean;
   /** gzip level of the archive, 0 (stored) to 9; default 1, the fastest compression. */
   compressLevel?: number;
@@ -39,6 +42,10 @@ export interface CreateResult {
   bytes: number;
   manifest: Manifest;
   seconds: number;
+  /** How the included key fits the database (src/backup/key-check.ts); null without a key. */
+  keyCheck: KeyCheck | null;
+  /** Set when only some sampled values decrypt, or none with allowKeyMismatch. */
+  keyWarning?: string;
 }
 
 /** Shadow tables a killed MySQL restore may leave behind are never part of a backup. */
@@ -113,8 +120,18 @@ export async function createBackup(db: Db, opts: CreateOptions): Promise<CreateR
   const started = Date.now();
   const now = opts.now ?? new Date();
   if (existsSync(opts.outDir) && !statSync(opts.outDir).isDirectory()) throw new InputError(`${opts.outDir} is a file, not a directory; nothing was written`, 'give the directory the archive is to be written into');
-  mkdirSync(opts.outDir, { recursive: true });
   if (opts.encKey && !opts.passphrase) throw new InputError('a passphrase is needed to encrypt the encKey in the backup');
+  // A backup whose key opens none of its values cannot be restored to a working server: found now,
+  // not at the restore (issue 21 item 4). Checked before anything is written.
+  let keyCheck: KeyCheck | null = null;
+  let keyWarning: string | undefined;
+  if (opts.encKey) {
+    keyCheck = checkKeySamples(opts.encKey, await sampleDatabase(db));
+    const what = `${opts.encKey.source} (sha256 ${opts.encKey.fingerprint().slice(0, 16)}…)`;
+    refuseWrongKey(keyCheck, what, Boolean(opts.allowKeyMismatch));
+    keyWarning = keyMismatchWarning(keyCheck, what) ?? (keyCheck.checked > 0 && keyCheck.decrypted === 0 ? `wrong encKey: ${what} decrypts none of the ${keyCheck.checked} sampled encrypted values (--allow-key-mismatch)` : undefined);
+  }
+  mkdirSync(opts.outDir, { recursive: true });
   const work = mkdtempSync(join(opts.outDir, '.linotp-backup-'));
   try {
     const stamp = backupStamp(now);
@@ -203,7 +220,7 @@ export async function createBackup(db: Db, opts: CreateOptions): Promise<CreateR
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
     }
-    return { file, bytes: statSync(file).size, manifest, seconds: (Date.now() - started) / 1000 };
+    return { file, bytes: statSync(file).size, manifest, seconds: (Date.now() - started) / 1000, keyCheck, ...(keyWarning ? { keyWarning } : {}) };
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -6,7 +6,8 @@
  */
 import type { EncKey } from '../crypto/enckey.js';
 import { parseEncKey } from '../crypto/enckey.js';
-import { classifyTokenSeed, decryptConfigValue, decryptTokenSeed, isEncryptedConfigType } from '../crypto/values.js';
+import { classifyTokenSeed, isEncryptedConfigType } from '../crypto/values.js';
+import { checkKeySamples, KEY_SAMPLE, type KeyCheck, type KeySamples } from './key-check.js';
 import type { Engine, SqlValue } from '../db/types.js';
 import { InputError, KeyError } from '../errors.js';
 import { MODEL_VERSION_KEY } from '../schema/version.js';
@@ -36,10 +37,10 @@ export interface DumpInfo {
   statements: number;
   problems: string[];
   /** Up to 50 encrypted values of each kind, to check a key against. */
-  samples: { seeds: { enc: string; iv: string }[]; config: string[] };
+  samples: KeySamples;
 }
 
-const SAMPLE = 50;
+const SAMPLE = KEY_SAMPLE;
 
 export async function inspectDump(src: BackupSource, onBytes?: (bytes: number) => void): Promise<DumpInfo> {
   const where = src.kind === 'dump' ? src.path : `${src.path}:${src.dumpName}`;
@@ -124,44 +125,11 @@ function sample(info: DumpInfo, table: string, cols: string[], rows: SqlValue[][
   }
 }
 
-export interface KeyCheck {
-  checked: number;
-  decrypted: number;
-  failed: number;
-  /** true: the key opens the sampled values (or there was nothing to check). */
-  ok: boolean;
-}
+export type { KeyCheck } from './key-check.js';
 
-/**
- * The padding check is what tells a right key from a wrong one; a value that unpads correctly but
- * whose content is unusual (a seed that is not hex, text that is not UTF-8) was still opened by this key.
- */
-function keyFits(r: { ok: boolean; reason?: string }): boolean {
-  return r.ok || r.reason === 'seed-not-hex' || r.reason === 'not-utf8';
-}
-
-/** Does `key` decrypt the sampled seeds and Config secrets of the dump? */
+/** Does `key` decrypt the sampled seeds and Config secrets of the dump? (src/backup/key-check.ts) */
 export function checkKey(key: EncKey, info: DumpInfo): KeyCheck {
-  let checked = 0;
-  let decrypted = 0;
-  for (const s of info.samples.seeds) {
-    checked++;
-    try {
-      if (keyFits(decryptTokenSeed(key, s.enc, s.iv))) decrypted++;
-    } catch {
-      /* malformed hex counts as a failure */
-    }
-  }
-  for (const v of info.samples.config) {
-    checked++;
-    try {
-      if (keyFits(decryptConfigValue(key, v))) decrypted++;
-    } catch {
-      /* malformed */
-    }
-  }
-  // A wrong key fails practically every value; a right one opens nearly all (a few may be damaged).
-  return { checked, decrypted, failed: checked - decrypted, ok: checked === 0 || decrypted >= Math.ceil(checked * 0.9) };
+  return checkKeySamples(key, info.samples);
 }
 
 /** The key inside the backup: decrypted with the passphrase (gpg) or read as is (raw encKey member). */

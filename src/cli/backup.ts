@@ -5,10 +5,12 @@
 import path from 'node:path';
 import type { EncKey } from '../crypto/enckey.js';
 import type { RestoreCluster } from '../backup/restore.js';
+import type { LinotpFileResult } from '../files/linotp-file.js';
+import type { KeyInstallPlan } from '../upgrade/enc-key.js';
 import { ChecksFailedError, InputError, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
 import { catchUp } from './catch-up.js';
-import { installationOptions, planOptions } from './options.js';
+import { installationOptions, ownerOption, planOptions } from './options.js';
 import { renderTable } from './output.js';
 import { confirmOrAbort, readSecret } from './prompt.js';
 import type { CommandContext, CommandSpec, OptionSpec } from './spec.js';
@@ -66,6 +68,7 @@ const create: CommandSpec = {
     { flags: '--out <dir>', description: 'directory for the archive (default: BACKUP_DIR when configured, else the current directory)' },
     { flags: '--no-enc-key', description: 'leave the encKey out of the backup (a warning is printed: without the key the token seeds cannot be used)' },
     passphraseOption,
+    { flags: '--allow-key-mismatch', description: 'write the backup even when the encKey decrypts none of the database\'s sampled encrypted values (default: exit 3, nothing written)' },
     { flags: '--skip-audit', description: 'leave the audit table out' },
     { flags: '--compress-level <n>', description: 'gzip level of the archive: 0 (stored, fastest) to 9 (smallest); the default 1 compresses LinOTP data about 8:1 at the speed of gzip -1', default: '1' },
   ],
@@ -93,6 +96,7 @@ const create: CommandSpec = {
         outDir: out,
         encKey: key,
         passphrase,
+        allowKeyMismatch: Boolean(opts.allowKeyMismatch),
         skipAudit: Boolean(opts.skipAudit),
         compressLevel: level,
         onTable: ctx.out.showsProgress
@@ -104,12 +108,15 @@ const create: CommandSpec = {
         onRows: (_t, n) => bar?.tick(n),
       });
       bar?.finish();
+      if (r.keyWarning) ctx.out.warn(r.keyWarning);
       const rows = r.manifest.tables.reduce((a, t) => a + t.rows, 0);
-      ctx.out.result({ file: r.file, bytes: r.bytes, seconds: r.seconds, rows, manifest: r.manifest }, (d, c) =>
+      ctx.out.result({ file: r.file, bytes: r.bytes, seconds: r.seconds, rows, manifest: r.manifest, keyCheck: r.keyCheck, warnings: r.keyWarning ? [r.keyWarning] : [] }, (d, c) =>
         [
           `${c.green('backup written:')} ${d.file} (${fmtBytes(d.bytes)}, ${d.rows} rows in ${d.manifest.tables.length} tables, ${d.seconds.toFixed(1)} s)`,
           `engine ${d.manifest.source.engine} ${d.manifest.source.serverVersion}, LinOTP model ${d.manifest.modelVersion ?? 'not stored'}`,
-          d.manifest.encKey ? `encKey included (sha256 ${d.manifest.encKey.fingerprint.slice(0, 16)}…), encrypted with the passphrase` : c.yellow('encKey NOT included'),
+          d.manifest.encKey
+            ? `encKey included (sha256 ${d.manifest.encKey.fingerprint.slice(0, 16)}…), encrypted with the passphrase; it decrypts ${d.keyCheck?.decrypted ?? 0} of ${d.keyCheck?.checked ?? 0} sampled values`
+            : c.yellow('encKey NOT included'),
         ].join('\n'),
       );
     } finally {
@@ -127,8 +134,10 @@ const restore: CommandSpec = {
     ...installationOptions,
     { flags: '--file <file>', description: 'the backup to restore' },
     passphraseOption,
-    { flags: '--install-enc-key', description: 'also write the encKey from the backup to SECRET_FILE (mode 0400), after checking that it decrypts the backup' },
-    { flags: '--force', description: 'with --install-enc-key: replace a different key already there (it is kept as encKey.<date>)' },
+    { flags: '--install-enc-key', description: 'also write the encKey from the backup to SECRET_FILE (linotp:linotp 0440, or as the key it replaces), after checking that it decrypts the backup' },
+    { flags: '--force', description: 'with --install-enc-key: replace a different key already there even when the target database holds encrypted values (it is kept as encKey.<date>; a key that encrypts nothing there is replaced without --force)' },
+    { flags: '--allow-key-mismatch', description: 'restore even when the installation\'s encKey (--enc-key, without --install-enc-key) decrypts none of the backup\'s sampled values (default: exit 3, nothing changed)' },
+    { ...ownerOption, description: 'with --install-enc-key: ' + ownerOption.description },
     { flags: '--admin-resolver <name>', description: 'ADMIN_RESOLVER_NAME whose imported_user rows (local admins) are kept (default LinOTP_local_admins)', env: 'LINOTP_ADMIN_RESOLVER_NAME' },
     ...planOptions,
   ],
@@ -142,6 +151,9 @@ const restore: CommandSpec = {
     const { loadEncKey } = await import('../crypto/enckey.js');
     // 1. The whole input, before anything else.
     const needKey = Boolean(opts.installEncKey);
+    if (opts.owner !== undefined && !needKey) throw new UsageError('--owner needs --install-enc-key', 'it sets the owner of the installed key file');
+    const { parseOwnerSpec } = await import('../files/ownership.js');
+    const keyOwner = opts.owner !== undefined ? parseOwnerSpec(String(opts.owner)) : undefined;
     ctx.out.info(`reading ${file} …`);
     const { report, src, info, key } = await verifyBackup(file, {
       passphrase: await passphraseIfGiven(ctx, opts),
@@ -152,27 +164,36 @@ const restore: CommandSpec = {
     if (report.problems.length) throw new InputError(`the backup cannot be restored: ${report.problems[0]}`, report.problems.length > 1 ? `${report.problems.length - 1} more; run backup verify --file ${opts.file}` : undefined);
     if (needKey && !key) throw new UsageError('--install-enc-key: the backup contains no encKey');
     let secretFile: string | undefined;
+    const warnings: string[] = [];
+    let keyCheck: { key: string; checked: number; decrypted: number; failed: number } | null = null;
     if (needKey) {
       secretFile = requireEncKeyPath(inst).value;
-      const { accessSync, constants, existsSync } = await import('node:fs');
+      const { accessSync, constants } = await import('node:fs');
       try {
         accessSync(path.dirname(secretFile), constants.W_OK);
       } catch (e) {
         throw new UsageError(`cannot write the encKey to ${secretFile}: ${(e as NodeJS.ErrnoException).code ?? e}; nothing was changed`, 'create the directory or run as a user who may write there (SECRET_FILE / --enc-key names the file)');
       }
-      if (existsSync(secretFile) && !opts.force) {
-        const current = loadEncKey(secretFile);
-        if (!current.equals(key!)) throw new UsageError(`${secretFile} holds a different encKey; nothing was changed`, 'add --force to replace it (the old key is kept as encKey.<date>)');
-      }
     } else if (inst.encKeyPath) {
+      // The key the new server will use must open the backup's data (issue 21 item 4): none = exit 3.
+      let given: EncKey | undefined;
       try {
-        const { checkKey } = await import('../backup/inspect.js');
-        const check = checkKey(loadEncKey(inst.encKeyPath.value), info);
-        if (!check.ok) ctx.out.warn(`the encKey ${inst.encKeyPath.value} does not decrypt this backup's data (${check.failed}/${check.checked} fail): use --install-enc-key or the right key`);
+        given = loadEncKey(inst.encKeyPath.value);
       } catch (e) {
         ctx.out.debug(`encKey not checked: ${(e as Error).message}`);
       }
+      if (given) {
+        const { checkKey } = await import('../backup/inspect.js');
+        const { keyMismatchWarning, refuseWrongKey } = await import('../backup/key-check.js');
+        const check = checkKey(given, info);
+        keyCheck = { key: inst.encKeyPath.value, checked: check.checked, decrypted: check.decrypted, failed: check.failed };
+        const what = `${inst.encKeyPath.value} (sha256 ${given.fingerprint().slice(0, 16)}…)`;
+        refuseWrongKey(check, what, Boolean(opts.allowKeyMismatch));
+        const w = keyMismatchWarning(check, what) ?? (check.checked > 0 && check.decrypted === 0 ? `wrong encKey: ${what} decrypts none of the ${check.checked} sampled values of this backup (--allow-key-mismatch); use --install-enc-key or the right key` : undefined);
+        if (w) warnings.push(w);
+      }
     }
+    for (const w of warnings) ctx.out.warn(w);
     // 2. The plan. A plan-only run must not even create a missing SQLite file: it plans against an empty database.
     let db;
     const { parseDbUrl } = await import('../db/url.js');
@@ -189,6 +210,14 @@ const restore: CommandSpec = {
       const { planRestore, applyRestore } = await import('../backup/restore.js');
       const resolver = opts.adminResolver ?? (typeof inst.settings.get('ADMIN_RESOLVER_NAME') === 'string' && inst.settings.isExplicit('ADMIN_RESOLVER_NAME') ? String(inst.settings.get('ADMIN_RESOLVER_NAME')) : undefined);
       const plan = await planRestore(db, src, info, { adminResolver: resolver });
+      // The key path, checked against the target before anything changes (issue 21 items 1, 3).
+      let keyPlan: KeyInstallPlan | null = null;
+      if (secretFile && key) {
+        const { planKeyInstall } = await import('../upgrade/enc-key.js');
+        keyPlan = await planKeyInstall(secretFile, key, db, { force: Boolean(opts.force), owner: keyOwner, env: ctx.env, database: plan.target });
+        for (const w of keyPlan.warnings) ctx.out.warn(w);
+        warnings.push(...keyPlan.warnings);
+      }
       const replaced = plan.tables.filter((t) => t.exists).map((t) => t.target);
       // Tables of another application and none of LinOTP's: the wrong target, refused like init database does.
       const { findTable, LINOTP_2_12, LINOTP_3_4 } = await import('../schema/tables.js');
@@ -211,7 +240,9 @@ const restore: CommandSpec = {
         skipped: plan.skipped,
         untouched: plan.untouched,
         preservedAdmins: plan.preservedAdmins,
-        installEncKey: secretFile ?? null,
+        installEncKey: keyPlan,
+        keyCheck,
+        warnings,
       };
       if (dryRun) {
         ctx.out.result({ ...summary, applied: false }, (d) => renderPlan(d) + '\n(plan only: nothing was changed)');
@@ -232,16 +263,17 @@ const restore: CommandSpec = {
         onRows: (_t, n) => bar?.tick(n),
       });
       bar?.finish();
-      let keyResult: { action: string; path: string; backup?: string } | null = null;
-      if (secretFile && key) {
-        const { writeEncKeyFile } = await import('../crypto/enckey.js');
-        keyResult = writeEncKeyFile(secretFile, key, { force: Boolean(opts.force) });
+      let keyResult: (LinotpFileResult & { replacedUnusedKey?: true }) | null = null;
+      if (keyPlan && key) {
+        const { installKey } = await import('../upgrade/enc-key.js');
+        keyResult = installKey(keyPlan, key, { force: Boolean(opts.force), owner: keyOwner, env: ctx.env });
+        for (const w of keyResult.warnings) if (!warnings.includes(w)) ctx.out.warn(w);
       }
       ctx.out.result({ ...summary, applied: true, restored: result.tables, seconds: result.seconds, rowsPerSecond: result.rowsPerSecond, encKey: keyResult }, (d, c) =>
         [
           `${c.green('restored')} ${d.restored.reduce((a, t) => a + t.rows, 0)} rows in ${d.restored.length} tables into ${d.target} (${d.seconds.toFixed(1)} s, ${d.rowsPerSecond} rows/s)`,
           d.preservedAdmins ? `${d.preservedAdmins} local admin(s) of the target kept` : '',
-          d.encKey ? `encKey ${d.encKey.action}: ${d.encKey.path}${d.encKey.backup ? ` (old key kept as ${d.encKey.backup})` : ''}` : '',
+          d.encKey ? `encKey ${d.encKey.action}: ${d.encKey.path} (${d.encKey.user}:${d.encKey.group} ${d.encKey.mode})${d.encKey.backup ? `; the old key${d.encKey.replacedUnusedKey ? ', which encrypted nothing in the target database,' : ''} is kept as ${d.encKey.backup}` : ''}` : '',
           d.modelVersion && d.modelVersion.startsWith('3.2.3') ? '' : 'next: linotp-migrate init database (upgrades the restored data to the LinOTP 3.4 model)',
         ]
           .filter(Boolean)
@@ -253,7 +285,7 @@ const restore: CommandSpec = {
   },
 };
 
-function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null }): string {
+function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: KeyInstallPlan | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
     renderTable(['table', 'rows', 'action'], d.tables.map((t) => [t.name, t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
@@ -264,7 +296,13 @@ function renderPlan(d: { target: string; from: string; sameEngine: boolean; mode
   for (const s of d.skipped) lines.push(`skipped ${s.table} (${s.rows} rows): ${s.reason}`);
   if (d.untouched.length) lines.push(`left as they are: ${d.untouched.join(', ')}`);
   if (d.preservedAdmins) lines.push(`${d.preservedAdmins} local admin(s) in the target are kept`);
-  if (d.installEncKey) lines.push(`the encKey will be written to ${d.installEncKey}`);
+  const k = d.installEncKey;
+  if (k) {
+    const old = k.replacesUnusedKey
+      ? `, replacing the key there (sha256 ${k.replacesUnusedKey.fingerprint}…, which encrypts nothing in the target database; kept as ${k.backup})`
+      : k.action === 'replaced' ? `, replacing the key there (--force; kept as ${k.backup})` : k.action === 'unchanged' ? ' (already there)' : '';
+    lines.push(`the encKey will be written to ${k.path} as ${k.user}:${k.group} ${k.mode}${old}`);
+  }
   return lines.join('\n');
 }
 

@@ -16,6 +16,7 @@ export async function loadCommandSpecs(): Promise<CommandSpec[]> {
     import('./audit.js').then((m) => m.commands),
     import('./admin.js').then((m) => m.commands),
     import('./rehearse.js').then((m) => m.commands),
+    import('./radius.js').then((m) => m.commands),
   ]);
   return groups.flat();
 }

@@ -21,7 +21,8 @@ export const commands: CommandSpec[] = [
       { flags: '--target <version>', description: 'LinOTP 3 version whose setting names to use', choices: LINOTP_VERSIONS, default: '3.4' },
       { flags: '--rebase <old=new>', description: 'rewrite a path prefix in file settings, e.g. /etc/linotp2=/etc/linotp (repeatable)', repeatable: true },
       { flags: '--here <dir>', description: 'directory %(here)s stands for (default: the directory of --ini; use it when converting a copy)' },
-      { flags: '--group <name>', description: 'group that may read the written files (mode 0640); default linotp when that group exists' },
+      { flags: '--group <name>', description: 'group that may read the written files (mode 0640), owner the invoking user; default linotp when that group exists' },
+      { flags: '--owner <user[:group]>', description: 'owner and group of the written files (beats --group; default: those of a replaced file, else you:linotp)' },
       { flags: '--split', description: 'write Debian-style conf.d snippets (database settings separate)' },
       { flags: '--dry-run', description: 'write nothing; print the files that would be written' },
       { flags: '--force', description: 'replace existing output files' },
@@ -35,9 +36,9 @@ export const commands: CommandSpec[] = [
         const { UsageError } = await import('../errors.js');
         throw new UsageError('--ini is required', 'give the LinOTP 2 linotp.ini, e.g. --ini /etc/linotp2/linotp.ini');
       }
-      const plan = planConvert({ ini: opts.ini, outDir: opts.out ?? '.', target: opts.target, rebase: opts.rebase, here: opts.here, split: opts.split, group: opts.group }, ctx.cwd);
+      const plan = planConvert({ ini: opts.ini, outDir: opts.out ?? '.', target: opts.target, rebase: opts.rebase, here: opts.here, split: opts.split, group: opts.group, owner: opts.owner, env: ctx.env }, ctx.cwd);
       const dryRun = Boolean(opts.dryRun);
-      if (!dryRun) applyConvert(plan, Boolean(opts.force));
+      const writes = dryRun ? plan.writes : applyConvert(plan, Boolean(opts.force));
       for (const w of plan.conversion.warnings) ctx.out.warn(w);
       const c = plan.conversion;
       const counts = Object.fromEntries(['renamed', 'converted', 'dropped', 'needs-attention'].map((s) => [s, c.rows.filter((r) => r.status === s).length]));
@@ -45,8 +46,7 @@ export const commands: CommandSpec[] = [
         ini: c.ini,
         target: c.target,
         dryRun,
-        group: plan.group?.name,
-        files: plan.files.map((f) => ({ path: f.path, written: !dryRun, replaced: f.exists && !dryRun, settings: f.settings.map((s) => s.name) })),
+        files: plan.files.map((f, i) => ({ path: f.path, written: !dryRun, replaced: f.exists && !dryRun, settings: f.settings.map((s) => s.name), user: writes[i]!.user, group: writes[i]!.group, mode: writes[i]!.mode })),
         settings: c.settings.map((s) => ({ name: s.name, value: s.display, origins: s.origins })),
         rows: c.rows,
         counts,
@@ -60,7 +60,7 @@ export const commands: CommandSpec[] = [
         );
         const files = d.dryRun
           ? Object.entries(d.contents ?? {}).map(([p, t]) => `--- ${p} (not written: --dry-run)\n${t}`).join('\n')
-          : d.files.map((f) => `wrote ${f.path} (mode 0640${d.group ? `, group ${d.group}` : ''}): ${f.settings.join(', ')}`).join('\n');
+          : d.files.map((f) => `wrote ${f.path} (${f.user}:${f.group} ${f.mode}): ${f.settings.join(', ')}`).join('\n');
         const summary = Object.entries(d.counts).map(([s, n]) => `${n} ${s}`).join(', ');
         return `${table}\n\n${summary}\n${files}`;
       });

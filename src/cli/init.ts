@@ -9,7 +9,7 @@ import type { PlannedAction, UpgradeOptions, UpgradePlan } from '../upgrade/plan
 import type { UpgradeResult } from '../upgrade/apply.js';
 import { auditTarget } from '../upgrade/audit-target.js';
 import { confirmOrAbort } from './prompt.js';
-import { installationOptions, planOptions } from './options.js';
+import { installationOptions, ownerOption, planOptions } from './options.js';
 import { renderTable } from './output.js';
 import type { CommandContext, CommandSpec } from './spec.js';
 
@@ -164,40 +164,66 @@ const initDatabase: CommandSpec = {
 
 const initEncKey: CommandSpec = {
   path: ['init', 'enc-key'],
-  summary: 'Create an encKey (96 random bytes, mode 0400), or restore one from its paper form',
+  summary: 'Create an encKey (96 random bytes, linotp:linotp 0440), or restore one from its paper form',
   description:
-    'Writes the key atomically with mode 0400 to the encKey path (--enc-key, LINOTP_SECRET_FILE, SECRET_FILE, or the ini). An existing ' +
-    'different key is kept as <file>.<YYYY-mm-dd_HH-MM>; without --force you are asked first. --keys restores a key from 192 hex digits ' +
+    'Writes the key atomically to the encKey path (--enc-key, LINOTP_SECRET_FILE, SECRET_FILE, or the ini) as LinOTP 3.4\'s Debian package leaves it: ' +
+    'owner linotp, group linotp, mode 0440 (or the owner, group and mode of the key it replaces; --owner overrides). An existing ' +
+    'different key is kept as <file>.<YYYY-MM-DD>; when the database (--database-uri or the installation\'s) holds no encrypted value it is replaced without --force, otherwise you are asked first (no TTY: refused). --keys restores a key from 192 hex digits ' +
     'or the --dump printout, validated (length, hex, checksums). --dump prints the paper form after writing.',
   options: [
     { flags: '--enc-key <file>', description: 'where to write the key (default: the installation encKey path)', env: 'LINOTP_SECRET_FILE' },
     { flags: '--ini <file>', description: 'LinOTP 2 linotp.ini whose linotpSecretFile names the path' },
-    { flags: '-f, --force', description: 'replace an existing different key without asking (it is kept as a dated backup)' },
+    { flags: '--database-uri <uri>', description: 'database whose encrypted values decide whether a different existing key may be replaced without --force (default: the installation\'s)', env: 'LINOTP_DATABASE_URI' },
+    { flags: '-f, --force', description: 'replace an existing different key without asking (it is kept as a dated backup); a key that encrypts nothing in the database is replaced without it' },
     { flags: '--keys <hex>', description: 'restore this key instead of generating one: 192 hex digits (spaces allowed) or the --dump form' },
     { flags: '--dump', description: 'print the paper backup (hex chunks with CRC32 and a checksum line) after writing' },
+    ownerOption,
   ],
   examples: ['linotp-migrate init enc-key --enc-key /etc/linotp/encKey --dump', "linotp-migrate init enc-key --enc-key ./encKey --keys '0001…5e5f'"],
   async run(ctx, _args, opts) {
     const inst = installation(ctx, opts);
     const path = requireEncKeyPath(inst).value;
-    const { initEncKey, paperForm } = await import('../upgrade/enc-key.js');
+    const { checkExistingKey, initEncKey, keyToWrite, paperForm } = await import('../upgrade/enc-key.js');
     if (opts.keys !== undefined && String(opts.keys).trim() === '') throw new UsageError('--keys is empty', 'give the 192 hex digits of the key');
     let force = Boolean(opts.force);
+    const { parseOwnerSpec } = await import('../files/ownership.js');
+    const owner = opts.owner !== undefined ? parseOwnerSpec(String(opts.owner)) : undefined;
+    const key = keyToWrite(opts.keys);
+    // A different key at the path may be replaced without --force only when the installation's
+    // database holds nothing encrypted (issue 21 item 3): checked there, when a database is named.
+    let existing = await checkExistingKey(path, key, undefined);
+    if (existing.existing === 'different' && !force && inst.databaseUri) {
+      const { openDatabase } = await import('../db/index.js');
+      let db;
+      try {
+        db = await openDatabase(inst.databaseUri.value);
+      } catch (e) {
+        ctx.out.warn(`cannot open the database (${inst.databaseUri.source}) to check whether the existing key is in use: ${(e as Error).message}`);
+      }
+      if (db) {
+        try {
+          existing = await checkExistingKey(path, key, db);
+        } finally {
+          await db.close();
+        }
+      }
+    }
     let out;
     try {
-      out = initEncKey({ path, force, keys: opts.keys });
+      out = initEncKey({ path, force, key, keys: opts.keys, owner, env: ctx.env, existing });
     } catch (e) {
       if (!(e instanceof KeyError) || force || !existsSync(path) || !/already holds/.test(e.message)) throw e;
-      await confirmOrAbort(ctx, `There is already an enc-key in ${path}. Overwriting it might have dire consequences. Overwrite it (the old key is kept as a backup)?`);
+      await confirmOrAbort(ctx, `There is already an enc-key in ${path}${existing.target ? ` and the database holds ${existing.target.total} encrypted value(s)` : ''}. Overwriting it might have dire consequences. Overwrite it (the old key is kept as a backup)?`);
       force = true;
-      out = initEncKey({ path, force, keys: opts.keys });
+      out = initEncKey({ path, force, key, keys: opts.keys, owner, env: ctx.env });
     }
-    const { result, key } = out;
+    for (const w of out.result.warnings) ctx.out.warn(w);
+    const { result } = out;
     const dump = opts.dump ? paperForm(key, result.path, true) : opts.keys !== undefined ? paperForm(key, result.path, false) : undefined;
     ctx.out.result({ ...result, ...(dump ? { dump } : {}) }, (d, c) => {
       const lines: string[] = [];
-      if (d.backup) lines.push(`Moved existing enc-key to ${d.backup}`);
-      lines.push(d.action === 'unchanged' ? `${d.path} already holds this key (sha256 ${d.fingerprint}…); unchanged` : c.green(`Wrote enc-key to ${d.path} (sha256 ${d.fingerprint}…, mode 0400)`));
+      if (d.backup) lines.push(`Moved existing enc-key to ${d.backup}${d.replacedUnusedKey ? ' (it encrypted nothing in the database)' : ''}`);
+      lines.push(d.action === 'unchanged' ? `${d.path} already holds this key (sha256 ${d.fingerprint}…); unchanged` : c.green(`Wrote enc-key to ${d.path} (sha256 ${d.fingerprint}…, ${d.user}:${d.group} ${d.mode})`));
       if (d.dump) lines.push('', d.dump);
       return lines.join('\n');
     });

@@ -25,3 +25,9 @@ export const planOptions: OptionSpec[] = [
   { flags: '--dry-run', description: 'show what would be done and change nothing (same as --plan)' },
   { flags: '--plan', description: 'show what would be done and change nothing' },
 ];
+
+/** Owner of written key and cfg files; defaults in src/files/linotp-file.ts (docs/files.md). */
+export const ownerOption: OptionSpec = {
+  flags: '--owner <user[:group]>',
+  description: 'owner and group of the written key file (default: those of the key it replaces, else linotp:linotp when that user exists, else you, with a warning)',
+};

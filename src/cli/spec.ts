@@ -63,4 +63,5 @@ export const GROUP_SUMMARIES: Record<string, string> = {
   admin: 'Administrative repairs (fix-db-encoding)',
   'local-admins': 'Manage LinOTP 3 local administrators',
   audit: 'Audit trail maintenance across the upgrade',
+  radius: 'Carry the RADIUS service (FreeRADIUS + LinOTP module) and PAM lines to LinOTP 3',
 };

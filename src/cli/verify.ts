@@ -78,11 +78,13 @@ export const commands: CommandSpec[] = [
       '  - token counts per type; on LinOTP 3 the admin resolver and realm exist, and which local admins still have the password "*";',
       '  - how many text values look double-encoded (latin1/utf8 mojibake; repair with `admin fix-db-encoding`);',
       '  - on a cluster (automatic on a Galera node, else --cluster / --node): every table has the same rows on every node (docs/clusters.md).',
+      '  - the user LinOTP 3 runs as can read the encKey, the audit keys and every cfg file (computed from owner, group, mode and its groups, directories included, not tried as root).',
       'Exit 0 when every check passes (warnings allowed), 3 when any fails; failing tokens and Config keys are named. Tokens and text columns are streamed, so memory stays bounded.',
     ].join('\n'),
     options: [
       ...installationOptions,
       { flags: '--skip-encoding', description: 'do not scan text columns for double-encoded values (faster on a large audit table)' },
+      { flags: '--service-user <user>', description: 'user LinOTP 3 runs as, whose read access to the encKey, audit keys and cfg files is checked (default: the encKey\'s owner unless root, else linotp)' },
       { flags: '--audit-public-key <file>', description: "LinOTP 2's audit public key (public.pem): check every audit signature instead of only counting them" },
       { flags: '--cluster', description: 'compare every table on every node (row counts and SHA-256); automatic on a MariaDB Galera node, whose members come from wsrep_incoming_addresses' },
       {
@@ -129,7 +131,14 @@ export const commands: CommandSpec[] = [
           realm: String(inst.settings.get('ADMIN_REALM_NAME') ?? 'linotp_admins'),
         };
         const nodes = ([] as string[]).concat(opts.node ?? []).map(String);
-        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding), auditPublicKeyPem, adminNames, cluster: Boolean(opts.cluster), nodes });
+        const { filesLinotpReads, chooseServiceUser } = await import('../verify/files.js');
+        const encKeyPath = inst.encKeyPath?.value;
+        const fileAccess = {
+          files: filesLinotpReads(inst.settings, encKeyPath),
+          serviceUser: chooseServiceUser(opts.serviceUser, encKeyPath, ctx.env),
+          given: opts.serviceUser,
+        };
+        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding), auditPublicKeyPem, adminNames, cluster: Boolean(opts.cluster), nodes, fileAccess });
       } finally {
         await db.close();
       }
@@ -137,7 +146,9 @@ export const commands: CommandSpec[] = [
       if (!report.ok) {
         throw new ChecksFailedError(
           failureLine(report),
-          report.key.verdict === 'wrong-key' ? `use the encKey of the installation that wrote this database (${inst.encKeyPath?.source ?? ''})` : undefined,
+          report.key.verdict === 'wrong-key'
+            ? `use the encKey of the installation that wrote this database (${inst.encKeyPath?.source ?? ''})`
+            : report.checks.find((x) => x.id === 'file-access' && x.status === 'fail')?.hint,
         );
       }
     },

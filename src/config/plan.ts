@@ -4,7 +4,9 @@ import { UsageError } from '../errors.js';
 import { readIni } from '../settings/ini.js';
 import { LINOTP_VERSIONS, type LinotpVersion } from '../settings/schema.js';
 import { convertIni, type Conversion } from './convert.js';
-import { groupId, planFiles, writeFiles, type CfgFilePlan } from './write.js';
+import { planLinotpFile, type LinotpFileResult } from '../files/linotp-file.js';
+import { findGroup, invokingOwner, parseOwnerSpec, type FileOwner } from '../files/ownership.js';
+import { planFiles, writeFiles, type CfgFilePlan } from './write.js';
 
 export interface ConvertRequest {
   ini: string;
@@ -15,15 +17,21 @@ export interface ConvertRequest {
   /** Directory `%(here)s` stands for (default: the ini's directory). */
   here?: string;
   split?: boolean;
-  /** Group that may read the files (default `linotp`, when it exists). */
+  /** Group that may read the files (default `linotp`, when it exists); the owner is the invoking user. */
   group?: string;
+  /** `--owner USER[:GROUP]`: owner and group of the written files (beats `group`). */
+  owner?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ConvertPlan {
   conversion: Conversion;
   files: CfgFilePlan[];
-  /** Group the files will belong to, when it exists on this machine. */
-  group?: { name: string; gid: number };
+  /** Owner given with --owner or --group; otherwise each file's owner follows src/files/linotp-file.ts. */
+  owner?: FileOwner;
+  /** Owner, group and mode each file will get (a replaced file keeps its own). */
+  writes: LinotpFileResult[];
+  env?: NodeJS.ProcessEnv;
 }
 
 export function parseRebase(specs: string[] = []): [string, string][] {
@@ -54,15 +62,18 @@ export function planConvert(req: ConvertRequest, cwd: string): ConvertPlan {
     'Only Python literals: LinOTP executes this file. It may hold the database password: keep it mode 0640, group linotp.',
   ];
   const files = planFiles(conversion.settings, path.resolve(cwd, req.outDir), Boolean(req.split), header, target);
-  const groupName = req.group ?? 'linotp';
-  const gid = groupId(groupName);
-  if (gid === undefined) {
-    if (req.group) throw new UsageError(`--group ${req.group}: no such group`, 'give the group LinOTP 3 runs as (Debian: linotp)');
-    conversion.warnings.push(`there is no group '${groupName}' here: make the written files readable by the user LinOTP 3 runs as (e.g. chgrp linotp FILE; they are mode 0640)`);
+  let owner: FileOwner | undefined;
+  if (req.owner) owner = parseOwnerSpec(req.owner);
+  else if (req.group) {
+    const group = findGroup(req.group);
+    if (!group) throw new UsageError(`--group ${req.group}: no such group`, 'give the group LinOTP 3 runs as (Debian: linotp)');
+    owner = { ...invokingOwner(), gid: group.gid, group: group.name };
   }
-  return { conversion, files, group: gid === undefined ? undefined : { name: groupName, gid } };
+  const writes = files.map((f) => planLinotpFile(f.path, f.text, { kind: 'cfg', owner, existing: 'overwrite', env: req.env }));
+  for (const w of new Set(writes.flatMap((w) => w.warnings))) conversion.warnings.push(w);
+  return { conversion, files, owner, writes, env: req.env };
 }
 
-export function applyConvert(plan: ConvertPlan, force: boolean): void {
-  writeFiles(plan.files, force, plan.group?.gid);
+export function applyConvert(plan: ConvertPlan, force: boolean): LinotpFileResult[] {
+  return writeFiles(plan.files, force, plan.owner, plan.env);
 }

@@ -2,13 +2,14 @@
  * Rendering, verification and writing of converted settings. Before anything is written the text
  * is read back with our own .cfg reader and every value is checked against the target's schema
  * (what LinOTP 3 would refuse at start-up is an error and nothing is written). Files are written
- * atomically (temporary file + fsync + rename/link) with mode 0640, because they hold the database
- * password; an existing file is only replaced with `force`.
+ * by src/files/linotp-file.ts (atomic, mode 0640, group linotp: they hold the database
+ * password); an existing file is only replaced with `force`.
  */
-import { chmodSync, chownSync, closeSync, readFileSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { InputError, UsageError } from '../errors.js';
+import { writeLinotpFile, type LinotpFileResult } from '../files/linotp-file.js';
+import type { FileOwner } from '../files/ownership.js';
 import { parseCfg, toPythonLiteral } from '../settings/pyliteral.js';
 import { checkItem, findSetting, SettingValueError, type LinotpVersion } from '../settings/schema.js';
 import type { OutSetting } from './types.js';
@@ -84,55 +85,23 @@ export function planFiles(settings: OutSetting[], outDir: string, split: boolean
     });
 }
 
-/** The gid of a group from /etc/group, or undefined. */
-export function groupId(name: string, groupFile = '/etc/group'): number | undefined {
-  try {
-    for (const line of readFileSync(groupFile, 'utf8').split('\n')) {
-      const [g, , gid] = line.split(':');
-      if (g === name && /^\d+$/.test(gid ?? '')) return Number(gid);
-    }
-  } catch {
-    /* no group database */
-  }
-  return undefined;
-}
-
 /**
- * Writes all planned files, or none when one exists and `force` is not set. With `gid` the files
- * get that group (LinOTP runs as user/group linotp and must read its 0640 config).
+ * Writes all planned files, or none when one exists and `force` is not set, through the one writer
+ * for LinOTP's files (src/files/linotp-file.ts): atomic, mode 0640, group `linotp` (or the owner
+ * and mode of the file replaced, or `owner`).
  */
-export function writeFiles(plans: CfgFilePlan[], force: boolean, gid?: number): void {
+export function writeFiles(plans: CfgFilePlan[], force: boolean, owner?: FileOwner, env?: NodeJS.ProcessEnv): LinotpFileResult[] {
   const existing = plans.filter((p) => p.exists);
   if (existing.length && !force) {
     throw new UsageError(`${existing.map((p) => p.path).join(', ')} already exist${existing.length === 1 ? 's' : ''}`, 'nothing was written; add --force to replace, or choose another --out directory');
   }
-  for (const p of plans) {
-    mkdirSync(path.dirname(p.path), { recursive: true, mode: 0o750 });
-    const tmp = path.join(path.dirname(p.path), `.${path.basename(p.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    const fd = openSync(tmp, 'wx', 0o640);
-    try {
-      writeSync(fd, p.text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    if (gid !== undefined) chownSync(tmp, process.getuid?.() ?? 0, gid);
-    chmodSync(tmp, 0o640); // the umask may have removed group read
-    try {
-      if (force) renameSync(tmp, p.path);
-      else {
-        linkSync(tmp, p.path); // fails if the file appeared meanwhile: never overwrite without --force
-        unlinkSync(tmp);
-      }
-    } catch (err) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* already gone */
-      }
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') throw new UsageError(`${p.path} already exists`, 'add --force to replace it');
-      throw new InputError(`cannot write ${p.path}: ${code ?? String(err)}`, undefined, err);
-    }
-  }
+  return plans.map((p) =>
+    writeLinotpFile(p.path, p.text, {
+      kind: 'cfg',
+      owner,
+      env,
+      existing: force ? 'overwrite' : 'refuse',
+      refuse: (abs) => new UsageError(`${abs} already exists`, 'add --force to replace it'),
+    }),
+  );
 }

@@ -7,9 +7,9 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { inspect } from 'node:util';
-import * as fs from 'node:fs';
 import { readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import { writeLinotpFile, type LinotpFileResult } from '../files/linotp-file.js';
+import type { FileOwner } from '../files/ownership.js';
 import { KeyError } from '../errors.js';
 import { parseDumpForm, looksLikeDump, formatDump } from './paper.js';
 
@@ -158,7 +158,7 @@ function fileError(path: string, e: unknown): KeyError {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return new KeyError(`encKey file ${path} does not exist`, 'check the path (--enc-key, LINOTP_SECRET_FILE, SECRET_FILE or linotpSecretFile in linotp.ini)');
   if (code === 'EACCES' || code === 'EPERM') {
-    return new KeyError(`encKey file ${path} is not readable (permission denied)`, 'run as root or as the user LinOTP runs as (the file is mode 0400)');
+    return new KeyError(`encKey file ${path} is not readable (permission denied)`, 'run as root or as the user LinOTP runs as (Debian: linotp; the file is linotp:linotp 0440)');
   }
   return new KeyError(`cannot read encKey file ${path}: ${code ?? String(e)}`, undefined, e);
 }
@@ -172,112 +172,35 @@ export function formatEncKeyDump(key: EncKey, opts: { filename?: string; now?: D
   return formatDump(key.exportBytes().toString('hex'), { filename: opts.filename ?? key.source, now: opts.now, instructions: opts.instructions ?? true });
 }
 
-export interface WriteEncKeyResult {
-  /** `unchanged`: the same key was already there; `created`: no file before; `replaced`: an older key was moved to `backup`. */
-  action: 'created' | 'unchanged' | 'replaced';
-  path: string;
-  backup?: string;
-}
-
-/** LinOTP's BACKUP_FILE_TIME_FORMAT default `%Y-%m-%d_%H-%M`, local time. */
-export function backupSuffix(d: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}_${p(d.getHours())}-${p(d.getMinutes())}`;
-}
+export type WriteEncKeyResult = LinotpFileResult;
 
 /**
- * Writes the key file atomically (temp file in the same directory, fsync, rename, fsync of the
- * directory) with mode 0400, as `linotp init enc-key` does. A different existing key is never
- * replaced silently: without `force` this is a KeyError; with it the old file is kept as
- * `<path>.<YYYY-mm-dd_HH-MM>` (LinOTP's name). Unlike LinOTP, which overwrites an earlier backup
- * from the same minute, an existing backup name gets a `.1`, `.2` … suffix, and the old key is
- * hard-linked to its backup name before the rename so the key path is never missing.
+ * Writes the key file through the one writer for LinOTP's files (src/files/linotp-file.ts):
+ * atomically, with LinOTP 3's owner, group and mode (encKey: `linotp:linotp` 0440, or those of
+ * the key it replaces). A different existing key is never replaced silently: without `force`
+ * this is a KeyError; with it the old file is kept as `<path>.<YYYY-MM-DD>` (then LinOTP's
+ * `_HH-MM` and numbered names; LinOTP itself overwrites an earlier backup from the same minute),
+ * hard-linked before the rename so the key path is never missing.
  */
-export function writeEncKeyFile(path: string, key: EncKey, opts: { force?: boolean; now?: Date } = {}): WriteEncKeyResult {
-  const abs = resolvePath(path);
-  let existing: EncKey | undefined;
-  let existingProblem: string | undefined;
-  const exists = fs.existsSync(abs);
-  if (exists && !fs.statSync(abs).isFile()) {
-    // Not even --force replaces a directory (or a device) with a key file.
-    throw new KeyError(`${abs} is ${fs.statSync(abs).isDirectory() ? 'a directory' : 'not a regular file'}; the encKey path must name a file`, 'give the key file\'s path, e.g. --enc-key /etc/linotp/encKey');
-  }
-  if (exists) {
-    try {
-      existing = loadEncKey(abs);
-    } catch (e) {
-      existingProblem = e instanceof Error ? e.message : String(e);
-    }
-    if (existing?.equals(key)) return { action: 'unchanged', path: abs };
-    if (!opts.force) {
-      const what = existing ? `a different encKey (sha256 ${existing.fingerprint().slice(0, 16)}…)` : `a file that is not a valid encKey (${existingProblem})`;
-      throw new KeyError(`${abs} already holds ${what}; not overwriting it`, 'pass --force to replace it; the old file is then kept as <file>.<date>');
-    }
-  }
-  const dir = dirname(abs);
-  const tmp = join(dir, `.${basename(abs)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  let backup: string | undefined;
+export function writeEncKeyFile(path: string, key: EncKey, opts: { force?: boolean; now?: Date; owner?: FileOwner; env?: NodeJS.ProcessEnv } = {}): WriteEncKeyResult {
+  return writeLinotpFile(path, key.exportBytes(), {
+    kind: 'enc-key',
+    owner: opts.owner,
+    existing: opts.force ? 'keep-backup' : 'refuse',
+    refuse: (abs) => {
+      const what = describeKeyFile(abs);
+      return new KeyError(`${abs} already holds ${what}; not overwriting it`, 'pass --force to replace it; the old file is then kept as <file>.<date>');
+    },
+    now: opts.now,
+    env: opts.env,
+  });
+}
+
+/** "a different encKey (sha256 …)" or "a file that is not a valid encKey (…)", for refusals. */
+export function describeKeyFile(abs: string): string {
   try {
-    const fd = fs.openSync(tmp, 'wx', 0o400);
-    try {
-      fs.fchmodSync(fd, 0o400);
-      fs.writeSync(fd, key.exportBytes());
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    if (exists) backup = keepBackup(abs, opts.now ?? new Date());
-    fs.renameSync(tmp, abs);
+    return `a different encKey (sha256 ${loadEncKey(abs).fingerprint().slice(0, 16)}…)`;
   } catch (e) {
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      /* already renamed or never created */
-    }
-    if (e instanceof KeyError) throw e;
-    const code = (e as NodeJS.ErrnoException).code ?? String(e);
-    throw new KeyError(`cannot write encKey ${abs}: ${code}`, code === 'EACCES' ? 'run as root or as the owner of the directory' : code === 'ENOENT' ? `create the directory ${dir} first` : undefined, e);
-  }
-  fsyncDir(dir);
-  return { action: backup ? 'replaced' : 'created', path: abs, ...(backup ? { backup } : {}) };
-}
-
-function keepBackup(abs: string, now: Date): string {
-  const base = `${abs}.${backupSuffix(now)}`;
-  for (let i = 0; i < 100; i++) {
-    const name = i === 0 ? base : `${base}.${i}`;
-    try {
-      fs.linkSync(abs, name);
-      return name;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') continue;
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') {
-        // File systems without hard links: an exclusive copy keeps the same never-overwrite rule.
-        try {
-          fs.copyFileSync(abs, name, fs.constants.COPYFILE_EXCL);
-          fs.chmodSync(name, 0o400);
-          return name;
-        } catch (e2) {
-          if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') continue;
-          throw new KeyError(`cannot keep the old encKey as ${name}: ${(e2 as NodeJS.ErrnoException).code ?? e2}`, 'nothing was changed', e2);
-        }
-      }
-      throw new KeyError(`cannot keep the old encKey as ${name}: ${code ?? e}`, 'nothing was changed', e);
-    }
-  }
-  throw new KeyError(`cannot keep the old encKey: ${base} and 99 numbered variants exist`, 'clean up old encKey backups');
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    // Some platforms cannot fsync a directory; the rename itself is still atomic.
+    return `a file that is not a valid encKey (${e instanceof Error ? e.message : String(e)})`;
   }
 }

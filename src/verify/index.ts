@@ -15,6 +15,7 @@ import { detectModelVersion, TARGET_MODEL_VERSION, type ModelVersionInfo } from 
 import { checkAdminRealm, checkLocalAdmins, type AdminNames } from './admins.js';
 import { scanEncoding } from './encoding.js';
 import { checkConfig, checkTokens, newTallies, type SecretTallies } from './secrets.js';
+import { checkFileAccess, type NeededFile, type ServiceUserChoice } from './files.js';
 import type { CheckResult, KeyStats, VerifyReport } from './types.js';
 
 export type { VerifyReport, CheckResult } from './types.js';
@@ -30,6 +31,8 @@ export interface VerifyOptions {
   cluster?: boolean;
   /** Further nodes to compare: URIs or host[:port] (PostgreSQL standbys are found only this way). */
   nodes?: string[];
+  /** The files LinOTP 3 reads and the user it runs as: checked for read access (src/verify/files.ts). */
+  fileAccess?: { files: NeededFile[]; serviceUser: ServiceUserChoice; given?: string };
 }
 
 /** Which releases accept the stored model version, in words. */
@@ -144,6 +147,9 @@ export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOpt
     checks.push(await checkAdminRealm(db, { config: cmp.present.Config, realm: cmp.present.Realm }, opts.adminNames));
     checks.push(await checkLocalAdmins(db, cmp.present.imported_user, opts.adminNames));
   }
+
+  // Only LinOTP 3 reads the files as its service user; a LinOTP 2 source is checked for its data only.
+  if (opts.fileAccess && is3) checks.push(checkFileAccess(opts.fileAccess.files, opts.fileAccess.serviceUser, opts.fileAccess.given));
 
   // Audit trail: timestamp forms and LinOTP 2 signatures (src/audit, loaded only here).
   const { auditChecks } = await import('../audit/integration.js');

@@ -102,3 +102,29 @@ export async function checkConfig(db: Db, configTable: string, key: EncKey | und
   }
   for (const p of problems) t.chunks.fail(`${p.key}: ${p.detail}`);
 }
+
+/** Encrypted values in a database, by kind (what an encKey would be needed for). */
+export interface EncryptedCounts {
+  seeds: number;
+  pins: number;
+  ocra: number;
+  config: number;
+  total: number;
+}
+
+/**
+ * Counts the encrypted values of a LinOTP 2 or 3 database with the same column list as the key
+ * checks above (`Token` and `Config`, any case; a database without them holds none). Every
+ * encrypted value is tried whatever the key, so any key gives the same counts.
+ */
+export async function countEncryptedValues(db: Db, anyKey: EncKey): Promise<EncryptedCounts> {
+  const tables = await db.listTables();
+  const find = (n: string) => tables.find((x) => x.toLowerCase() === n);
+  const t = newTallies();
+  const token = find('token');
+  const config = find('config');
+  if (token) await checkTokens(db, token, anyKey, t);
+  if (config) await checkConfig(db, config, anyKey, t);
+  const counts = { seeds: t.seeds.checked, pins: t.pins.checked, ocra: t.ocra.checked, config: t.config.checked };
+  return { ...counts, total: counts.seeds + counts.pins + counts.ocra + counts.config };
+}

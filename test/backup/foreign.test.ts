@@ -66,7 +66,7 @@ describe('LinOTP 2 linotp-backup output (mariadb-dump + gpg -c)', () => {
         expect(r.doc.applied).toBe(true);
         expect(r.doc.encKey.action).toBe('created');
         expect(readFileSync(secret).equals(source!.inst.encKeyBytes)).toBe(true);
-        expect(statSync(secret).mode & 0o777).toBe(0o400);
+        expect(statSync(secret).mode & 0o777).toBe(0o440);
         for (const t of TABLES) expect(await tableContent(target.db, t), t).toEqual(await tableContent(source!.db, t));
         // double-encoded LinOTP 2 text is carried as it is, for fix-db-encoding
         const q = target.db.dialect.quoteIdent;
@@ -100,16 +100,19 @@ describe('LinOTP 2 linotp-backup output (mariadb-dump + gpg -c)', () => {
     }
   });
 
-  it('does not replace a different installed key without --force, and keeps the old one with it', async () => {
+  it('does not replace a different installed key that the target may need without --force, and keeps the old one with it', async () => {
     if (!available) return;
-    const target = await freshDb('sqlite');
+    // A target holding encrypted values (an empty one would let the key be replaced: tested in keys.test.ts).
+    const target = await fixtureDb('sqlite', { tokens: 2, auditRows: 1, seed: 4 });
     const keyDir = tmp('lmt-key-');
     const secret = join(keyDir, 'encKey');
     writeFileSync(secret, Buffer.alloc(96, 7), { mode: 0o400 });
     try {
+      const before = await tableContent(target.db, 'Token');
       const r = await runBackup('restore', { file: dump, databaseUri: target.url, installEncKey: true, passphraseFile: join(dir, 'pass'), encKey: secret });
-      expect(r.error?.message).toMatch(/holds a different encKey; nothing was changed/);
-      expect(await target.db.listTables()).toEqual([]);
+      expect(r.error?.message).toMatch(/holds a different encKey .*encrypted value\(s\).*; nothing was changed/);
+      expect(await tableContent(target.db, 'Token')).toEqual(before);
+      expect(readFileSync(secret).equals(Buffer.alloc(96, 7))).toBe(true);
       const forced = await runBackup('restore', { file: dump, databaseUri: target.url, installEncKey: true, force: true, passphraseFile: join(dir, 'pass'), encKey: secret });
       expect(forced.error, forced.stderr).toBeUndefined();
       expect(forced.doc.encKey.action).toBe('replaced');

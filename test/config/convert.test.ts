@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { planConvert, applyConvert } from '../../src/config/plan.js';
 import { evalCfgFiles } from './python.js';
-import { groupId } from '../../src/config/write.js';
+import { findGroup } from '../../src/files/ownership.js';
 import { UsageError } from '../../src/errors.js';
 
 const FIX = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -205,11 +205,17 @@ describe('config convert: writing', () => {
 
   it('gives the files the group LinOTP runs as', () => {
     const plan = planConvert({ ini: EXAMPLE, outDir: out, group: 'daemon' }, process.cwd());
-    expect(plan.group?.name).toBe('daemon');
+    expect(plan.owner?.group).toBe('daemon');
     applyConvert(plan, false);
-    expect(statSync(plan.files[0].path).gid).toBe(plan.group!.gid);
+    expect(statSync(plan.files[0].path).gid).toBe(findGroup('daemon')!.gid);
     expect(() => planConvert({ ini: EXAMPLE, outDir: out, group: 'no-such-group-x' }, process.cwd())).toThrow(/--group no-such-group-x: no such group/);
-    if (groupId('linotp') === undefined) expect(planConvert({ ini: EXAMPLE, outDir: out }, process.cwd()).conversion.warnings.join()).toMatch(/no group 'linotp' here/);
+    const warnings = planConvert({ ini: EXAMPLE, outDir: path.join(out, 'fresh') }, process.cwd()).conversion.warnings.join();
+    if (findGroup('linotp')) expect(warnings).not.toMatch(/no group linotp/);
+    else expect(warnings).toMatch(/there is no group linotp here: .* gets group \w+; give --owner USER\[:GROUP\]/);
+    // no such service group, whatever this machine has (LINOTP_MIGRATE_SERVICE_USER, docs/files.md)
+    const none = planConvert({ ini: EXAMPLE, outDir: path.join(out, 'fresh'), env: { LINOTP_MIGRATE_SERVICE_USER: 'lmt-no-such-user' } }, process.cwd());
+    expect(none.conversion.warnings.join()).toMatch(/there is no group lmt-no-such-user here: .* gets group \w+; give --owner USER\[:GROUP\]/);
+    expect(() => planConvert({ ini: EXAMPLE, outDir: out, owner: 'lmt-no-such-user' }, process.cwd())).toThrow(/--owner: there is no user "lmt-no-such-user"/);
   });
 
   it('refuses output LinOTP 3 would refuse, writing nothing', () => {

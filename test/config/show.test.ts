@@ -149,7 +149,7 @@ describe('config convert command', () => {
 
     const w = ctx({}, false);
     await spec('convert').run(w.c, [], { ini: file, out: 'out' });
-    expect(w.out()).toMatch(/wrote .*out\/linotp\.cfg \(mode 0640[,)]/);
+    expect(w.out()).toMatch(/wrote .*out\/linotp\.cfg \(\w+:\w+ 0640\)/);
     expect(w.out()).toMatch(/\[app:main\] sqlalchemy\.url\s+mysql:\/\/u:\*\*\*@db\/L\s+converted\s+DATABASE_URI = mysql\+mysqldb:\/\/u:\*\*\*@db\/L/);
     expect(w.err()).toMatch(/warning: .*encKey does not exist/);
     await expect(spec('convert').run(ctx({}).c, [], { ini: file, out: 'out' })).rejects.toThrow(/already exists/);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { EncKey, backupSuffix, formatEncKeyDump, generateEncKey, loadEncKey, parseEncKey, writeEncKeyFile } from '../../src/crypto/enckey.js';
+import { EncKey, formatEncKeyDump, generateEncKey, loadEncKey, parseEncKey, writeEncKeyFile } from '../../src/crypto/enckey.js';
+import { backupSuffix } from '../../src/files/linotp-file.js';
 import { KeyError } from '../../src/errors.js';
 import { SAMPLE_KEY_BYTES } from './sample.js';
 
@@ -162,11 +163,11 @@ describe('loadEncKey / writeEncKeyFile', () => {
     expect(() => loadEncKey(join(dir, 'big'))).toThrow('is 100000 bytes; LinOTP keys are 96 bytes');
   });
 
-  it('writes mode 0400, leaves no temp file, reads back', () => {
+  it('writes mode 0440 (LinOTP 3.4 Debian: 0400 + g+r), leaves no temp file, reads back', () => {
     const p = join(dir, 'encKey');
     const key = generateEncKey();
-    expect(writeEncKeyFile(p, key)).toEqual({ action: 'created', path: p });
-    expect(statSync(p).mode & 0o777).toBe(0o400);
+    expect(writeEncKeyFile(p, key)).toMatchObject({ action: 'created', path: p, mode: '0440' });
+    expect(statSync(p).mode & 0o777).toBe(0o440);
     expect(readFileSync(p).length).toBe(96);
     expect(loadEncKey(p).equals(key)).toBe(true);
     expect(readdirSync(dir)).toEqual(['encKey']);
@@ -196,23 +197,25 @@ describe('loadEncKey / writeEncKeyFile', () => {
     expect(readFileSync(q, 'utf8')).toBe('hello');
   });
 
-  it('force keeps the old key as encKey.<date> and never overwrites an earlier backup', () => {
+  it('force keeps the old key as encKey.<YYYY-MM-DD>, then with the time, and never overwrites an earlier backup', () => {
     const p = join(dir, 'encKey');
     const now = new Date(2025, 0, 31, 14, 5);
     expect(backupSuffix(now)).toBe('2025-01-31_14-05');
     const k1 = generateEncKey();
     const k2 = generateEncKey();
     const k3 = generateEncKey();
+    const k4 = generateEncKey();
     writeEncKeyFile(p, k1);
     const r2 = writeEncKeyFile(p, k2, { force: true, now });
-    expect(r2).toEqual({ action: 'replaced', path: p, backup: `${p}.2025-01-31_14-05` });
-    const r3 = writeEncKeyFile(p, k3, { force: true, now });
-    expect(r3.backup).toBe(`${p}.2025-01-31_14-05.1`);
-    expect(loadEncKey(p).equals(k3)).toBe(true);
-    expect(loadEncKey(`${p}.2025-01-31_14-05`).equals(k1)).toBe(true);
-    expect(loadEncKey(`${p}.2025-01-31_14-05.1`).equals(k2)).toBe(true);
-    expect(statSync(p).mode & 0o777).toBe(0o400);
-    expect(readdirSync(dir).sort()).toEqual(['encKey', 'encKey.2025-01-31_14-05', 'encKey.2025-01-31_14-05.1']);
+    expect(r2).toMatchObject({ action: 'replaced', path: p, backup: `${p}.2025-01-31` });
+    expect(writeEncKeyFile(p, k3, { force: true, now }).backup).toBe(`${p}.2025-01-31_14-05`);
+    expect(writeEncKeyFile(p, k4, { force: true, now }).backup).toBe(`${p}.2025-01-31_14-05.1`);
+    expect(loadEncKey(p).equals(k4)).toBe(true);
+    expect(loadEncKey(`${p}.2025-01-31`).equals(k1)).toBe(true);
+    expect(loadEncKey(`${p}.2025-01-31_14-05`).equals(k2)).toBe(true);
+    expect(loadEncKey(`${p}.2025-01-31_14-05.1`).equals(k3)).toBe(true);
+    expect(statSync(p).mode & 0o777).toBe(0o440);
+    expect(readdirSync(dir).sort()).toEqual(['encKey', 'encKey.2025-01-31', 'encKey.2025-01-31_14-05', 'encKey.2025-01-31_14-05.1']);
   });
 
   it('is atomic: a failure after the temp file was written leaves the old key and no temp file', () => {
@@ -221,6 +224,7 @@ describe('loadEncKey / writeEncKeyFile', () => {
     const old = generateEncKey();
     writeEncKeyFile(p, old);
     // Occupy every backup name, so keeping the old key fails after the new key was written to a temp file.
+    writeFileSync(`${p}.2025-01-31`, 'x');
     for (let i = 0; i < 100; i++) writeFileSync(`${p}.2025-01-31_14-05${i ? `.${i}` : ''}`, 'x');
     expect(() => writeEncKeyFile(p, generateEncKey(), { force: true, now })).toThrow(/cannot keep the old encKey/);
     expect(loadEncKey(p).equals(old)).toBe(true);

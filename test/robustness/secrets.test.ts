@@ -7,7 +7,7 @@
  * scripts named like every tool the CLI could spawn — gpg, mariadb, mysqldump, pg_dump, psql, sqlite3,
  * sh … — that log their argv and run the real tool). The key is looked for raw, in hex (both cases),
  * base64 and in 8-byte windows, so a paper-form or chunked print is caught too.
- * Files written on purpose hold a secret and get the intended mode: encKey 0400, linotp.cfg 0640 (the
+ * Files written on purpose hold a secret and get the intended mode: encKey 0440, linotp.cfg 0640 (the
  * database password must be in it, LinOTP reads it there), backup archives 0600 (the key inside is
  * OpenPGP-encrypted, still nobody else's business). A URI in an error message has its password masked.
  */
@@ -165,23 +165,23 @@ describe('secrets never leak', () => {
     expect(JSON.parse(r.stdout)).toBeTruthy();
   }, 60_000);
 
-  it('backup restore --install-enc-key writes the key with mode 0400 and says nothing of it', async () => {
+  it('backup restore --install-enc-key writes the key with mode 0440 and says nothing of it', async () => {
     const target = pgUrl || (await createTestDatabase('sqlite').then((t) => (drops.push(t.drop), t.url)));
     mkdirSync(join(work, 'etc'), { recursive: true });
     await cli('backup restore', ['-v', 'backup', 'restore', '--file', archive, '--passphrase-file', 'pass.txt', '--install-enc-key', '--enc-key', 'etc/encKey', '--database-uri', target, '--yes']);
     expect(readFileSync(join(work, 'etc', 'encKey')).equals(KEY)).toBe(true);
-    expect(modeOf(join(work, 'etc', 'encKey'))).toBe(0o400);
+    expect(modeOf(join(work, 'etc', 'encKey'))).toBe(0o440);
     expect(readdirSync(join(work, 'etc')), 'no temporary key file left behind').toEqual(['encKey']);
   }, 120_000);
 
-  it('init enc-key: a generated key is written 0400 and never printed', async () => {
+  it('init enc-key: a generated key is written 0440 and never printed', async () => {
     mkdirSync(join(work, 'newkey'), { recursive: true });
     const r = await runCli(['-v', 'init', 'enc-key', '--enc-key', 'newkey/encKey'], { cwd: work, pathPrefix: shims });
     runs.push({ label: 'init enc-key', r });
     expect(r.code, r.stderr).toBe(0);
     const generated = readFileSync(join(work, 'newkey', 'encKey'));
     expect(generated.length).toBe(96);
-    expect(modeOf(join(work, 'newkey', 'encKey'))).toBe(0o400);
+    expect(modeOf(join(work, 'newkey', 'encKey'))).toBe(0o440);
     const own = keySecretForms('generated encKey', generated);
     expect(leaks(r.stdout + r.stderr, own)).toEqual([]);
     expect(leaks(r.stdout + r.stderr, forms)).toEqual([]);

@@ -67,14 +67,14 @@ describe('init database (CLI, SQLite)', () => {
 describe('init enc-key (CLI)', () => {
   const keyPath = join(dir, 'new', 'encKey');
 
-  it('writes 96 bytes with mode 0400 and prints the paper form', () => {
+  it('writes 96 bytes with mode 0440 (LinOTP 3.4 Debian: linotp init enc-key 0400, then g+r) and prints the paper form', () => {
     rmSync(join(dir, 'new'), { recursive: true, force: true });
     spawnSync('mkdir', ['-p', join(dir, 'new')]);
     const r = run(['init', 'enc-key', '--enc-key', keyPath, '--dump']);
     expect(r.status).toBe(0);
     const st = statSync(keyPath);
     expect(st.size).toBe(96);
-    expect(st.mode & 0o777).toBe(0o400);
+    expect(st.mode & 0o777).toBe(0o440);
     const hex = readFileSync(keyPath).toString('hex');
     expect(r.stdout).toContain(`${hex.slice(0, 16)} `);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^ {17}[0-9a-f]{8}$/);
@@ -90,9 +90,33 @@ describe('init enc-key (CLI)', () => {
     const r = run(['init', 'enc-key', '--enc-key', keyPath, '--keys', newHex.replace(/(.{16})/g, '$1 '), '--force']);
     expect(r.status).toBe(0);
     expect(readFileSync(keyPath).equals(SAMPLE_ENC_KEY)).toBe(true);
-    const backups = readdirSync(join(dir, 'new')).filter((f) => /^encKey\.\d{4}-\d\d-\d\d_\d\d-\d\d/.test(f));
+    const backups = readdirSync(join(dir, 'new')).filter((f) => /^encKey\.\d{4}-\d\d-\d\d$/.test(f));
     expect(backups).toHaveLength(1);
     expect(readFileSync(join(dir, 'new', backups[0])).equals(old)).toBe(true);
+  });
+
+  it('a different key that encrypts nothing in the database is replaced without --force (issue 21 item 3)', async () => {
+    const keyDir = join(dir, 'fresh');
+    rmSync(keyDir, { recursive: true, force: true });
+    spawnSync('mkdir', ['-p', keyDir]);
+    const key = join(keyDir, 'encKey');
+    const fresh = Buffer.from(Array.from({ length: 96 }, (_, i) => (i * 53 + 7) % 256));
+    writeFileSync(key, fresh, { mode: 0o440 });
+    const empty = `sqlite:///${join(keyDir, 'empty.db')}`;
+    const e = await openDatabase(empty, { create: true });
+    await e.close();
+    const r = run(['--json', 'init', 'enc-key', '--enc-key', key, '--keys', SAMPLE_ENC_KEY.toString('hex'), '--database-uri', empty]);
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ action: 'replaced', replacedUnusedKey: { encryptedInTarget: 0 } });
+    expect(readFileSync(key).equals(SAMPLE_ENC_KEY)).toBe(true);
+    expect(readFileSync(doc.backup).equals(fresh)).toBe(true);
+    expect(statSync(doc.backup).mode & 0o777).toBe(0o440);
+    // the upgraded database of the tests above holds encrypted values: refused without --force, nothing changed
+    const used = run(['init', 'enc-key', '--enc-key', key, '--database-uri', `sqlite:///${join(dir, 'linotp.db')}`]);
+    expect(used.status).toBe(1);
+    expect(used.stderr).toMatch(/the database holds \d+ encrypted value\(s\)/);
+    expect(readFileSync(key).equals(SAMPLE_ENC_KEY)).toBe(true);
   });
 
   it('rejects a short or non-hex --keys value before touching anything', () => {
