@@ -313,6 +313,8 @@ const list: CommandSpec = {
   async run(ctx, _args, opts) {
     const inst = resolveInstallation({}, ctx.env, ctx.cwd);
     const dir = backupDir(ctx, inst, opts.dir);
+    const { checkDirectoryOption } = await import('./options.js');
+    if (opts.dir) checkDirectoryOption(dir, '--dir', false);
     const { listBackups } = await import('../backup/list.js');
     const items = await listBackups(dir);
     ctx.out.result({ dir, backups: items }, (d) =>

@@ -36,6 +36,9 @@ export const commands: CommandSpec[] = [
         const { UsageError } = await import('../errors.js');
         throw new UsageError('--ini is required', 'give the LinOTP 2 linotp.ini, e.g. --ini /etc/linotp2/linotp.ini');
       }
+      const { checkDirectoryOption } = await import('./options.js');
+      const { resolve } = await import('node:path');
+      checkDirectoryOption(resolve(ctx.cwd, opts.out ?? '.'), '--out', true);
       const plan = planConvert({ ini: opts.ini, outDir: opts.out ?? '.', target: opts.target, rebase: opts.rebase, here: opts.here, split: opts.split, group: opts.group, owner: opts.owner, env: ctx.env }, ctx.cwd);
       const dryRun = Boolean(opts.dryRun);
       const writes = dryRun ? plan.writes : applyConvert(plan, Boolean(opts.force));
