@@ -13,6 +13,8 @@ export const ExitCode = {
   Usage: 2,
   /** The operation ran but its checks found problems (verify, rehearse, api-check --fail-on). */
   ChecksFailed: 3,
+  /** Interrupted (Ctrl-C at a prompt) before anything was changed: 128 + SIGINT, as shells report it. */
+  Interrupted: 130,
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -59,6 +61,13 @@ export class KeyError extends MigrateError {
 export class AbortedError extends MigrateError {
   constructor(message = 'aborted: nothing was changed', hint?: string) {
     super(message, { exitCode: ExitCode.Failed, hint });
+  }
+}
+
+/** Ctrl-C at a prompt: nothing was changed (exit 130). */
+export class InterruptedError extends MigrateError {
+  constructor() {
+    super('aborted: nothing was changed', { exitCode: ExitCode.Interrupted });
   }
 }
 

@@ -188,7 +188,14 @@ const initEncKey: CommandSpec = {
     let force = Boolean(opts.force);
     const { parseOwnerSpec } = await import('../files/ownership.js');
     const owner = opts.owner !== undefined ? parseOwnerSpec(String(opts.owner)) : undefined;
-    const key = keyToWrite(opts.keys);
+    let key;
+    try {
+      key = keyToWrite(opts.keys);
+    } catch (e) {
+      // An invalid --keys value is a usage error (exit 2), like any invalid option value.
+      if (e instanceof KeyError && opts.keys !== undefined) throw new UsageError(e.message.replace(/^encKey --keys/, '--keys'), e.hint);
+      throw e;
+    }
     // A different key at the path may be replaced without --force only when the installation's
     // database holds nothing encrypted (issue 21 item 3): checked there, when a database is named.
     let existing = await checkExistingKey(path, key, undefined);

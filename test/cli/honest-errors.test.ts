@@ -45,6 +45,13 @@ describe('honest errors', () => {
     expect(oneError(missing.stderr)[0]).toBe(`error: --dir ${join(dir, 'nope')} does not exist`);
   });
 
+  it('an invalid init enc-key --keys is a usage error (exit 2) and writes nothing', () => {
+    const r = run(['init', 'enc-key', '--enc-key', join(dir, 'newKey'), '--keys', 'abc']);
+    expect(r.status).toBe(2);
+    expect(oneError(r.stderr)[0]).toBe('error: --keys holds 3 hex digits; LinOTP keys are 192 hex digits (96 bytes, three AES-256 keys)');
+    expect(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout).not.toContain('newKey');
+  });
+
   it('a file that is not an SQLite database', () => {
     writeFileSync(join(dir, 'bad.db'), 'this is not a database, just text that is long enough '.repeat(20));
     const r = run(['local-admins', 'list', '--database-uri', `sqlite:///${join(dir, 'bad.db')}`]);

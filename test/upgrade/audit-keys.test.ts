@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canTestOwnership, ensureLinotpUser } from '../helpers/linotp-user.js';
 import { strftime } from '../../src/settings/strftime.js';
+import { runPty } from '../helpers/pty.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = process.env.LMT_BIN ?? `${root}bin/linotp-migrate.js`;
@@ -84,6 +85,20 @@ describe('init audit-keys', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^error: BACKUP_FILE_TIME_FORMAT "%Y-%U" uses %U/);
     expect(readFileSync(join(d, 'audit-private.pem'))).toEqual(old);
+  });
+});
+
+describe('Ctrl-C at a prompt', () => {
+  it('init audit-keys over an existing key: "aborted", exit 130, nothing changed (real pty)', () => {
+    const d = setup('ctrl-c');
+    expect(run(d, ['init', 'audit-keys']).status).toBe(0);
+    const old = readFileSync(join(d, 'audit-private.pem'));
+    const r = runPty([process.execPath, bin, 'init', 'audit-keys'], { cwd: d, env: { LINOTP_CFG: join(d, 'linotp.cfg') }, steps: [['Overwrite it', '\x03']] });
+    expect(r.status, r.output).toBe(130);
+    expect(r.output).toContain('error: aborted: nothing was changed');
+    expect(r.output).not.toMatch(/ExitPromptError|\n\s+at /);
+    expect(readFileSync(join(d, 'audit-private.pem'))).toEqual(old);
+    expect(readdirSync(d).filter((f) => f.startsWith('audit-private.pem.'))).toEqual([]);
   });
 });
 
