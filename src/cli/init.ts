@@ -227,13 +227,13 @@ const initEncKey: CommandSpec = {
     for (const w of out.result.warnings) ctx.out.warn(w);
     const { result } = out;
     const dump = opts.dump ? paperForm(key, result.path, true) : opts.keys !== undefined ? paperForm(key, result.path, false) : undefined;
-    ctx.out.result({ ...result, ...(dump ? { dump } : {}) }, (d, c) => {
-      const lines: string[] = [];
-      if (d.backup) lines.push(`Moved existing enc-key to ${d.backup}${d.replacedUnusedKey ? ' (it encrypted nothing in the database)' : ''}`);
-      lines.push(d.action === 'unchanged' ? `${d.path} already holds this key (sha256 ${d.fingerprint}…); unchanged` : c.green(`Wrote enc-key to ${d.path} (sha256 ${d.fingerprint}…, ${d.user}:${d.group} ${d.mode})`));
-      if (d.dump) lines.push('', d.dump);
-      return lines.join('\n');
-    });
+    const status = (d: typeof result, c: ChalkInstance) => [
+      ...(d.backup ? [`Moved existing enc-key to ${d.backup}${d.replacedUnusedKey ? ' (it encrypted nothing in the database)' : ''}`] : []),
+      d.action === 'unchanged' ? `${d.path} already holds this key (sha256 ${d.fingerprint}…); unchanged` : c.green(`Wrote enc-key to ${d.path} (sha256 ${d.fingerprint}…, ${d.user}:${d.group} ${d.mode})`),
+    ];
+    // With a paper form the result is the paper form alone (`--dump > paper.txt`); what was written goes to stderr.
+    if (dump && !ctx.global.json) for (const line of status(result, ctx.out.c)) ctx.out.info(line);
+    ctx.out.result({ ...result, ...(dump ? { dump } : {}) }, (d, c) => (d.dump ? d.dump : status(d, c).join('\n')));
   },
 };
 
