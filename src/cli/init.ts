@@ -119,8 +119,16 @@ const initDatabase: CommandSpec = {
     const { planUpgrade } = await import('../upgrade/plan.js');
     const { applyUpgrade } = await import('../upgrade/apply.js');
     // Like LinOTP (SQLAlchemy), apply creates a missing SQLite file; --plan never creates anything.
+    // SQLite files this run creates are removed again when it fails: a failed command leaves nothing behind.
+    const createdFiles: string[] = [];
+    const noteNewSqlite = (u: ReturnType<typeof parseDbUrl>) => {
+      const f = u.engine === 'sqlite' && u.database && u.database !== ':memory:' ? path.resolve(ctx.cwd, u.database) : undefined;
+      if (f && !existsSync(f)) createdFiles.push(f);
+    };
+    if (!(opts.plan || opts.dryRun)) noteNewSqlite(parseDbUrl(uri.value));
     const db = await openDatabase(uri.value, { create: !(opts.plan || opts.dryRun) });
     let auditDb: Awaited<ReturnType<typeof openDatabase>> | undefined;
+    let succeeded = false;
     try {
       if (audit.kind === 'separate') {
         // LinOTP 3.4 audits a SQLite installation into `<file>_audit` (see src/upgrade/audit-target.ts).
@@ -128,6 +136,7 @@ const initDatabase: CommandSpec = {
         const planOnly = Boolean(opts.plan || opts.dryRun);
         if (planOnly && au.engine === 'sqlite' && !existsSync(path.resolve(ctx.cwd, au.database))) uopts.auditDbMissing = describeDbUrl(au);
         else {
+          if (!planOnly) noteNewSqlite(au);
           auditDb = await openDatabase(au, { create: !planOnly });
           uopts.auditDb = auditDb;
         }
@@ -154,10 +163,15 @@ const initDatabase: CommandSpec = {
       }
       if (keyError) ctx.out.warn(`encKey not loaded: ${(keyError as Error).message}`);
       for (const w of result.plan.warnings) ctx.out.warn(w);
+      succeeded = true;
       ctx.out.result({ plan: publicPlan(result.plan), applied: result.applied, version: result.version, upToDate: result.upToDate }, renderResult);
     } finally {
       await auditDb?.close();
       await db.close();
+      if (!succeeded) {
+        const { rmSync } = await import('node:fs');
+        for (const f of createdFiles) for (const x of [f, `${f}-journal`, `${f}-wal`, `${f}-shm`]) rmSync(x, { force: true });
+      }
     }
   },
 };

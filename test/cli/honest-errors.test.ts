@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { loadSample212 } from '../upgrade/sample-db.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const bin = process.env.LMT_BIN ?? `${root}bin/linotp-migrate.js`;
@@ -50,6 +53,18 @@ describe('honest errors', () => {
     expect(r.status).toBe(2);
     expect(oneError(r.stderr)[0]).toBe('error: --keys holds 3 hex digits; LinOTP keys are 192 hex digits (96 bytes, three AES-256 keys)');
     expect(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout).not.toContain('newKey');
+  });
+
+  it('a failed init database on SQLite leaves no new <file>_audit behind', async () => {
+    const file = join(dir, 'linotp2.db');
+    const db = await openDatabase(`sqlite:///${file}`, { create: true });
+    await loadSample212(db);
+    await db.close();
+    writeFileSync(join(dir, 'wrongKey'), randomBytes(96));
+    const r = run(['init', 'database', '--database-uri', `sqlite:///${file}`, '--enc-key', join(dir, 'wrongKey')]);
+    expect(r.status, r.stderr).not.toBe(0);
+    expect(existsSync(`${file}_audit`)).toBe(false);
+    expect(existsSync(file)).toBe(true);
   });
 
   it('a file that is not an SQLite database', () => {
