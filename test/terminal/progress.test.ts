@@ -1,0 +1,29 @@
+/** Long phases show a progress bar on a terminal (real pty) and nothing without one. */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/index.js';
+import { SAMPLE_ENC_KEY } from '../../src/fixtures/sample.js';
+import { runPty } from '../helpers/pty.js';
+import { tempDir } from '../helpers/tmp.js';
+import { loadSample212 } from '../upgrade/sample-db.js';
+
+const bin = fileURLToPath(new URL('../../bin/linotp-migrate.js', import.meta.url));
+
+describe('progress', () => {
+  it('verify shows its token pass on a terminal, not in a pipe', async () => {
+    const dir = tempDir('lmt-progress-');
+    const file = join(dir, 'linotp.db');
+    const db = await openDatabase(`sqlite:///${file}`, { create: true });
+    await loadSample212(db);
+    await db.close();
+    writeFileSync(join(dir, 'encKey'), SAMPLE_ENC_KEY);
+    const args = ['verify', '--database-uri', `sqlite:///${file}`, '--enc-key', join(dir, 'encKey')];
+    const tty = runPty([process.execPath, bin, ...args], { cwd: dir });
+    expect(tty.output).toMatch(/checking tokens [█░]+ 100% 3\/3/);
+    const piped = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, LINOTP_CFG: '' } });
+    expect(piped.stderr + piped.stdout).not.toContain('checking tokens');
+  });
+});
