@@ -219,7 +219,7 @@ export const commands: CommandSpec[] = [
       `Passwords shorter than ${DEFAULT_MIN_LENGTH} characters are warned about (LinOTP has no rule); with --min-length N shorter ones are refused. Weak ones are warned about.`,
     arguments: [ACCOUNT],
     options: [
-      { flags: '--password <dash>', description: '- reads the new password as one line from stdin (as linotp); a value is refused (visible to other users)' },
+      { flags: '--password <->', description: '- reads the new password as one line from stdin (as linotp); a value is refused (visible to other users)' },
       { flags: '--password-file <file>', description: 'read the new password from the first line of this file' },
       { flags: '--min-length <n>', description: `refuse passwords shorter than this (without it, shorter than ${DEFAULT_MIN_LENGTH} is only a warning)` },
       ...dbOptions,
