@@ -275,6 +275,14 @@ const initAuditKeys: CommandSpec = {
     const settings = loadLinotp3Settings(ctx.env);
     for (const w of settings.warnings) ctx.out.warn(w);
     const owner = opts.owner !== undefined ? parseOwnerSpec(String(opts.owner)) : undefined;
+    // As for the encKey (src/settings/resolve.ts): a schema default below an app root that is not
+    // there is no LinOTP 3 installation, and no reason to create /usr/lib/python3/dist-packages/linotp.
+    const configured = (name: string) => settings.isExplicit(name) || settings.isExplicit('ROOT_DIR') || existsSync(settings.appRoot);
+    for (const [name, flag] of [['AUDIT_PRIVATE_KEY_FILE', opts.auditPrivateKey], ['AUDIT_PUBLIC_KEY_FILE', opts.auditPublicKey]] as const) {
+      if (flag === undefined && !configured(name)) {
+        throw new UsageError(`no LinOTP 3 installation found to take ${name} from (neither it nor ROOT_DIR is set, and ${settings.appRoot} does not exist)`, 'point LINOTP_CFG at the LinOTP 3 settings (e.g. /etc/linotp/linotp.cfg), or give --audit-private-key and --audit-public-key');
+      }
+    }
     const state = inspectAuditKeys({
       privateKey: opts.auditPrivateKey !== undefined ? path.resolve(ctx.cwd, String(opts.auditPrivateKey)) : String(settings.get('AUDIT_PRIVATE_KEY_FILE')),
       publicKey: opts.auditPublicKey !== undefined ? path.resolve(ctx.cwd, String(opts.auditPublicKey)) : String(settings.get('AUDIT_PUBLIC_KEY_FILE')),

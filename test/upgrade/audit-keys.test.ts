@@ -77,6 +77,14 @@ describe('init audit-keys', () => {
     expect(openssl(['rsa', '-in', priv, '-pubout']).stdout).toBe(readFileSync(join(d, 'audit-public.pem'), 'utf8'));
   });
 
+  it('without a LinOTP 3 installation (no ROOT_DIR, no app root) nothing is created below the package path', () => {
+    const env = { ...process.env, LINOTP_CFG: '-/nonexistent' };
+    for (const k of Object.keys(env)) if (k.startsWith('LINOTP_') && k !== 'LINOTP_CFG') delete env[k];
+    const r = spawnSync(process.execPath, [bin, 'init', 'audit-keys'], { cwd: dir, encoding: 'utf8', env, input: '' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^error: no LinOTP 3 installation found to take AUDIT_PRIVATE_KEY_FILE from/);
+  });
+
   it('a BACKUP_FILE_TIME_FORMAT we cannot reproduce is refused before anything is written', () => {
     const d = setup('badfmt', "BACKUP_FILE_TIME_FORMAT = '%Y-%U'\n");
     expect(run(d, ['init', 'audit-keys']).status).toBe(0);
