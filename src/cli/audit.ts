@@ -299,7 +299,13 @@ const cleanup: CommandSpec = {
       if (!existsSync(dir)) throw new UsageError(`--exportdir ${dir} does not exist`, 'create it first, or leave --exportdir out to export into BACKUP_DIR');
       if (!opts.export) ctx.out.warn('--exportdir without --export: nothing is exported (as in LinOTP 3.4); add --export');
       else exportDir = dir;
-    } else if (opts.export) exportDir = String(settings.get('BACKUP_DIR'));
+    } else if (opts.export) {
+      // BACKUP_DIR's schema default lies below the app root: without a LinOTP 3 installation it names no real place.
+      if (!settings.isExplicit('BACKUP_DIR') && !settings.isExplicit('ROOT_DIR') && !existsSync(settings.appRoot)) {
+        throw new UsageError('--export: no BACKUP_DIR is configured (no LinOTP 3 settings found)', 'give the directory with --exportdir DIR, or point LINOTP_CFG at the LinOTP 3 settings');
+      }
+      exportDir = String(settings.get('BACKUP_DIR'));
+    }
     const target = resolveAuditTarget(ctx, opts);
     await withAuditDb(ctx, target, async (db, database) => {
       const base = { ...limits, exportDir, timeFormat: String(settings.get('BACKUP_FILE_TIME_FORMAT')), table: target.table };
