@@ -66,10 +66,13 @@ export class AbortedError extends MigrateError {
   }
 }
 
-/** SIGINT/SIGTERM stopped a command, which cleaned up first (exit 130 / 143, nothing changed). */
+/**
+ * A command stopped by the user: Ctrl-C at a prompt (before anything changed), or SIGINT/SIGTERM
+ * during work, after cleaning up (exit 130 / 143, nothing changed).
+ */
 export class InterruptedError extends MigrateError {
-  constructor(signal: NodeJS.Signals, what: string) {
-    super(`interrupted by ${signal}: ${what}`, { exitCode: signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted });
+  constructor(signal?: NodeJS.Signals, what?: string) {
+    super(signal && what ? `interrupted by ${signal}: ${what}` : 'aborted: nothing was changed', { exitCode: signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted });
   }
 }
 

@@ -1,5 +1,5 @@
 /** `linotp-migrate audit …` (issue 11): flags → src/audit → rendering. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ChalkInstance } from 'chalk';
 import { ChecksFailedError, InputError, UsageError } from '../errors.js';
@@ -265,4 +265,81 @@ const seal: CommandSpec = {
   },
 };
 
-export const commands: CommandSpec[] = [toUtc, verifySignatures, seal];
+/** A whole number option (LinOTP's click `type=int`); undefined when absent. */
+function intOption(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\s*[+-]?\d+\s*$/.test(String(v))) throw new UsageError(`${name} must be a whole number, not "${v}"`);
+  return Number(v);
+}
+
+const cleanup: CommandSpec = {
+  path: ['audit', 'cleanup'],
+  summary: "Delete old audit entries as `linotp audit cleanup` does (by count or by age), optionally exporting them to CSV first",
+  description:
+    'By count: when the audit table has more than --cleanup-threshold entries (default: --max-entries-to-keep, 5000), the entries with ' +
+    'id <= max(id) - --max-entries-to-keep are deleted. By age: --delete-after-days N deletes the entries up to the highest id whose ' +
+    'timestamp is before the start of today (UTC) minus N days; it cannot be combined with the other two. --export first writes them to ' +
+    '--exportdir (default BACKUP_DIR, created) as SQLAuditExport.<BACKUP_FILE_TIME_FORMAT>.<highest id>.csv in LinOTP\'s format ' +
+    '("; "-separated, strings in quotes, newest first). The export is complete and on disk before anything is deleted. ' +
+    'Unlike LinOTP it asks for confirmation on a terminal (--yes or LINOTP_MIGRATE_ASSUME_YES=1 in cron jobs) and has --plan.',
+  options: [
+    ...whereOptions,
+    { flags: '--max-entries-to-keep <n>', description: 'entries to keep when a cleanup by count runs (default 5000)' },
+    { flags: '--cleanup-threshold <n>', description: 'clean up by count only when more entries than this are there (default: --max-entries-to-keep)' },
+    { flags: '--delete-after-days <n>', description: 'delete entries older than N days (from the start of today, UTC); not with the two above' },
+    { flags: '--export', description: 'write the entries to be deleted to a CSV file first' },
+    { flags: '-e, --exportdir <dir>', description: 'existing directory for the --export file (default: BACKUP_DIR, created when missing)' },
+    ...planOptions,
+  ],
+  examples: [
+    'linotp-migrate audit cleanup --plan',
+    'linotp-migrate --yes audit cleanup --max-entries-to-keep 100000 --cleanup-threshold 200000 --export',
+    'linotp-migrate --yes audit cleanup --delete-after-days 365 --export -e /var/backups/linotp',
+  ],
+  async run(ctx, _args, opts) {
+    const { cleanupLimits, planCleanup, applyCleanup } = await import('../audit/cleanup.js');
+    const limits = { maxEntriesToKeep: intOption(opts.maxEntriesToKeep, '--max-entries-to-keep'), cleanupThreshold: intOption(opts.cleanupThreshold, '--cleanup-threshold'), deleteAfterDays: intOption(opts.deleteAfterDays, '--delete-after-days') };
+    cleanupLimits(limits);
+    const { loadLinotp3Settings } = await import('../settings/linotp3.js');
+    const settings = loadLinotp3Settings(ctx.env);
+    let exportDir: string | undefined;
+    if (opts.exportdir !== undefined) {
+      const dir = path.resolve(ctx.cwd, String(opts.exportdir));
+      if (!existsSync(dir)) throw new UsageError(`--exportdir ${dir} does not exist`, 'create it first, or leave --exportdir out to export into BACKUP_DIR');
+      if (!opts.export) ctx.out.warn('--exportdir without --export: nothing is exported (as in LinOTP 3.4); add --export');
+      else exportDir = dir;
+    } else if (opts.export) {
+      // BACKUP_DIR's schema default lies below the app root: without a LinOTP 3 installation it names no real place.
+      if (!settings.isExplicit('BACKUP_DIR') && !settings.isExplicit('ROOT_DIR') && !existsSync(settings.appRoot)) {
+        throw new UsageError('--export: no BACKUP_DIR is configured (no LinOTP 3 settings found)', 'give the directory with --exportdir DIR, or point LINOTP_CFG at the LinOTP 3 settings');
+      }
+      exportDir = String(settings.get('BACKUP_DIR'));
+    }
+    const target = resolveAuditTarget(ctx, opts);
+    await withAuditDb(ctx, target, async (db, database) => {
+      const base = { ...limits, exportDir, timeFormat: String(settings.get('BACKUP_FILE_TIME_FORMAT')), table: target.table };
+      const plan = await planCleanup(db, base);
+      const what = (d: typeof plan) =>
+        d.deleteAfterDays !== undefined ? `entries older than ${d.cutoff} (--delete-after-days ${d.deleteAfterDays})` : `entries beyond the newest ${n(d.maxEntriesToKeep!)} (more than ${n(d.cleanupThreshold!)} there)`;
+      if (opts.plan || opts.dryRun || plan.deleteFrom <= 0) {
+        ctx.out.result({ ...plan, plan: true }, (d) =>
+          d.deleteFrom <= 0
+            ? `Nothing cleaned up. ${d.total} entries in database.`
+            : `would delete ${n(d.toDelete)} of ${n(d.total)} ${what(d)}: ids up to ${d.deleteFrom} in ${d.table} (${database})` + (d.exportFile ? `\nwould export them first to ${d.exportFile}` : '\nno export (add --export)'));
+        return;
+      }
+      await confirmOrAbort(ctx, `Delete ${n(plan.toDelete)} of ${n(plan.total)} audit entries (ids up to ${plan.deleteFrom}) in ${database}${plan.exportFile ? ` after exporting them to ${plan.exportFile}` : ' without an export'}?`);
+      if (exportDir) (await import('node:fs')).mkdirSync(exportDir, { recursive: true });
+      const bar = ctx.out.progress('exporting', plan.toDelete);
+      const res = await applyCleanup(db, plan, bar);
+      ctx.out.info(`${res.total} entries found in database.`);
+      ctx.out.result(res, (d) => [
+        `${d.deleted} entries cleaned up.`,
+        `${d.left} entries left in database.`,
+        d.exportFile ? `Exported into ${d.exportFile}` : 'No export was triggered.',
+      ].join('\n'));
+    });
+  },
+};
+
+export const commands: CommandSpec[] = [toUtc, verifySignatures, seal, cleanup];

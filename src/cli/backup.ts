@@ -28,6 +28,24 @@ function install(ctx: CommandContext, opts: Record<string, any>): Installation {
   return inst;
 }
 
+/** A bar over the checking pass through the dump (bytes read of the dump's size); none without a terminal. */
+function checkingProgress(ctx: CommandContext): ((bytes: number, total: number) => void) | undefined {
+  if (!ctx.out.showsProgress) return undefined;
+  let bar: ReturnType<typeof ctx.out.progress> | undefined;
+  let seen = 0;
+  let done = false;
+  return (bytes, total) => {
+    if (done) return;
+    bar ??= ctx.out.progress('checking backup', total);
+    bar.tick(bytes - seen);
+    seen = bytes;
+    if (bytes >= total) {
+      done = true;
+      bar.finish();
+    }
+  };
+}
+
 function backupDir(ctx: CommandContext, inst: Installation, given: string | undefined): string {
   if (given) return path.resolve(ctx.cwd, given);
   if (inst.settings.isExplicit('BACKUP_DIR') || inst.settings.isExplicit('ROOT_DIR')) return String(inst.settings.get('BACKUP_DIR'));
@@ -158,6 +176,7 @@ const restore: CommandSpec = {
     const keyOwner = opts.owner !== undefined ? parseOwnerSpec(String(opts.owner)) : undefined;
     ctx.out.info(`reading ${file} …`);
     const { report, src, info, key } = await verifyBackup(file, {
+      onBytes: checkingProgress(ctx),
       passphrase: await passphraseIfGiven(ctx, opts),
       // the passphrase is asked for only when the key in the backup is gpg-encrypted and is to be installed
       getPassphrase: needKey ? () => passphraseFrom(ctx, opts, false) : undefined,
@@ -346,6 +365,8 @@ const list: CommandSpec = {
   async run(ctx, _args, opts) {
     const inst = resolveInstallation({}, ctx.env, ctx.cwd);
     const dir = backupDir(ctx, inst, opts.dir);
+    const { checkDirectoryOption } = await import('./options.js');
+    if (opts.dir) checkDirectoryOption(dir, '--dir', false);
     const { listBackups } = await import('../backup/list.js');
     const items = await listBackups(dir);
     ctx.out.result({ dir, backups: items }, (d) =>
@@ -378,7 +399,7 @@ const verify: CommandSpec = {
     if (opts.encKey) key = (await import('../crypto/enckey.js')).loadEncKey(path.resolve(ctx.cwd, opts.encKey));
     const passphrase = await passphraseIfGiven(ctx, opts);
     const { verifyBackup } = await import('../backup/verify.js');
-    const { report } = await verifyBackup(file, { key, passphrase });
+    const { report } = await verifyBackup(file, { key, passphrase, onBytes: checkingProgress(ctx) });
     ctx.out.result(report, (r, c) =>
       [
         `${printable(r.file)}: ${r.kind} backup, ${r.dialect} dump ${printable(r.dump)} (${fmtBytes(r.bytes)}), LinOTP model ${r.modelVersion ?? 'not stored'} (${r.modelState})`,

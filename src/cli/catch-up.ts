@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { EncKey } from '../crypto/enckey.js';
-import { InputError, UsageError } from '../errors.js';
+import { ChecksFailedError, InputError, UsageError } from '../errors.js';
 import { requireDatabaseUri, resolveInstallation } from '../settings/resolve.js';
 import { installationOptions, planOptions } from './options.js';
 import { renderTable } from './output.js';
@@ -106,6 +106,8 @@ export const catchUp: CommandSpec = {
         return lines.join('\n');
       });
       if (plan.problems.length && !dryRun) throw new InputError(`catch-up cannot be applied: ${plan.problems[0]}`, 'nothing was changed; see the list above (--plan shows it again)');
+      // A plan that finds problems is a check that failed (docs/exit-codes.md): a script must not go on to apply it.
+      if (plan.problems.length) throw new ChecksFailedError(`the catch-up plan has ${plan.problems.length} problem(s): ${plan.problems[0]}`, 'nothing was changed; resolve them before applying');
     } finally {
       await target.close();
     }

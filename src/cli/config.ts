@@ -2,7 +2,7 @@
 import type { CommandSpec } from './spec.js';
 import { renderTable } from './output.js';
 import { planConvert, applyConvert } from '../config/plan.js';
-import { showSettings } from '../config/show.js';
+import { explainSettings, showSettings } from '../config/show.js';
 import { mappingHelp } from '../config/docs.js';
 import { LINOTP_VERSIONS } from '../settings/schema.js';
 
@@ -43,6 +43,9 @@ export const commands: CommandSpec[] = [
         const { UsageError } = await import('../errors.js');
         throw new UsageError('--ini is required', 'give the LinOTP 2 linotp.ini, e.g. --ini /etc/linotp2/linotp.ini');
       }
+      const { checkDirectoryOption } = await import('./options.js');
+      const { resolve } = await import('node:path');
+      checkDirectoryOption(resolve(ctx.cwd, opts.out ?? '.'), '--out', true);
       const plan = planConvert(
         { ini: opts.ini, outDir: opts.out ?? '.', target: opts.target, rebase: opts.rebase, here: opts.here, split: opts.split, group: opts.group, owner: opts.owner, keepDatabaseUri: Boolean(opts.keepDatabaseUri) },
         ctx.cwd,
@@ -83,21 +86,56 @@ export const commands: CommandSpec[] = [
   },
   {
     path: ['config', 'show'],
-    summary: 'Show the effective LinOTP 3 settings (LINOTP_CFG files, LINOTP_* environment, defaults) with their sources',
+    summary: 'Show the effective LinOTP 3 settings as `linotp config show` does (NAME=VALUE lines); --sources for a table with where each value comes from',
     description:
       'Computes the settings as LinOTP 3.4 would at start-up: the files of LINOTP_CFG (or linotp-cfg-default, or the Debian list), ' +
-      'then LINOTP_<NAME> environment variables, on top of the schema defaults. Relative *_DIR/*_FILE values are shown resolved ' +
-      'below ROOT_DIR. Passwords are masked.',
-    options: [{ flags: '--explain', description: "add each setting's type and meaning" }],
-    async run(ctx, _args, opts) {
-      const res = showSettings(ctx.env, { explain: Boolean(opts.explain) });
+      'then LINOTP_<NAME> environment variables, on top of the schema defaults. Prints NAME=VALUE lines sorted by name, as ' +
+      '`linotp config show` does: relative *_DIR/*_FILE values resolved below ROOT_DIR, values as Python str(). ITEMS limits the ' +
+      'output to those names (a name that is not set prints nothing, as in LinOTP). Unlike LinOTP, passwords are masked and ' +
+      "Flask's own settings (DEBUG, SECRET_KEY, …) are not listed. --sources (or --explain, which adds type and meaning) prints " +
+      'a table with the source of each value (file:line, environment variable, default) and the files read.',
+    arguments: [{ name: 'items', description: 'setting names to show (default: all)', variadic: true }],
+    options: [
+      { flags: '-m, --modified', description: 'only settings whose value differs from the schema default (as linotp)' },
+      { flags: '-V, --values', description: 'print only the values, not the names (as linotp)' },
+      { flags: '--sources', description: 'print a table with the source of each value and the files read' },
+      { flags: '--explain', description: "like --sources, with each setting's type and meaning" },
+    ],
+    examples: ['linotp-migrate config show --values DATABASE_URI', 'linotp-migrate config show -m', 'linotp-migrate config show --sources'],
+    async run(ctx, args, opts) {
+      const items = args.flat().filter(Boolean);
+      const table = Boolean(opts.sources || opts.explain);
+      const res = showSettings(ctx.env, { explain: Boolean(opts.explain), items, modified: Boolean(opts.modified), values: Boolean(opts.values) });
       for (const w of res.warnings) ctx.out.warn(w);
       ctx.out.result(res, (d) => {
+        if (!table) return d.lines.join('\n');
         const head = `LINOTP_CFG (${d.cfgListSource}): ${d.cfgList || '(no files)'}\n` +
           d.files.map((f) => `  ${f.status === 'loaded' ? 'loaded ' : 'missing'} ${f.path}${f.optional ? ' (optional)' : ''}`).join('\n');
         const rows = d.settings.map((s) => [s.name + (s.unknown ? ' (ignored by LinOTP)' : ''), cut(s.value, 70), s.source, ...(opts.explain ? [s.type ?? '', s.description ?? ''] : [])]);
         return `${head}\n\n${renderTable(['setting', 'value', 'source', ...(opts.explain ? ['type', 'meaning'] : [])], rows)}`;
       });
+    },
+  },
+  {
+    path: ['config', 'explain'],
+    summary: 'Describe LinOTP 3.4 settings (type, constraints, default, current value, meaning), or write a sample linotp.cfg, as `linotp config explain`',
+    description:
+      'For every setting of the LinOTP 3.4 schema (or the ITEMS given, in that order) prints its type, constraints, default, ' +
+      'current value and description in the layout of `linotp config explain`; an unknown name prints "No information on NAME". ' +
+      'With --sample-file prints a commented linotp.cfg instead (every setting commented out with its default), preceded by ' +
+      "LinOTP's explanatory banner unless --no-banner. The descriptions are this tool's own texts; current values have passwords masked.",
+    arguments: [{ name: 'items', description: 'setting names to explain (default: all, in schema order)', variadic: true }],
+    options: [
+      { flags: '--sample-file', description: 'print the settings in configuration-file format' },
+      { flags: '--banner', description: 'print the explanatory note at the start of the sample file', default: true },
+      { flags: '--no-banner', description: 'leave the explanatory note out' },
+    ],
+    examples: ['linotp-migrate config explain LOG_LEVEL', 'linotp-migrate config explain --sample-file --no-banner > linotp.cfg.sample'],
+    async run(ctx, args, opts) {
+      const items = args.flat().filter(Boolean);
+      const res = explainSettings(ctx.env, { items, sampleFile: Boolean(opts.sampleFile), banner: opts.banner !== false });
+      for (const w of res.warnings) ctx.out.warn(w);
+      ctx.out.result(res, (d) => d.text);
     },
   },
 ];

@@ -128,8 +128,16 @@ const initDatabase: CommandSpec = {
     const { planUpgrade } = await import('../upgrade/plan.js');
     const { applyUpgrade } = await import('../upgrade/apply.js');
     // Like LinOTP (SQLAlchemy), apply creates a missing SQLite file; --plan never creates anything.
+    // SQLite files this run creates are removed again when it fails: a failed command leaves nothing behind.
+    const createdFiles: string[] = [];
+    const noteNewSqlite = (u: ReturnType<typeof parseDbUrl>) => {
+      const f = u.engine === 'sqlite' && u.database && u.database !== ':memory:' ? path.resolve(ctx.cwd, u.database) : undefined;
+      if (f && !existsSync(f)) createdFiles.push(f);
+    };
+    if (!(opts.plan || opts.dryRun)) noteNewSqlite(parseDbUrl(uri.value));
     const db = await openDatabase(uri.value, { create: !(opts.plan || opts.dryRun) });
     let auditDb: Awaited<ReturnType<typeof openDatabase>> | undefined;
+    let succeeded = false;
     try {
       if (audit.kind === 'separate') {
         // LinOTP 3.4 audits a SQLite installation into `<file>_audit` (see src/upgrade/audit-target.ts).
@@ -137,6 +145,7 @@ const initDatabase: CommandSpec = {
         const planOnly = Boolean(opts.plan || opts.dryRun);
         if (planOnly && au.engine === 'sqlite' && !existsSync(path.resolve(ctx.cwd, au.database))) uopts.auditDbMissing = describeDbUrl(au);
         else {
+          if (!planOnly) noteNewSqlite(au);
           auditDb = await openDatabase(au, { create: !planOnly });
           uopts.auditDb = auditDb;
         }
@@ -169,6 +178,7 @@ const initDatabase: CommandSpec = {
       }
       if (keyError) ctx.out.warn(`encKey not loaded: ${(keyError as Error).message}`);
       for (const w of result.plan.warnings) ctx.out.warn(w);
+      succeeded = true;
       const files = await host.applyHostParts(db, encKey, hostOpts);
       for (const w of files.warnings) ctx.out.warn(w);
       ctx.out.result(
@@ -178,6 +188,10 @@ const initDatabase: CommandSpec = {
     } finally {
       await auditDb?.close();
       await db.close();
+      if (!succeeded) {
+        const { rmSync } = await import('node:fs');
+        for (const f of createdFiles) for (const x of [f, `${f}-journal`, `${f}-wal`, `${f}-shm`]) rmSync(x, { force: true });
+      }
     }
   },
 };
@@ -208,7 +222,14 @@ const initEncKey: CommandSpec = {
     let force = Boolean(opts.force);
     const { parseOwnerSpec } = await import('../files/ownership.js');
     const owner = opts.owner !== undefined ? parseOwnerSpec(String(opts.owner)) : undefined;
-    const key = keyToWrite(opts.keys);
+    let key;
+    try {
+      key = keyToWrite(opts.keys);
+    } catch (e) {
+      // An invalid --keys value is a usage error (exit 2), like any invalid option value.
+      if (e instanceof KeyError && opts.keys !== undefined) throw new UsageError(e.message.replace(/^encKey --keys/, '--keys'), e.hint);
+      throw e;
+    }
     // A different key at the path may be replaced without --force only when the installation's
     // database holds nothing encrypted (issue 21 item 3): checked there, when a database is named.
     let existing = await checkExistingKey(path, key, undefined);
@@ -240,14 +261,118 @@ const initEncKey: CommandSpec = {
     for (const w of out.result.warnings) ctx.out.warn(w);
     const { result } = out;
     const dump = opts.dump ? paperForm(key, result.path, true) : opts.keys !== undefined ? paperForm(key, result.path, false) : undefined;
-    ctx.out.result({ ...result, ...(dump ? { dump } : {}) }, (d, c) => {
-      const lines: string[] = [];
-      if (d.backup) lines.push(`Moved existing enc-key to ${d.backup}${d.replacedUnusedKey ? ' (it encrypted nothing in the database)' : ''}`);
-      lines.push(d.action === 'unchanged' ? `${d.path} already holds this key (sha256 ${d.fingerprint}…); unchanged` : c.green(`Wrote enc-key to ${d.path} (sha256 ${d.fingerprint}…, ${d.user}:${d.group} ${d.mode})`));
-      if (d.dump) lines.push('', d.dump);
-      return lines.join('\n');
-    });
+    const status = (d: typeof result, c: ChalkInstance) => [
+      ...(d.backup ? [`Moved existing enc-key to ${d.backup}${d.replacedUnusedKey ? ' (it encrypted nothing in the database)' : ''}`] : []),
+      d.action === 'unchanged' ? `${d.path} already holds this key (sha256 ${d.fingerprint}…); unchanged` : c.green(`Wrote enc-key to ${d.path} (sha256 ${d.fingerprint}…, ${d.user}:${d.group} ${d.mode})`),
+    ];
+    // With a paper form the result is the paper form alone (`--dump > paper.txt`); what was written goes to stderr.
+    if (dump && !ctx.global.json) for (const line of status(result, ctx.out.c)) ctx.out.info(line);
+    ctx.out.result({ ...result, ...(dump ? { dump } : {}) }, (d, c) => (d.dump ? d.dump : status(d, c).join('\n')));
   },
 };
 
-export const commands: CommandSpec[] = [initDatabase, initEncKey];
+const initAuditKeys: CommandSpec = {
+  path: ['init', 'audit-keys'],
+  summary: 'Create the RSA 2048 key pair LinOTP 3 signs audit entries with (AUDIT_PRIVATE_KEY_FILE, AUDIT_PUBLIC_KEY_FILE)',
+  description:
+    'Writes a new RSA 2048 private key (PKCS#8 PEM, as openssl genrsa of OpenSSL 3) to AUDIT_PRIVATE_KEY_FILE and its public key to ' +
+    'AUDIT_PUBLIC_KEY_FILE of the effective LinOTP 3 settings (LINOTP_CFG, LINOTP_* environment; default ROOT_DIR/./audit-private.pem), ' +
+    "atomically and as LinOTP 3.4's Debian package leaves them: audit-private.pem linotp:linotp 0640, audit-public.pem linotp:linotp 0644 " +
+    '(--owner overrides). As in LinOTP only the private key is checked: an existing one is kept as <file>.<BACKUP_FILE_TIME_FORMAT> and ' +
+    'replaced after a question (no TTY: refused unless --force or --yes); the public key is always rewritten. Generated with node:crypto, not openssl.',
+  options: [
+    { flags: '-f, --force', description: 'replace an existing private key without asking (it is kept as a dated backup)' },
+    { flags: '--audit-private-key <file>', description: 'where to write the private key (default: AUDIT_PRIVATE_KEY_FILE)', env: 'LINOTP_AUDIT_PRIVATE_KEY_FILE' },
+    { flags: '--audit-public-key <file>', description: 'where to write the public key (default: AUDIT_PUBLIC_KEY_FILE)', env: 'LINOTP_AUDIT_PUBLIC_KEY_FILE' },
+    { ...ownerOption, description: 'owner and group of the key files (default: linotp:linotp when that user exists, else you, with a warning)' },
+    ...planOptions,
+  ],
+  examples: ['linotp-migrate init audit-keys', 'LINOTP_CFG=/etc/linotp/linotp.cfg linotp-migrate init audit-keys --force'],
+  async run(ctx, _args, opts) {
+    const { loadLinotp3Settings } = await import('../settings/linotp3.js');
+    const { inspectAuditKeys, planAuditKeys, writeAuditKeys } = await import('../upgrade/audit-keys.js');
+    const { parseOwnerSpec } = await import('../files/ownership.js');
+    const settings = loadLinotp3Settings(ctx.env);
+    for (const w of settings.warnings) ctx.out.warn(w);
+    const owner = opts.owner !== undefined ? parseOwnerSpec(String(opts.owner)) : undefined;
+    // As for the encKey (src/settings/resolve.ts): a schema default below an app root that is not
+    // there is no LinOTP 3 installation, and no reason to create /usr/lib/python3/dist-packages/linotp.
+    const configured = (name: string) => settings.isExplicit(name) || settings.isExplicit('ROOT_DIR') || existsSync(settings.appRoot);
+    for (const [name, flag] of [['AUDIT_PRIVATE_KEY_FILE', opts.auditPrivateKey], ['AUDIT_PUBLIC_KEY_FILE', opts.auditPublicKey]] as const) {
+      if (flag === undefined && !configured(name)) {
+        throw new UsageError(`no LinOTP 3 installation found to take ${name} from (neither it nor ROOT_DIR is set, and ${settings.appRoot} does not exist)`, 'point LINOTP_CFG at the LinOTP 3 settings (e.g. /etc/linotp/linotp.cfg), or give --audit-private-key and --audit-public-key');
+      }
+    }
+    const state = inspectAuditKeys({
+      privateKey: opts.auditPrivateKey !== undefined ? path.resolve(ctx.cwd, String(opts.auditPrivateKey)) : String(settings.get('AUDIT_PRIVATE_KEY_FILE')),
+      publicKey: opts.auditPublicKey !== undefined ? path.resolve(ctx.cwd, String(opts.auditPublicKey)) : String(settings.get('AUDIT_PUBLIC_KEY_FILE')),
+      timeFormat: String(settings.get('BACKUP_FILE_TIME_FORMAT')),
+    });
+    if (opts.plan || opts.dryRun) {
+      const files = planAuditKeys(state, { owner, env: ctx.env, replace: true });
+      const doc = { plan: true, ...state, files: [files.privateKey, files.publicKey].map(({ path: p, user, group, mode, warnings }) => ({ path: p, user, group, mode, warnings })) };
+      ctx.out.result(doc, (d) => [
+        d.existing === 'none' ? `would create a new RSA 2048 key pair:` : `${d.privateKey} already holds ${d.existing === 'key' ? 'a private key' : 'a file that is not a key'}; --force (or a yes to the question) would keep it as ${d.backup} and write a new pair:`,
+        ...d.files.map((f) => `  ${f.path} (${f.user}:${f.group} ${f.mode})`),
+      ].join('\n'));
+      return;
+    }
+    let replace = Boolean(opts.force);
+    if (state.existing !== 'none' && !replace) {
+      await confirmOrAbort(ctx, `There is already a private audit key in ${state.privateKey}. Overwriting it means LinOTP can no longer verify the signatures of the existing audit entries with the new key. Overwrite it (the old key is kept as ${state.backup})?`);
+      replace = true;
+    }
+    const res = writeAuditKeys(state, { replace, owner, env: ctx.env });
+    for (const w of [...res.privateKey.warnings, ...res.publicKey.warnings]) ctx.out.warn(w);
+    ctx.out.result(res, (d, c) => [
+      ...(d.backup ? [`Moved existing private audit key to ${d.backup}`] : []),
+      c.green(`Wrote private audit key to ${d.privateKey.path} (${d.privateKey.user}:${d.privateKey.group} ${d.privateKey.mode})`),
+      c.green(`Extracted public audit key to ${d.publicKey.path} (${d.publicKey.user}:${d.publicKey.group} ${d.publicKey.mode}, sha256 ${d.fingerprint}…)`),
+    ].join('\n'));
+  },
+};
+
+/**
+ * `init all` as LinOTP's: enc-key, audit-keys and database in sequence, stopping at the first
+ * failure; --force goes to enc-key and audit-keys, not to database. Each step reports as on its
+ * own; with --json the three results form one document.
+ */
+const initAll: CommandSpec = {
+  path: ['init', 'all'],
+  summary: 'Run init enc-key, init audit-keys and init database in sequence (as linotp init all)',
+  description:
+    'The three steps of a new LinOTP 3 installation, stopping at the first one that fails: init enc-key (SECRET_FILE), init audit-keys ' +
+    '(AUDIT_PRIVATE_KEY_FILE, AUDIT_PUBLIC_KEY_FILE), init database (DATABASE_URI). --force is passed to the first two, never to ' +
+    'init database. An existing encKey or audit key is kept unless --force or a yes to the question; an existing key is never lost (dated backup).',
+  options: [
+    ...installationOptions,
+    { flags: '-f, --force', description: 'replace an existing encKey and audit key pair without asking (backups are kept)' },
+    ownerOption,
+  ],
+  examples: ['linotp-migrate init all', 'linotp-migrate --json init all --database-uri postgresql://linotp@localhost/linotp'],
+  async run(ctx, _args, opts) {
+    const { PassThrough } = await import('node:stream');
+    const { Output } = await import('./output.js');
+    const steps: [string, CommandSpec, Record<string, any>][] = [
+      ['encKey', initEncKey, { encKey: opts.encKey, ini: opts.ini, databaseUri: opts.databaseUri, force: opts.force, owner: opts.owner }],
+      ['auditKeys', initAuditKeys, { force: opts.force, owner: opts.owner }],
+      ['database', initDatabase, { encKey: opts.encKey, ini: opts.ini, databaseUri: opts.databaseUri, target: '3.4', auditAmbiguous: 'order' }],
+    ];
+    const docs: Record<string, unknown> = {};
+    let code = 0;
+    for (const [name, spec, stepOpts] of steps) {
+      const buffer = new PassThrough();
+      let text = '';
+      buffer.on('data', (d) => (text += d));
+      const out = new Output({ json: ctx.global.json, quiet: ctx.global.quiet, verbose: ctx.global.verbose, color: ctx.global.color, stdout: ctx.global.json ? buffer : ctx.out.stdout, stderr: ctx.out.stderr });
+      const r = await spec.run({ ...ctx, out }, [], stepOpts);
+      if (ctx.global.json) docs[name] = JSON.parse(text);
+      code = typeof r === 'number' ? r : 0;
+      if (code !== 0) break;
+    }
+    if (ctx.global.json) ctx.out.result(docs, () => '');
+    return code;
+  },
+};
+
+export const commands: CommandSpec[] = [initDatabase, initEncKey, initAuditKeys, initAll];

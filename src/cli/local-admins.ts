@@ -18,6 +18,7 @@ import {
   type AdminFields,
   type AdminNames,
 } from '../admins/store.js';
+import path from 'node:path';
 import { compileTemplate } from '../admins/template.js';
 import { checkPassword, DEFAULT_MIN_LENGTH } from '../admins/policy.js';
 import type { Db } from '../db/types.js';
@@ -94,12 +95,21 @@ async function readLine(stdin: NodeJS.ReadStream): Promise<string> {
 }
 
 /**
- * The new password: `--password VALUE` (visible in the process list: warned), `--password -`
- * (one line from stdin; hidden prompt when stdin is a terminal), or a hidden prompt asked twice.
- * Interactive entries that break the rules are asked again (3 attempts).
+ * The new password: `--password -` (one line from stdin, as LinOTP reads it; a hidden prompt
+ * when stdin is a terminal), `--password-file FILE` (its first line), or a hidden prompt asked
+ * twice. `--password VALUE`, which LinOTP also accepts, is refused: a secret on the command line
+ * is visible to every user in the process list. Too short is a warning by default (LinOTP has no
+ * rule at all) and an error only when --min-length was given. Interactive entries that break the
+ * rules are asked again (3 attempts).
  */
-async function obtainPassword(ctx: CommandContext, account: string, given: string | undefined, minLength: number): Promise<string> {
-  const check = (pw: string) => checkPassword(pw, { minLength, account });
+async function obtainPassword(ctx: CommandContext, account: string, opts: Record<string, any>, minLength: number, strict: boolean): Promise<string> {
+  const given: string | undefined = opts.password;
+  const check = (pw: string) => {
+    const r = checkPassword(pw, { minLength, account });
+    // Only the length rule softens: empty, NUL and over-long passwords cannot be stored at all.
+    if (!strict && r.error && /characters; at least/.test(r.error)) return { warnings: [`${r.error.replace('are required', 'are recommended')} (give --min-length to enforce a minimum)`, ...r.warnings] };
+    return r;
+  };
   const accept = (pw: string) => {
     const r = check(pw);
     if (r.error) throw new UsageError(`${r.error}; nothing was changed`, `choose a longer, less guessable password (minimum ${minLength} characters, --min-length)`);
@@ -107,12 +117,16 @@ async function obtainPassword(ctx: CommandContext, account: string, given: strin
     return pw;
   };
   if (given !== undefined && given !== '-') {
-    ctx.out.warn('a password given on the command line can be seen in the process list and shell history; prefer the prompt or --password -');
-    return accept(given);
+    throw new UsageError('--password takes only - (read the password from stdin): a password on the command line is visible to every user in the process list; nothing was changed',
+      `printf '%s\\n' "$PASSWORD" | linotp-migrate local-admins password ${account} --password -   (or --password-file FILE, or the prompt)`);
+  }
+  if (opts.passwordFile !== undefined) {
+    if (given !== undefined) throw new UsageError('give either --password - or --password-file, not both');
+    return accept(await readSecret(ctx, { what: 'password', file: path.resolve(ctx.cwd, String(opts.passwordFile)) }));
   }
   if (given === '-' && !ctx.stdin.isTTY) return accept(await readLine(ctx.stdin));
   if (!ctx.stdin.isTTY) {
-    throw new UsageError('a password is needed but stdin is not a terminal', 'pipe it in with --password - (one line on stdin)');
+    throw new UsageError('a password is needed but stdin is not a terminal', 'pipe it in with --password - (one line on stdin), or give --password-file FILE');
   }
   for (let attempt = 1; ; attempt++) {
     let pw: string;
@@ -246,21 +260,25 @@ export const commands: CommandSpec[] = [
     summary: 'Change password for a local administrator account',
     description:
       'Stores the password as sha512_crypt ($6$rounds=656000$…, what LinOTP 3 writes and verifies). Without --password it is asked twice ' +
-      'on the terminal (hidden). `--password -` reads one line from stdin (for scripts). `--password VALUE` works as in LinOTP but is unsafe: ' +
-      'the value is visible in the process list and shell history. Passwords shorter than --min-length are refused; weak ones are warned about.',
+      'on the terminal (hidden). `--password -` reads one line from stdin, as LinOTP does (for scripts); --password-file FILE reads its first line. ' +
+      'Unlike LinOTP, `--password VALUE` is refused (exit 2): the value would be visible to every user in the process list. ' +
+      `Passwords shorter than ${DEFAULT_MIN_LENGTH} characters are warned about (LinOTP has no rule); with --min-length N shorter ones are refused. Weak ones are warned about.`,
     arguments: [ACCOUNT],
     options: [
-      { flags: '--password <password>', description: 'the new password, or - to read one line from stdin (unsafe with a value: visible to other users)' },
-      { flags: '--min-length <n>', description: 'minimum number of characters', default: String(DEFAULT_MIN_LENGTH) },
+      { flags: '--password <->', description: '- reads the new password as one line from stdin (as linotp); a value is refused (visible to other users)' },
+      { flags: '--password-file <file>', description: 'read the new password from the first line of this file' },
+      { flags: '--min-length <n>', description: `refuse passwords shorter than this (without it, shorter than ${DEFAULT_MIN_LENGTH} is only a warning)` },
       ...dbOptions,
     ],
     examples: ['linotp-migrate local-admins password admin', 'printf "%s\\n" "$ADMIN_PW" | linotp-migrate local-admins password admin --password -'],
     async run(ctx, [name], opts) {
-      const minLength = Number(opts.minLength);
+      const strict = opts.minLength !== undefined;
+      const minLength = strict ? Number(opts.minLength) : DEFAULT_MIN_LENGTH;
       if (!Number.isInteger(minLength) || minLength < 1) throw new UsageError(`--min-length must be a positive whole number, not ${JSON.stringify(opts.minLength)}`);
+      if (opts.password !== undefined && opts.password !== '-') await obtainPassword(ctx, name, opts, minLength, strict); // refused before the database is opened
       await withAdminDb(ctx, opts, async (db, names) => {
         await requireAdmin(db, names, name);
-        const password = await obtainPassword(ctx, name, opts.password, minLength);
+        const password = await obtainPassword(ctx, name, opts, minLength, strict);
         await setAdminPassword(db, names, name, password);
         await warnIfNotEnabled(ctx, db, names);
       });

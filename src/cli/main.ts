@@ -127,11 +127,22 @@ export async function main(argv: string[]): Promise<void> {
     exitCode = typeof code === 'number' ? code : ExitCode.Ok;
   }, argv);
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(commandShortOptions(argv));
   } catch (err) {
     exitCode = reportError(err, out, global.verbose);
   }
   process.exitCode = exitCode;
+}
+
+/**
+ * Short options a command shares with a global one, as in LinOTP: `-e` is the global --env-file
+ * before the command and `audit cleanup`'s --exportdir after it (`linotp -e ENV audit cleanup -e DIR`).
+ * Commander would give every `-e` to the global option, so the command's are renamed first.
+ */
+export function commandShortOptions(argv: string[]): string[] {
+  const at = argv.findIndex((a, i) => a === 'audit' && argv[i + 1] === 'cleanup');
+  if (at < 0) return argv;
+  return argv.map((a, i) => (i > at + 1 && a === '-e' ? '--exportdir' : i > at + 1 && a.startsWith('-e') && !a.startsWith('--') ? `--exportdir=${a.slice(2)}` : a));
 }
 
 /** Maps any thrown value to an exit code after printing one clear line (stack only with -v). */

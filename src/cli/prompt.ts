@@ -4,8 +4,18 @@
  * file/env alternatives. @inquirer/prompts is imported only when a prompt is really shown.
  */
 import { readFileSync } from 'node:fs';
-import { AbortedError, InputError, UsageError } from '../errors.js';
+import { AbortedError, InputError, InterruptedError, UsageError } from '../errors.js';
 import type { CommandContext } from './spec.js';
+
+/** Ctrl-C at an @inquirer prompt (ExitPromptError) becomes "aborted", exit 130: nothing has been changed yet. */
+async function interruptible<T>(ask: () => Promise<T>): Promise<T> {
+  try {
+    return await ask();
+  } catch (e) {
+    if (e instanceof Error && e.name === 'ExitPromptError') throw new InterruptedError();
+    throw e;
+  }
+}
 
 export async function confirmOrAbort(ctx: CommandContext, question: string): Promise<void> {
   if (ctx.global.yes) return;
@@ -13,7 +23,7 @@ export async function confirmOrAbort(ctx: CommandContext, question: string): Pro
     throw new AbortedError(`confirmation needed (${question}) but stdin is not a terminal; nothing was changed`, 'rerun with --yes to confirm in scripts');
   }
   const { confirm } = await import('@inquirer/prompts');
-  const ok = await confirm({ message: question, default: false }, { output: process.stderr });
+  const ok = await interruptible(() => confirm({ message: question, default: false }, { output: process.stderr }));
   if (!ok) throw new AbortedError();
 }
 
@@ -57,10 +67,10 @@ export async function readSecret(ctx: CommandContext, src: SecretSource): Promis
     throw new UsageError(`the ${src.what} is needed but stdin is not a terminal`, `give it with ${alternatives || 'a file'}`);
   }
   const { password } = await import('@inquirer/prompts');
-  const first = await password({ message: `${src.what}:`, mask: true }, { output: process.stderr });
+  const first = await interruptible(() => password({ message: `${src.what}:`, mask: true }, { output: process.stderr }));
   if (!first) throw new UsageError(`an empty ${src.what} is not allowed`);
   if (src.confirm) {
-    const second = await password({ message: `${src.what} (again):`, mask: true }, { output: process.stderr });
+    const second = await interruptible(() => password({ message: `${src.what} (again):`, mask: true }, { output: process.stderr }));
     if (first !== second) throw new UsageError(`the two ${src.what} entries differ; nothing was changed`);
   }
   return first;

@@ -142,7 +142,7 @@ export const commands: CommandSpec[] = [
           serviceUser: chooseServiceUser(opts.serviceUser, encKeyPath, ctx.env),
           given: opts.serviceUser,
         };
-        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding), auditPublicKeyPem, adminNames, cluster: Boolean(opts.cluster), nodes, fileAccess, audit: { location, db: auditDb } });
+        report = await runVerify(db, key, { skipEncoding: Boolean(opts.skipEncoding), auditPublicKeyPem, adminNames, cluster: Boolean(opts.cluster), nodes, fileAccess, audit: { location, db: auditDb }, progress: ctx.out.showsProgress ? (label, total) => ctx.out.progress(label, total) : undefined });
       } finally {
         await auditDb?.close();
         await db.close();

@@ -340,8 +340,29 @@ export async function open(url: DbUrl, opts: OpenOptions = {}): Promise<Db> {
   try {
     const db = new Database(file ?? ':memory:', { fileMustExist: Boolean(file && !opts.create), timeout: opts.connectTimeoutMs ?? 5000 });
     if (url.params.mode === 'ro') db.pragma('query_only = ON');
+    // SQLite opens any file lazily: read the header now, so a file that is not a database (or
+    // cannot be read) is one clear error here rather than "file is not a database" in some query.
+    if (file) checkReadable(db, file);
     return new SqliteDb(url, db, file);
   } catch (err) {
+    if (err instanceof DatabaseError) throw err;
+    if (file && (err as { code?: string }).code === 'SQLITE_CANTOPEN' && existsSync(file)) {
+      throw new DatabaseError(`cannot open the SQLite database ${file}: no permission for this user`, 'run as its owner or as root, or give yourself read and write access to the file and its directory');
+    }
     throw connectError(url, err);
+  }
+}
+
+function checkReadable(db: Database.Database, file: string): void {
+  try {
+    db.pragma('schema_version');
+  } catch (err) {
+    db.close();
+    const code = (err as { code?: string }).code;
+    if (code === 'SQLITE_NOTADB') throw new DatabaseError(`${file} is not an SQLite database`, 'check the path in the sqlite:/// URL: it must name the LinOTP database file');
+    if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_PERM' || code === 'SQLITE_READONLY') {
+      throw new DatabaseError(`cannot open the SQLite database ${file} (${code})`, 'run as its owner or as root, or give yourself read and write access to the file and its directory');
+    }
+    throw err;
   }
 }

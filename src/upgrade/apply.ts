@@ -205,7 +205,7 @@ async function runStep(
       // repair runs in this step's transaction and so commits together with the stamp.
       const utf8 = plan.internal.utf8;
       if (!utf8) return inTx(step, async () => ({}), step);
-      const u = await applyMysqlUtf8(db, t, utf8, (body) => inTx(step, body, step));
+      const u = await applyMysqlUtf8(db, t, utf8, (body) => inTx(step, body, step), utf8.convert.length ? hooks.progress?.('converting tables to utf8mb4', utf8.convert.length) : undefined);
       return { convertedTables: u.converted, repairedRows: u.repairedRows, utf8ConversionSuggested: u.suggested };
     }
     case '3.1.0.0':

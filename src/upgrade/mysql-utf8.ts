@@ -179,6 +179,8 @@ export async function applyMysqlUtf8(
   t: Tables,
   plan: Utf8Plan,
   inTransaction: <T>(body: (tx: Db) => Promise<T>) => Promise<T> = (body) => db.transaction(body),
+  /** One tick per converted table: an ALTER of a big Token or audit table takes many seconds. */
+  progress?: { tick(n?: number): void; finish(): void },
 ): Promise<Utf8Result> {
   if (plan.blocked.length) throw new DatabaseError(`cannot convert latin1 tables to utf8mb4: ${plan.blocked[0]}`, 'nothing was changed; fix the table and run init database again');
   const pending = [...new Set([...plan.pending, ...plan.convert.map((c) => c.table)])];
@@ -190,7 +192,9 @@ export async function applyMysqlUtf8(
     for (const c of plan.convert) {
       if (charsets[c.table] !== 'latin1') continue; // converted by an interrupted run
       await db.execute(`ALTER TABLE ${t.t(c.table)} ${c.dynamic ? 'ROW_FORMAT=DYNAMIC, ' : ''}CONVERT TO CHARACTER SET utf8mb4`);
+      progress?.tick();
     }
+    progress?.finish();
   }
   return inTransaction(async (tx) => {
     let repairedRows = 0;

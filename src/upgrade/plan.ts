@@ -360,6 +360,8 @@ async function planStep(db: Db, t: Tables, step: MigrationStep, plan: UpgradePla
     case '3.0.0.0': {
       const audit = await countRows(db, t, 'audit');
       a.effects.auditRows = audit;
+      // The charset conversion is MySQL-only: other engines' plans do not mention it.
+      if (db.engine !== 'mysql') a.title = 'mark the 3.0 model; 2.x audit signatures become invalid (the MySQL charset conversion does not apply here)';
       if (audit > 0 && !ctx.opts.truncateAudit) a.notes.push(`${audit} audit rows are kept (LinOTP 3.3+ behaviour); their 2.x signatures do not verify in LinOTP 3 — use --truncate-audit to delete them`);
       if (db.engine === 'mysql') {
         const u = await planMysqlUtf8(db, t);

@@ -39,6 +39,8 @@ export interface VerifyOptions {
    * database: a LinOTP 3 database is checked against it and the audit checks run there.
    */
   audit?: { location: AuditLocation; db?: Db };
+  /** A progress bar for the token pass (decrypting every seed takes seconds on tens of thousands of tokens). */
+  progress?: (label: string, total: number) => { tick(n?: number): void; finish?(): void };
 }
 
 /** Which releases accept the stored model version, in words. */
@@ -141,7 +143,14 @@ export async function runVerify(db: Db, key: EncKey | undefined, opts: VerifyOpt
   );
 
   const t = newTallies();
-  if (cmp.present.Token) await checkTokens(db, cmp.present.Token, key, t);
+  if (cmp.present.Token) {
+    let bar;
+    if (opts.progress) {
+      const [c] = await db.query(`SELECT COUNT(*) AS n FROM ${db.dialect.quoteIdent(cmp.present.Token)}`);
+      bar = opts.progress('checking tokens', Number(c?.n ?? 0));
+    }
+    await checkTokens(db, cmp.present.Token, key, t, bar);
+  }
   if (cmp.present.Config) await checkConfig(db, cmp.present.Config, key, t);
   const stats = keyStats(t, key);
   checks.push(...keyChecks(t, stats, key));

@@ -53,14 +53,16 @@ function tryDecrypt(t: SecretTallies, tally: Tally, item: string, fn: () => Decr
 }
 
 /** Streams the Token table; `key` undefined only counts token types. */
-export async function checkTokens(db: Db, tokenTable: string, key: EncKey | undefined, t: SecretTallies): Promise<void> {
+export async function checkTokens(db: Db, tokenTable: string, key: EncKey | undefined, t: SecretTallies, progress?: { tick(n?: number): void; finish?(): void }): Promise<void> {
   const q = (n: string) => db.dialect.quoteIdent(n);
   const present = new Set((await db.listColumns(tokenTable)).map((c) => c.name));
   const wanted = TOKEN_SECRET_COLUMNS.filter((c) => present.has(c));
   const sql = `SELECT ${wanted.map(q).join(', ')} FROM ${q(tokenTable)}`;
   for await (const batch of db.stream(sql, [], { batchSize: 1000 })) {
     for (const row of batch) checkTokenRow(row, key, t);
+    progress?.tick(batch.length);
   }
+  progress?.finish?.();
 }
 
 const TALLY: Record<TokenSecretKind, (t: SecretTallies) => Tally> = {

@@ -1,6 +1,9 @@
 // `linotp-migrate local-admins …` end to end: spawns the built binary (npm test builds first) on every
 // engine; the password prompt is driven through a pseudo-terminal (python3's pty module).
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { verifySha512Crypt } from '../../src/crypto/sha512crypt.js';
@@ -94,17 +97,31 @@ describeEngines('local-admins CLI', (engine) => {
     else if (process.env.CI) throw new Error(`passlib check failed: ${passlib.stderr}`);
   });
 
-  it('password: too short refused, weak warned, VALUE warned as unsafe, no TTY without --password fails', async () => {
+  it('password: short warned (refused with --min-length), weak warned, VALUE refused, file read, no TTY without --password fails', async () => {
     const h0 = await hashOf('admin');
-    const short = run(['password', 'admin', '--password', '-', ...db], { input: 'abc\n' });
+    const short = run(['password', 'admin', '--password', '-', '--min-length', '8', ...db], { input: 'abc\n' });
     expect(short.status).toBe(2);
     expect(short.stderr).toContain('the password has 3 characters; at least 8 are required; nothing was changed');
     expect(await hashOf('admin')).toBe(h0);
-    const weak = run(['password', 'bob', '--password', 'password', ...db]);
+    const shortOk = run(['password', 'admin', '--password', '-', ...db], { input: 'abc\n' });
+    expect(shortOk.status, shortOk.stderr).toBe(0);
+    expect(shortOk.stderr).toContain('warning: weak password: the password has 3 characters; at least 8 are recommended (give --min-length to enforce a minimum)');
+    expect(await hashOf('admin')).not.toBe(h0);
+    const value = run(['password', 'bob', '--password', 'Secret-Value-1', ...db]);
+    expect(value.status).toBe(2);
+    expect(value.stderr).toMatch(/^error: --password takes only - \(read the password from stdin\)/);
+    expect(value.stderr).not.toContain('Secret-Value-1');
+    const weak = run(['password', 'bob', '--password', '-', ...db], { input: 'password\n' });
     expect(weak.status, weak.stderr).toBe(0);
     expect(weak.stderr).toContain('warning: weak password: it is one of the most common passwords');
-    expect(weak.stderr).toContain('can be seen in the process list');
-    ok(['password', 'bob', '--password', 'abc', '--min-length', '3']);
+    const tmp = mkdtempSync(join(tmpdir(), 'lmt-admins-pw-'));
+    try {
+      writeFileSync(join(tmp, 'pw.txt'), 'From-A-File-9\nignored\n');
+      ok(['password', 'bob', '--password-file', join(tmp, 'pw.txt'), '--min-length', '3']);
+      expect(verifySha512Crypt('From-A-File-9', await hashOf('bob'))).toBe(true);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
     const noTty = run(['password', 'bob', ...db]);
     expect(noTty.status).toBe(2);
     expect(noTty.stderr).toContain('a password is needed but stdin is not a terminal');

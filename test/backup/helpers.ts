@@ -1,4 +1,5 @@
 // Shared pieces of the backup tests: a LinOTP 2 fixture database, and comparisons of table contents.
+import { tempDir } from '../helpers/tmp.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +37,7 @@ export async function fixtureDb(engine: TestEngine, opts: { seed?: number; token
 }
 
 export function tmp(prefix = 'lmt-backup-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 function norm(v: SqlValue, type: LogicalType | undefined): string {

@@ -73,6 +73,9 @@ describe('backup catch-up: old SQLite → new SQLite', () => {
     await o.insertMany('TokenRealm', ['token_id', 'realm_id'], [[id, realm]]);
     await o.execute(`UPDATE ${q(o, 'Token')} SET ${q(o, 'LinOtpCount')} = ${q(o, 'LinOtpCount')} + 1 WHERE ${q(o, 'LinOtpTokenSerialnumber')} = ?`, [serials[3]]);
     const before = [await tableContent(target.db, 'Token'), await tableContent(target.db, 'TokenRealm')];
+    const planned = await run({ addNew: true, plan: true });
+    expect(planned.error?.exitCode, 'a plan that finds problems exits 3').toBe(3);
+    expect(planned.doc.plan.problems).toHaveLength(1);
     const r = await run({ addNew: true });
     expect(r.error?.message).toMatch(/catch-up cannot be applied: new token BRANCH0001: realm branch-office does not exist on the new server/);
     expect(r.doc.plan.problems).toHaveLength(1);

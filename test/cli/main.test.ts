@@ -56,3 +56,12 @@ describe('linotp-migrate shell', () => {
     expect(r.status, r.stderr).toBe(0);
   });
 });
+
+describe('commandShortOptions', () => {
+  it("-e is the global --env-file before `audit cleanup` and the command's --exportdir after it, as in linotp", async () => {
+    const { commandShortOptions } = await import('../../src/cli/main.js');
+    expect(commandShortOptions(['node', 'x', '-e', 'env', 'audit', 'cleanup', '-e', '/dir', '--export'])).toEqual(['node', 'x', '-e', 'env', 'audit', 'cleanup', '--exportdir', '/dir', '--export']);
+    expect(commandShortOptions(['node', 'x', 'audit', 'cleanup', '-e/dir'])).toEqual(['node', 'x', 'audit', 'cleanup', '--exportdir=/dir']);
+    expect(commandShortOptions(['node', 'x', '-e', 'env', 'config', 'show'])).toEqual(['node', 'x', '-e', 'env', 'config', 'show']);
+  });
+});

@@ -61,6 +61,66 @@ describe('config show', () => {
   });
 });
 
+describe('config show / explain as linotp prints them', () => {
+  const cfg = () => {
+    writeFileSync(path.join(dir, 'a.cfg'), "ROOT_DIR = '/etc/linotp'\nDATABASE_URI = 'postgresql://u:pw@h/d'\nLOG_LEVEL = 'ERROR'\nSESSION_COOKIE_SECURE = True\nLOG_FILE_MAX_VERSIONS = 10\nMY_OWN = 5\n");
+    return { LINOTP_CFG: `${dir}/a.cfg` };
+  };
+  const text = async (name: string, args: string[], opts: Record<string, unknown>) => {
+    const t = ctx(cfg(), false);
+    await spec(name).run(t.c, args, opts);
+    return t.out();
+  };
+
+  it('prints sorted NAME=str(value) lines, paths resolved, secrets masked', async () => {
+    const lines = (await text('show', [], {})).trimEnd().split('\n');
+    expect(lines).toEqual([...lines].sort());
+    expect(lines).toContain('SECRET_FILE=/etc/linotp/./encKey');
+    expect(lines).toContain('DATABASE_URI=postgresql://u:***@h/d');
+    expect(lines).toContain('SESSION_COOKIE_SECURE=True');
+    expect(lines).toContain('LOG_CONFIG=None');
+    expect(lines).toContain('MY_OWN=5');
+    expect(lines.find((l) => l.startsWith('HSM_DEFAULT_CONFIG='))).toBe("HSM_DEFAULT_CONFIG={'module': 'linotp.lib.security.default.DefaultSecurityModule', 'tokenHandle': 2, 'configHandle': 1, 'valueHandle': 3, 'defaultHandle': 0, 'poolsize': 20, 'crypted': 'FALSE'}");
+  });
+
+  it('-m keeps schema items that differ from the default; -V and ITEMS as linotp', async () => {
+    // ROOT_DIR differs from the app root, DATABASE_URI from sqlite:///{}; equal values and non-schema names are left out
+    expect(await text('show', [], { modified: true })).toBe('DATABASE_URI=postgresql://u:***@h/d\nLOG_LEVEL=ERROR\nROOT_DIR=/etc/linotp\n');
+    expect(await text('show', ['LOG_LEVEL', 'NOPE', 'BACKUP_DIR'], { values: true })).toBe('/etc/linotp/./backup\nERROR\n');
+    expect(await text('show', ['NOPE'], {})).toBe('');
+    const j = ctx(cfg());
+    await spec('show').run(j.c, ['LOG_LEVEL'], { modified: true });
+    const doc = JSON.parse(j.out());
+    expect(doc.lines).toEqual(['LOG_LEVEL=ERROR']);
+    expect(doc.settings.map((s: { name: string }) => s.name)).toEqual(['LOG_LEVEL']);
+  });
+
+  it('--sources keeps the table with the source of each value', async () => {
+    expect(await text('show', ['LOG_LEVEL'], { sources: true })).toMatch(/LOG_LEVEL\s+'ERROR'\s+.*a\.cfg:3/);
+  });
+
+  it('explain: type, constraints, default, current value, wrapped description; unknown names', async () => {
+    const out = await text('explain', ['LOG_FILE_MAX_VERSIONS', 'NOPE', 'LOG_LEVEL'], {});
+    expect(out).toBe(
+      'LOG_FILE_MAX_VERSIONS:\n  Type: int\n  Constraints: value >= 0\n  Default value: 10\n  Current value: 10\n  Description: Number of rotated log files kept.\n' +
+        'No information on NOPE\n' +
+        "LOG_LEVEL:\n  Type: str\n  Constraints: value in {'CRITICAL', 'DEBUG', 'ERROR', 'INFO', 'WARNING'}\n  Default value: WARNING\n  Current value: ERROR\n  Description: Minimum level logged.\n",
+    );
+    const all = await text('explain', [], {});
+    expect(all.split('\n').filter((l) => /^[A-Z_]+:$/.test(l))[0]).toBe('ROOT_DIR:');
+    expect(all).toContain('DATABASE_URI:\n  Type: str\n  Default value: sqlite:///{}\n  Current value: postgresql://u:***@h/d\n');
+  });
+
+  it('explain --sample-file with and without the banner', async () => {
+    const out = await text('explain', ['LOG_LEVEL'], { sampleFile: true, banner: true });
+    expect(out).toMatch(/^# This is a sample LinOTP configuration file\.\n# It contains some configuration settings/);
+    expect(out).toMatch(/\/etc\/linotp\/linotp\.cfg\.\n\n# LOG_LEVEL: Minimum level logged\.\n#\n# Constraints: value in \{.*\}\n\n## LOG_LEVEL = 'WARNING'\n\n$/);
+    const bare = await text('explain', ['BACKUP_DIR'], { sampleFile: true, banner: false });
+    expect(bare).toBe("# BACKUP_DIR: Directory for backup files (linotp backup, audit cleanup\n# --export).\n\n## BACKUP_DIR = 'backup'\n\n");
+    expect(await text('explain', [], { sampleFile: true, banner: true })).toContain('# It contains all available configuration settings');
+  });
+});
+
 describe('config convert command', () => {
   const ini = (text: string) => {
     mkdirSync(path.join(dir, 'etc'), { recursive: true });

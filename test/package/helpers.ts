@@ -1,4 +1,5 @@
 /** Shared by the packaging tests: the demo rehearsal, a PATH holding only `node`, spawning an installed copy. */
+import { tempDir } from '../helpers/tmp.js';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +27,7 @@ export function demoRehearseArgs(reportDir: string): string[] {
 
 /** A folder whose only entry is a `node` symlink: PATH without npm, gcc, curl, wget … */
 export function nodeOnlyPath(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'lmt-pkg-path-')), 'bin');
+  const dir = join(tempDir('lmt-pkg-path-'), 'bin');
   mkdirSync(dir);
   symlinkSync(process.execPath, join(dir, 'node'));
   return dir;

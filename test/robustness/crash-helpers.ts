@@ -12,6 +12,7 @@
  * - a state of LinOTP's tables (per-table digest of the ordered normalized rows, the table's
  *   columns and indexes, and its row keys) with the comparisons the suite asserts.
  */
+import { tempDir } from '../helpers/tmp.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -250,7 +251,7 @@ let hookFile: string | undefined;
 
 function killHook(): string {
   if (!hookFile || !existsSync(hookFile)) {
-    hookFile = join(mkdtempSync(join(tmpdir(), 'lmt-kill-hook-')), 'kill-hook.cjs');
+    hookFile = join(tempDir('lmt-kill-hook-'), 'kill-hook.cjs');
     writeFileSync(hookFile, KILL_HOOK);
   }
   return hookFile;

@@ -8,6 +8,7 @@
  * - secret scanning: the forms a secret can leak in (raw, hex, base64, percent-encoded) and windows of
  *   key bytes, and a PATH of shim scripts that log the argv of every tool the CLI might spawn.
  */
+import { tempDir } from '../helpers/tmp.js';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,7 @@ export { ROOT };
 const CLI = process.env.LMT_BIN || BIN;
 
 export function tmp(prefix = 'lmt-robust-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return tempDir(prefix);
 }
 
 // ---------------------------------------------------------------------------------------------

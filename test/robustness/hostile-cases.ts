@@ -381,7 +381,7 @@ export const CASES: HostileCase[] = [
   {
     name: 'init enc-key --keys with 190 hex digits',
     args: ['init', 'enc-key', '--enc-key', '{dir}/new-key', '--keys', '0f'.repeat(95)],
-    exit: 1,
+    exit: 2, // an invalid option value (docs/exit-codes.md)
     message: /190 hex digits \(95 bytes\)/,
     absent: ['{dir}/new-key'],
   },

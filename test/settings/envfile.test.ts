@@ -1,5 +1,6 @@
 // -e/--env-file as LinOTP 3's `linotp -e` reads it (python-dotenv through Flask): checked against the
 // real python-dotenv where Debian's python3-dotenv is installed.
+import { tempDir } from '../helpers/tmp.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ describe('env file', () => {
   });
 
   it('never overrides a variable already set; a bad line is one clear error', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lmt-env-'));
+    const dir = tempDir('lmt-env-');
     const f = join(dir, 'env');
     writeFileSync(f, 'A=from-file\nB=from-file\n');
     const env: NodeJS.ProcessEnv = { A: 'already' };
@@ -51,7 +52,7 @@ describe('env file', () => {
   });
 
   it('-e puts the settings into the environment before the command runs; -q keeps the result', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lmt-env-'));
+    const dir = tempDir('lmt-env-');
     const db = join(dir, 'l.db');
     writeFileSync(join(dir, 'env'), `LINOTP_DATABASE_URI=sqlite:///${db}\nLINOTP_MIGRATE_ASSUME_YES=1\n`);
     const r = spawnSync(process.execPath, [join(root, 'bin/linotp-migrate.js'), '-q', '-e', join(dir, 'env'), 'config', 'show', '--json'], { cwd: dir, encoding: 'utf8', env: { ...process.env, LINOTP_CFG: '', LINOTP_DATABASE_URI: '' } });

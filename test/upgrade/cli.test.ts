@@ -81,6 +81,10 @@ describe('init enc-key (CLI)', () => {
     const hex = readFileSync(keyPath).toString('hex');
     expect(r.stdout).toContain(`${hex.slice(0, 16)} `);
     expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/^ {17}[0-9a-f]{8}$/);
+    // `--dump > paper.txt` captures the paper form only: the status line is on stderr
+    expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^${keyPath} \\d{4}-`));
+    expect(r.stdout).not.toContain('Wrote enc-key');
+    expect(r.stderr).toContain(`Wrote enc-key to ${keyPath}`);
   });
 
   it('keeps an existing key unless --force; with --force it moves it to a dated backup', () => {
@@ -124,7 +128,7 @@ describe('init enc-key (CLI)', () => {
 
   it('rejects a short or non-hex --keys value before touching anything', () => {
     const r = run(['init', 'enc-key', '--enc-key', join(dir, 'new', 'other'), '--keys', 'abcd']);
-    expect(r.status).toBe(1);
+    expect(r.status, "an invalid option value: usage error (docs/exit-codes.md)").toBe(2);
     expect(r.stderr).toMatch(/4 hex digits/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });

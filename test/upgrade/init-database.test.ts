@@ -95,6 +95,8 @@ describeEngines('init database on the LinOTP 2.12 sample', (engine) => {
       expect(plan.actions[3].effects).toEqual({ configRowsToInsert: 15, realmRowsToInsert: 1 });
       expect(plan.actions[4].effects).toEqual({ challengesToDelete: 2 });
       expect(plan.actions[6].effects).toEqual({ configRowsToInsert: 28, realmRowsToInsert: 0 });
+      // only a MySQL plan speaks of the MySQL charset conversion
+      expect(JSON.stringify(plan.actions).includes('MySQL: convert latin1'), plan.actions[1].title).toBe(engine === 'mysql');
       expect(await snapshot(db)).toBe(before);
     });
 
