@@ -124,7 +124,7 @@ describe('audit cleanup (CLI, SQLite)', () => {
     expect(existsSync(join(dir, 'bk'))).toBe(false);
     const asked = run(['audit', 'cleanup', '--max-entries-to-keep', '10']);
     expect(asked.status).toBe(1);
-    expect(asked.stderr).toMatch(/^error: confirmation needed \(Delete 20 of 30 audit entries/);
+    expect(asked.stderr).toMatch(/^error: confirmation needed \(Delete 20 of 30 audit entries/m);
     expect(run(['audit', 'cleanup', '--delete-after-days', '3', '--cleanup-threshold', '9']).status).toBe(2);
     const missingDir = run(['audit', 'cleanup', '--export', '-e', join(dir, 'nope')]);
     expect(missingDir.status).toBe(2);
