@@ -212,3 +212,24 @@ export function naiveDateString(d: Date): string {
 export function normalizeBigInt(v: bigint): number | string {
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v.toString();
 }
+
+/**
+ * Re-entrancy of the database lock on one handle: a command holding it may call another library
+ * function that takes it, so `withLock` runs `fn` at once when this handle already holds it.
+ */
+export class LockDepth {
+  private depth = 0;
+
+  get held(): boolean {
+    return this.depth > 0;
+  }
+
+  async inside<T>(fn: () => Promise<T>): Promise<T> {
+    this.depth++;
+    try {
+      return await fn();
+    } finally {
+      this.depth--;
+    }
+  }
+}

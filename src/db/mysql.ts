@@ -10,7 +10,7 @@ import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, PoolOptions } from 'mysql2/promise';
 import { DatabaseError } from '../errors.js';
 import { assertWritable, type ClusterInfo } from './cluster.js';
-import { chunkRows, connectError, DATABASE_LOCK, lockHeldError, naiveDateString, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
+import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import { galeraInfo, LOCK_TABLE, withGaleraLock, writeSetBatch } from './mysql-galera.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
@@ -258,15 +258,15 @@ export class MysqlDb implements Db {
     return galeraInfo(this.runner);
   }
 
-  /** Re-entrant on this handle: a command holding the database lock may call another that takes it. */
-  private lockDepth = 0;
+  /** Re-entrant on this handle (src/db/common.ts LockDepth). */
+  private readonly lockDepth = new LockDepth();
 
   /**
    * GET_LOCK on this server; on a Galera node (which must be Synced) also the cluster-wide lock
    * row of src/db/mysql-galera.ts, since GET_LOCK does not reach the other nodes.
    */
   async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
-    if (this.lockDepth > 0) return this.nestedLock(fn);
+    if (this.lockDepth.held) return this.lockDepth.inside(fn);
     const lockName = mysqlLockName(this.url.database);
     const c = this.conn ?? (await this.pool.getConnection());
     try {
@@ -284,7 +284,7 @@ export class MysqlDb implements Db {
         throw lockHeldError(purpose, this.url, holder);
       }
       try {
-        return info.kind === 'galera' ? await withGaleraLock(this.pool, this.url, info, purpose, lockName, () => this.nestedLock(fn)) : await this.nestedLock(fn);
+        return info.kind === 'galera' ? await withGaleraLock(this.pool, this.url, info, purpose, lockName, () => this.lockDepth.inside(fn)) : await this.lockDepth.inside(fn);
       } finally {
         await c.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
       }
@@ -293,14 +293,6 @@ export class MysqlDb implements Db {
     }
   }
 
-  private async nestedLock<T>(fn: () => Promise<T>): Promise<T> {
-    this.lockDepth++;
-    try {
-      return await fn();
-    } finally {
-      this.lockDepth--;
-    }
-  }
 
   /** The Galera lock table (this tool's own, src/db/mysql-galera.ts) is not listed: no command backs it up, restores or checks it. */
   async listTables(): Promise<string[]> {

@@ -11,7 +11,7 @@ import type { PoolClient, PoolConfig } from 'pg';
 import { DatabaseError } from '../errors.js';
 import { assertWritable, parsePrimaryConninfo, type ClusterInfo } from './cluster.js';
 import { pinSchemaOption, resolveLinotpSchema } from './pg-schema.js';
-import { chunkRows, connectError, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
+import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
 const SOCKET_DIRS = ['/var/run/postgresql', '/run/postgresql', '/tmp'];
@@ -428,12 +428,12 @@ export class PostgresDb implements Db {
     return { kind: 'pg-primary', standbys: st.map((r) => (r.a ? r.a.replace(/\/\d+$/, '') : r.n ?? 'unknown')) };
   }
 
-  /** Re-entrant on this handle: a command holding the database lock may call another that takes it. */
-  private lockDepth = 0;
+  /** Re-entrant on this handle (src/db/common.ts LockDepth). */
+  private readonly lockDepth = new LockDepth();
 
   /** An advisory lock: per database by PostgreSQL's design, so the key is DATABASE_LOCK alone. */
   async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
-    if (this.lockDepth > 0) return this.nestedLock(fn);
+    if (this.lockDepth.held) return this.lockDepth.inside(fn);
     // A standby is refused before anything else (nothing can be written there).
     assertWritable(this.url, await this.cluster());
     const key = DATABASE_LOCK;
@@ -455,7 +455,7 @@ export class PostgresDb implements Db {
         throw lockHeldError(purpose, this.url, holder);
       }
       try {
-        return await this.nestedLock(fn);
+        return await this.lockDepth.inside(fn);
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
       }
@@ -464,14 +464,6 @@ export class PostgresDb implements Db {
     }
   }
 
-  private async nestedLock<T>(fn: () => Promise<T>): Promise<T> {
-    this.lockDepth++;
-    try {
-      return await fn();
-    } finally {
-      this.lockDepth--;
-    }
-  }
 
   async listTables(): Promise<string[]> {
     const rows = await this.query<{ n: string }>(

@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } 
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { DatabaseError } from '../errors.js';
-import { chunkRows, connectError, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, thisHost, type OpenOptions } from './common.js';
+import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, thisHost, type OpenOptions } from './common.js';
 import type { ClusterInfo } from './cluster.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 import { describeDbUrl } from './url.js';
@@ -204,12 +204,12 @@ export class SqliteDb implements Db {
   }
 
   async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
-    if (this.lockDepth > 0) return this.nestedLock(fn);
+    if (this.lockDepth.held) return this.lockDepth.inside(fn);
     if (!this.file) {
       if (memoryLocks.has(this.db)) throw lockHeldError(purpose, this.url, 'held by this process');
       memoryLocks.add(this.db);
       try {
-        return await this.nestedLock(fn);
+        return await this.lockDepth.inside(fn);
       } finally {
         memoryLocks.delete(this.db);
       }
@@ -217,7 +217,7 @@ export class SqliteDb implements Db {
     const lockFile = `${this.file}.${DATABASE_LOCK}.lock`;
     acquireLockFile(lockFile, purpose, this.url);
     try {
-      return await this.nestedLock(fn);
+      return await this.lockDepth.inside(fn);
     } finally {
       try {
         unlinkSync(lockFile);
@@ -227,17 +227,9 @@ export class SqliteDb implements Db {
     }
   }
 
-  /** Re-entrant on this handle: a command holding the database lock may call another that takes it. */
-  private lockDepth = 0;
+  /** Re-entrant on this handle (src/db/common.ts LockDepth). */
+  private readonly lockDepth = new LockDepth();
 
-  private async nestedLock<T>(fn: () => Promise<T>): Promise<T> {
-    this.lockDepth++;
-    try {
-      return await fn();
-    } finally {
-      this.lockDepth--;
-    }
-  }
 
   async listTables(): Promise<string[]> {
     const rows = await this.query<{ name: string }>(
