@@ -242,7 +242,15 @@ function backupNames(abs: string, now: Date): string[] {
  * and mode on file systems without links.
  */
 function keepBackup(abs: string, what: string, now: Date): string {
-  for (const name of backupNames(abs, now)) {
+  return keepCopy(abs, what, backupNames(abs, now));
+}
+
+/**
+ * Keeps `abs` under the first of `names` that is free: a hard link (same inode, so owner and mode
+ * stay), or a copy with the same owner and mode where links are not possible. Never replaces a file.
+ */
+export function keepCopy(abs: string, what: string, names: string[]): string {
+  for (const name of names) {
     try {
       fs.linkSync(abs, name);
       return name;

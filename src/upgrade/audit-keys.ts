@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import path from 'node:path';
 import { InputError, KeyError } from '../errors.js';
-import { planLinotpFile, writeLinotpFile, type LinotpFileResult } from '../files/linotp-file.js';
+import { keepCopy, planLinotpFile, writeLinotpFile, type LinotpFileResult } from '../files/linotp-file.js';
 import type { FileOwner } from '../files/ownership.js';
 import { strftime } from '../settings/strftime.js';
 
@@ -113,32 +113,9 @@ export function writeAuditKeys(state: AuditKeysState, opts: WriteAuditKeysOption
   return { privateKey: priv, publicKey: pub, ...(backup ? { backup } : {}), fingerprint: createHash('sha256').update(der).digest('hex').slice(0, 16) };
 }
 
-/** A hard link (same inode: owner and mode stay) under LinOTP's backup name; never replaces a file. */
+/** LinOTP's backup name for the old key, then numbered variants (src/files keepCopy: link or copy, owner and mode kept). */
 function keepBackup(file: string, name: string): string {
-  for (let i = 0; i < 100; i++) {
-    const target = i === 0 ? name : `${name}.${i}`;
-    try {
-      fs.linkSync(file, target);
-      return target;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST') continue;
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EXDEV') {
-        try {
-          const st = fs.statSync(file);
-          fs.copyFileSync(file, target, fs.constants.COPYFILE_EXCL);
-          fs.chownSync(target, st.uid, st.gid);
-          fs.chmodSync(target, st.mode & 0o7777);
-          return target;
-        } catch (e2) {
-          if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') continue;
-          throw new InputError(`cannot keep the old audit private key as ${target}: ${(e2 as NodeJS.ErrnoException).code ?? e2}; nothing was changed`);
-        }
-      }
-      throw new InputError(`cannot keep the old audit private key as ${target}: ${code ?? e}; nothing was changed`, 'check the permissions of its directory');
-    }
-  }
-  throw new InputError(`cannot keep the old audit private key ${file}: ${name} and 99 numbered variants exist`, 'clean up the old copies');
+  return keepCopy(file, 'audit private key', [name, ...Array.from({ length: 99 }, (_, i) => `${name}.${i + 1}`)]);
 }
 
 function statOrUndefined(p: string): fs.Stats | undefined {
