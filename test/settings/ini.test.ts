@@ -264,8 +264,10 @@ describe('getLinotp2 vs Python 2.7 ConfigParser (what LinOTP 2 ran on)', () => {
                 if (!(err instanceof InputError)) throw err;
                 ts = { error: true };
               }
-              // Python's %-formatting also accepts printf flags (e.g. '%#%'), giving mangled values; we refuse those.
-              const mangled = typeof v === 'string' && typeof ts !== 'string' && /%[^%(]/.test(ini.raw(s, k) ?? '');
+              // Python's %-formatting also accepts printf flags (e.g. '%#%'), giving mangled values; we refuse those —
+              // in the value itself or in any value it interpolates (a = %#%(here)s, b = (%(a)s).
+              const sources = [ini.raw(s, k), ...['a', 'b', 'url'].flatMap((n) => [ini.raw('DEFAULT', n), ini.raw(s, n)])];
+              const mangled = typeof v === 'string' && typeof ts !== 'string' && sources.some((r) => /%[^%(]/.test(r ?? ''));
               if (!mangled) expect(ts, `${docs[i]} [${s}] ${k}`).toEqual(v);
             }
           }
