@@ -206,7 +206,7 @@ const restore: CommandSpec = {
         from: plan.dialect,
         sameEngine: plan.sameEngine,
         modelVersion: plan.modelVersion,
-        tables: plan.tables.map((t) => ({ name: t.target, rows: t.rows, replaces: t.exists, ddl: t.ddl, ...(t.engineFrom ? { engineFrom: t.engineFrom, engine: 'InnoDB' } : {}) })),
+        tables: plan.tables.map((t) => ({ name: t.target, rows: t.rows, replaces: t.exists, ddl: t.ddl, ...(t.engineFrom ? { engineFrom: t.engineFrom, engine: 'InnoDB' } : {}), ...(t.noPrimaryKey ? { noPrimaryKey: true } : {}) })),
         cluster: plan.cluster,
         skipped: plan.skipped,
         untouched: plan.untouched,
@@ -253,7 +253,7 @@ const restore: CommandSpec = {
   },
 };
 
-function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null }): string {
+function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string; noPrimaryKey?: boolean }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
     renderTable(['table', 'rows', 'action'], d.tables.map((t) => [t.name, t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
@@ -261,6 +261,8 @@ function renderPlan(d: { target: string; from: string; sameEngine: boolean; mode
   if (d.cluster.kind === 'galera') lines.push(`Galera cluster of ${d.cluster.size} node(s) (${d.cluster.nodes.join(', ')}): the tables are swapped in on every node at once`);
   const converted = d.tables.filter((t) => t.engineFrom);
   if (converted.length) lines.push(`created as InnoDB (Galera replicates no other engine): ${converted.map((t) => `${t.name} (${t.engineFrom} in the dump)`).join(', ')}`);
+  const noPk = d.tables.filter((t) => t.noPrimaryKey).map((t) => t.name);
+  if (noPk.length) lines.push(`without a primary key (Galera replicates them with a hidden key, slowly; LinOTP's own tables all have one): ${noPk.join(', ')}`);
   for (const s of d.skipped) lines.push(`skipped ${s.table} (${s.rows} rows): ${s.reason}`);
   if (d.untouched.length) lines.push(`left as they are: ${d.untouched.join(', ')}`);
   if (d.preservedAdmins) lines.push(`${d.preservedAdmins} local admin(s) in the target are kept`);

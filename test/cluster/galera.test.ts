@@ -46,7 +46,8 @@ function myisamDump(dir: string): string {
   );
   expect(text.match(/ENGINE=MyISAM/g)).toHaveLength(4);
   const file = join(dir, 'linotp2-myisam.sql');
-  writeFileSync(file, text);
+  // and a table of another application without a primary key
+  writeFileSync(file, text + '\nCREATE TABLE `site_notes` (`note` varchar(80)) ENGINE=MyISAM DEFAULT CHARSET=utf8mb3;\nINSERT INTO `site_notes` VALUES (\'first\'),(\'second\');\n');
   return file;
 }
 
@@ -136,13 +137,18 @@ describe('on a 3-node MariaDB Galera cluster', () => {
       const plan = run<any>(['--json', 'backup', 'restore', '--file', file, '--database-uri', cluster.nodes[0].url(name), '--plan']);
       expect(plan.code, plan.stderr).toBe(0);
       expect(plan.json.cluster).toMatchObject({ kind: 'galera', size: 3 });
-      expect(plan.json.tables.filter((x: any) => x.engineFrom).map((x: any) => `${x.name}:${x.engineFrom}`).sort()).toEqual(['Config:MyISAM', 'Realm:MyISAM', 'Token:MyISAM', 'audit:MyISAM']);
+      expect(plan.json.tables.filter((x: any) => x.engineFrom).map((x: any) => `${x.name}:${x.engineFrom}`).sort()).toEqual(['Config:MyISAM', 'Realm:MyISAM', 'Token:MyISAM', 'audit:MyISAM', 'site_notes:MyISAM']);
+      expect(plan.json.tables.filter((x: any) => x.noPrimaryKey).map((x: any) => x.name)).toEqual(['site_notes']);
+      const text = run(['backup', 'restore', '--file', file, '--database-uri', cluster.nodes[0].url(name), '--plan']);
+      expect(text.stdout + text.stderr).toMatch(/created as InnoDB \(Galera replicates no other engine\): Config \(MyISAM in the dump\)/);
+      expect(text.stdout + text.stderr).toMatch(/without a primary key .*: site_notes/);
       const r = run<any>(['--json', '--yes', 'backup', 'restore', '--file', file, '--database-uri', cluster.nodes[0].url(name)]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.json.restored.find((x: any) => x.name === 'Token').rows).toBe(23);
 
       const sums = await sumsOnEveryNode(name);
-      expect(Object.keys(sums[0])).toHaveLength(10);
+      expect(Object.keys(sums[0])).toHaveLength(11);
+      expect(sums[0].site_notes.split(':')[0]).toBe('2');
       expect(Number(sums[0].Token.split(':')[0])).toBe(23);
       expect(sums[1]).toEqual(sums[0]);
       expect(sums[2]).toEqual(sums[0]);
