@@ -139,6 +139,11 @@ async function checkStorable(db: Db, table: string, values: Record<string, strin
   }
 }
 
+/** A change of the admin accounts: in a transaction, under the database's one lock (Db.withLock). */
+function lockedTransaction<T>(db: Db, verb: string, fn: (tx: Db) => Promise<T>): Promise<T> {
+  return db.withLock(`local-admins ${verb}`, () => db.transaction(fn));
+}
+
 /** `add`: password `*` until `password` is run (LinOTP's `add_user(password="")`). */
 export async function addAdmin(db: Db, names: AdminNames, name: string, fields: AdminFields = {}): Promise<AdminRecord> {
   validateAccountName(name);
@@ -156,7 +161,7 @@ export async function addAdmin(db: Db, names: AdminNames, name: string, fields: 
     givenname: fields.givenname ?? '',
     password: '*',
   };
-  await db.transaction(async (tx) => {
+  await lockedTransaction(db, 'add', async (tx) => {
     if (await getAdmin(tx, t.importedUser, names, name)) throw new DuplicateAdminError(name);
     try {
       await tx.execute(`INSERT INTO ${q(tx, t.importedUser)} (${COLS}) VALUES (${ADMIN_COLUMNS.map(() => '?').join(', ')})`, ADMIN_COLUMNS.map((c) => rec[c]));
@@ -175,7 +180,7 @@ export async function modifyAdmin(db: Db, names: AdminNames, name: string, field
   const t = await requireAdminSetup(db, names);
   await checkStorable(db, t.importedUser, fields);
   const given = ADMIN_FIELDS.filter((f) => fields[f] !== undefined);
-  return db.transaction(async (tx) => {
+  return lockedTransaction(db, 'modify', async (tx) => {
     const cur = await getAdmin(tx, t.importedUser, names, name);
     if (!cur) throw new NoSuchAdminError(name);
     if (!given.length) return { changed: [] };
@@ -192,7 +197,7 @@ export async function setAdminPassword(db: Db, names: AdminNames, name: string, 
   const t = await requireAdminSetup(db, names);
   if (!(await getAdmin(db, t.importedUser, names, name))) throw new NoSuchAdminError(name);
   const hash = sha512Crypt(password);
-  await db.transaction(async (tx) => {
+  await lockedTransaction(db, 'password', async (tx) => {
     if (!(await getAdmin(tx, t.importedUser, names, name))) throw new NoSuchAdminError(name);
     await tx.execute(`UPDATE ${q(tx, t.importedUser)} SET password = ? WHERE groupid = ? AND userid = ?`, [hash, names.resolver, name]);
   });
@@ -200,7 +205,7 @@ export async function setAdminPassword(db: Db, names: AdminNames, name: string, 
 
 export async function removeAdmin(db: Db, names: AdminNames, name: string): Promise<void> {
   const t = await requireAdminSetup(db, names);
-  await db.transaction(async (tx) => {
+  await lockedTransaction(db, 'remove', async (tx) => {
     if (!(await getAdmin(tx, t.importedUser, names, name))) throw new NoSuchAdminError(name);
     await tx.execute(`DELETE FROM ${q(tx, t.importedUser)} WHERE groupid = ? AND userid = ?`, [names.resolver, name]);
   });
@@ -236,7 +241,7 @@ export async function enableAdminResolver(db: Db, names: AdminNames): Promise<En
   const key = `linotp.useridresolver.group.${realm}`;
   const spec = RESOLVER_SPEC(names.resolver);
   const realmRowMissing = t.realm ? (await db.query(`SELECT id FROM ${q(db, t.realm)} WHERE name = ?`, [realm])).length === 0 : true;
-  return db.transaction(async (tx) => {
+  return lockedTransaction(db, 'enable', async (tx) => {
     const cur = await configValue(tx, t.config, key);
     const list = cur?.v === null || cur?.v === undefined ? '' : String(cur.v);
     if (list && list.split(',').some((n) => n.trim() === spec)) return { action: 'unchanged', key, value: list, realmRowMissing };

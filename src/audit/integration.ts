@@ -77,7 +77,7 @@ export async function planAuditTimezone(db: Db, opts: { timezone?: string; ambig
 }
 
 /**
- * For `init database` apply. Runs without taking its own lock (init holds LOCK_NAME; on SQLite a
+ * For `init database` apply. Runs without taking its own lock (init holds the database lock; on SQLite a
  * second lock on the same file would fail). Resumable and idempotent like `audit to-utc`.
  */
 export async function applyAuditTimezone(

@@ -154,7 +154,7 @@ export async function applyToUtc(db: Db, opts: ToUtcOptions): Promise<ToUtcResul
   const conv = new ZoneConverter(opts.timezone, opts.ambiguous ?? 'order');
   const table = await requireAuditTable(db, opts.table ?? DEFAULT_AUDIT_TABLE);
   const run = () => convertAll(db, table, conv, opts);
-  return opts.lock === false ? run() : db.withLock('audit-to-utc', run);
+  return opts.lock === false ? run() : db.withLock('audit to-utc', run);
 }
 
 async function convertAll(db: Db, table: string, conv: ZoneConverter, opts: ToUtcOptions): Promise<ToUtcResult> {

@@ -12,7 +12,7 @@ import { InputError, KeyError } from '../errors.js';
 import { MODEL_VERSION_KEY } from '../schema/version.js';
 import { readDump, type ColumnSpec } from './dumpread.js';
 import { decryptKeyBytes } from './gpg.js';
-import type { BackupSource } from './source.js';
+import { dumpWhere, type BackupSource } from './source.js';
 import { RowTextHasher } from './sqltext.js';
 
 export interface TableInfo {
@@ -42,7 +42,7 @@ export interface DumpInfo {
 const SAMPLE = 50;
 
 export async function inspectDump(src: BackupSource, onBytes?: (bytes: number) => void): Promise<DumpInfo> {
-  const where = src.kind === 'dump' ? src.path : `${src.path}:${src.dumpName}`;
+  const where = dumpWhere(src);
   const tables = new Map<string, TableInfo & { hasher: RowTextHasher }>();
   const info: DumpInfo = { dialect: src.dialect, tables: [], modelVersion: null, touched: false, isLinotp: false, statements: 0, problems: [], samples: { seeds: [], config: [] } };
   const get = (name: string) => {

@@ -2,7 +2,10 @@
  * `backup list`: the backups in a directory — ours (described by their manifest, read without
  * touching the dump), LinOTP 2 `linotp_backup_<YYMMDDHHMM>.sql` (+ encKey_<stamp>.gpg), LinOTP 3
  * `linotp backup create` dumps (`linotp_backup_<YYYY-mm-dd_HH-MM>.sql`) and dbsnapshot `.sqldb`
- * files (listed, but they cannot be restored: see linotp-cli.md §0.3).
+ * files (listed, but they cannot be restored: see linotp-cli.md §0.3), pg_dump archives of those names,
+ * and compressed files this tool does not read (listed as not restorable, with the command that
+ * converts them). What a file is comes from src/backup/format.ts, as for verify and restore; only
+ * the first member of an archive is read (a manifest is first), never a whole dump.
  */
 import { closeSync, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,13 +13,14 @@ import { gunzipSync } from 'node:zlib';
 import type { Engine } from '../db/types.js';
 import { InputError } from '../errors.js';
 import { MANIFEST_NAME, parseManifest } from './manifest.js';
+import { detectFormat, PG_ARCHIVE_NAMES } from './format.js';
 import { sniffDialect } from './source.js';
 import { readTar } from './tarball.js';
 
 export interface ListedBackup {
   file: string;
   name: string;
-  kind: 'linotp-migrate' | 'linotp2' | 'linotp3' | 'dbsnapshot' | 'archive';
+  kind: 'linotp-migrate' | 'linotp2' | 'linotp3' | 'dbsnapshot' | 'archive' | 'pg_dump archive' | 'unsupported';
   /** ISO date: from the manifest, else the name's time stamp (local time), else the file time. */
   date: string;
   bytes: number;
@@ -25,9 +29,12 @@ export interface ListedBackup {
   rows: Record<string, number> | null;
   encKey: boolean;
   restorable: boolean;
+  /** Why it cannot be restored as it is, and how to convert it (set when not restorable). */
+  note?: string;
 }
 
-const NAME = /^linotp_backup_(\d{10}|\d{4}-\d{2}-\d{2}_\d{2}-\d{2})(?:_\d+)?\.(tar\.gz|tgz|sql|sql\.gz|sqldb)$/;
+// Any suffix: what the file is comes from its bytes (a .tar.bz2 or a pg_dump -Fc under this name is listed too).
+const NAME = /^linotp_backup_(\d{10}|\d{4}-\d{2}-\d{2}_\d{2}-\d{2})(?:_\d+)?(?:\.([A-Za-z0-9.]+))?$/;
 
 function stampDate(stamp: string): Date | undefined {
   let m = /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(stamp);
@@ -48,8 +55,8 @@ function head(file: string, n = 16384): Buffer {
   }
 }
 
-async function firstMember(file: string): Promise<{ name: string; data: Buffer } | undefined> {
-  for await (const e of readTar(file, true)) {
+async function firstMember(file: string, gzip: boolean): Promise<{ name: string; data: Buffer } | undefined> {
+  for await (const e of readTar(file, gzip)) {
     const parts: Buffer[] = [];
     let size = 0;
     for await (const c of e.body) {
@@ -70,9 +77,9 @@ export async function listBackups(dir: string): Promise<ListedBackup[]> {
     if (!m) continue;
     const file = join(dir, name);
     const st = statSync(file);
-    if (!st.isFile()) continue;
+    if (!st.isFile() && !st.isDirectory()) continue;
     const stamp = m[1];
-    const ext = m[2];
+    const ext = m[2] ?? '';
     const base: ListedBackup = {
       file,
       name,
@@ -87,9 +94,16 @@ export async function listBackups(dir: string): Promise<ListedBackup[]> {
     };
     try {
       if (ext === 'sqldb') {
-        out.push({ ...base, kind: 'dbsnapshot', restorable: false });
-      } else if (ext === 'tar.gz' || ext === 'tgz') {
-        const first = await firstMember(file);
+        out.push({ ...base, kind: 'dbsnapshot', restorable: false, note: 'a LinOTP 3 dbsnapshot: restore it with linotp dbsnapshot restore' });
+        continue;
+      }
+      const fmt = detectFormat(file);
+      if (fmt.kind === 'unsupported') {
+        out.push({ ...base, kind: 'unsupported', restorable: false, note: `${fmt.what}; convert it: ${fmt.convert}` });
+      } else if (fmt.kind === 'pg-archive') {
+        out.push({ ...base, kind: 'pg_dump archive', engine: 'postgres', note: `${PG_ARCHIVE_NAMES[fmt.form]}, read through pg_restore` });
+      } else if (fmt.kind === 'tar') {
+        const first = await firstMember(file, fmt.gzip);
         if (first?.name === MANIFEST_NAME) {
           const mf = parseManifest(first.data.toString('utf8'), file);
           out.push({
@@ -105,7 +119,8 @@ export async function listBackups(dir: string): Promise<ListedBackup[]> {
           out.push({ ...base, kind: 'archive' });
         }
       } else {
-        const bytes = ext === 'sql.gz' ? gunzipSync(head(file, 1 << 16), { finishFlush: 2 }) : head(file);
+        // 8 KiB of gzip input: enough text to tell the dialect, at most ~8 MB inflated (deflate's ~1032:1).
+        const bytes = fmt.gzip ? gunzipSync(head(file, 8192), { finishFlush: 2 }) : head(file);
         let engine: Engine | null = null;
         try {
           engine = sniffDialect(bytes.toString('utf8'), file);
@@ -116,8 +131,7 @@ export async function listBackups(dir: string): Promise<ListedBackup[]> {
         out.push({ ...base, kind: linotp2 ? 'linotp2' : 'linotp3', engine, encKey: linotp2 && existsSync(join(dir, `encKey_${stamp}.gpg`)), restorable: engine !== null });
       }
     } catch (e) {
-      out.push({ ...base, kind: 'archive', restorable: false });
-      void e;
+      out.push({ ...base, kind: 'archive', restorable: false, note: e instanceof Error ? e.message : String(e) });
     }
   }
   return out.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import type { Db, Engine, SqlValue } from '../db/types.js';
 import { describeDbUrl } from '../db/url.js';
-import { InputError } from '../errors.js';
+import { DatabaseError, InputError, InterruptedError } from '../errors.js';
 import { createIndexSql, createTableSql } from '../schema/ddl.js';
 import type { TableDef } from '../schema/tables.js';
 import { describeModelVersion } from '../schema/version.js';
@@ -23,10 +23,10 @@ import { SHADOW_RE } from './create.js';
 import { readDump, unquoteName, type DumpEvent } from './dumpread.js';
 import { innodbCreateSql, replicatedEngine, tableEngine } from './galera.js';
 import type { DumpInfo } from './inspect.js';
-import type { BackupSource } from './source.js';
+import { dumpWhere, type BackupSource } from './source.js';
 
 export const DEFAULT_ADMIN_RESOLVER = 'LinOTP_local_admins';
-export const LOCK_NAME = 'backup-restore';
+export const LOCK_PURPOSE = 'backup restore';
 
 export interface PlannedTable {
   /** Name in the dump. */
@@ -75,10 +75,18 @@ export interface RestoreOptions {
   onRows?: (table: string, rows: number) => void;
   /** Called after each loaded batch (tests use it to interrupt a restore). */
   afterBatch?: (table: string) => void | Promise<void>;
+  /**
+   * Aborted (with the signal's name as reason) on SIGINT/SIGTERM: the restore stops at the next batch,
+   * removes its shadow tables / rolls back, and fails with InterruptedError. Once the swap has been
+   * sent it runs to the end (the target then holds the restored tables).
+   */
+  signal?: AbortSignal;
 }
 
 export interface RestoreResult {
   tables: { name: string; rows: number }[];
+  /** What went wrong after the point of no return, with the target's state checked (e.g. a lost connection at the swap). */
+  warnings: string[];
   preservedAdmins: number;
   seconds: number;
   rowsPerSecond: number;
@@ -222,7 +230,7 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
   const created = new Set<string>();
   const loaded = new Map<string, number>();
   const dump = checkedDump(src);
-  const where = `${src.path}${src.kind === 'dump' ? '' : ':' + src.dumpName}`;
+  const where = dumpWhere(src);
   // One insert in flight while the next batch is parsed: parsing and the server's work overlap.
   let inflight: Promise<unknown> | undefined;
   const settle = async () => {
@@ -231,6 +239,7 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
     if (p) await p;
   };
   for await (const ev of readDump(dump.stream, src.dialect, where)) {
+    throwIfInterrupted(ctx.opts);
     if (ev.type !== 'rows') await settle();
     if (ev.type === 'create') {
       const t = byName.get(ev.table);
@@ -385,6 +394,42 @@ async function applyInTransaction(db: Db, src: BackupSource, plan: RestorePlan, 
 const NEW = '__lm_new';
 const OLD = '__lm_old';
 
+function throwIfInterrupted(opts: RestoreOptions): void {
+  if (opts.signal?.aborted) throw new InterruptedError(opts.signal.reason as NodeJS.Signals, 'the restore stopped and cleaned up; nothing was changed');
+}
+
+/**
+ * Which side of the swap the target is on, seen through a fresh connection after the one that sent
+ * the RENAME failed (connection killed, server gone): 'new' when every restored table is in place
+ * and no shadow is left, 'old' when every shadow is still there, otherwise 'unknown'.
+ */
+async function swapState(db: Db, plan: RestorePlan): Promise<'new' | 'old' | 'unknown'> {
+  const tables = new Set(await db.listTables());
+  if (plan.tables.every((t) => tables.has(t.target) && !tables.has(t.target + NEW))) return 'new';
+  if (plan.tables.every((t) => tables.has(t.target + NEW))) return 'old';
+  return 'unknown';
+}
+
+/**
+ * MySQL: drops shadows (or the swapped-out old tables) that reference each other, on one connection
+ * with foreign_key_checks off (MariaDB refuses a parent table even when its children go in the same
+ * statement). Failures are left for the next run, which removes leftovers first.
+ */
+async function dropQuietly(db: Db, tables: string[]): Promise<void> {
+  if (!tables.length) return;
+  const list = tables.map((t) => db.dialect.quoteIdent(t)).join(', ');
+  await db
+    .transaction(async (tx) => {
+      await tx.execute('SET SESSION foreign_key_checks = 0');
+      try {
+        await tx.execute(`DROP TABLE IF EXISTS ${list}`);
+      } finally {
+        await tx.execute('SET SESSION foreign_key_checks = 1');
+      }
+    })
+    .catch(() => undefined);
+}
+
 /** Rewrites a MySQL CREATE TABLE for its shadow: new name, references to other restored tables' shadows, FK names freed. */
 export function shadowCreateSql(sql: string, table: string, inSet: Set<string>): string {
   const q = (n: string) => '`' + n.replace(/`/g, '``') + '`';
@@ -402,7 +447,33 @@ export function shadowCreateSql(sql: string, table: string, inSet: Set<string>):
   return out;
 }
 
-async function applyMysqlShadow(db: Db, src: BackupSource, plan: RestorePlan, opts: RestoreOptions): Promise<Map<string, number>> {
+async function applyMysqlShadow(db: Db, src: BackupSource, plan: RestorePlan, opts: RestoreOptions, warnings: string[]): Promise<Map<string, number>> {
+  const swap: { sent: boolean; loaded?: Map<string, number> } = { sent: false };
+  try {
+    return await loadAndSwap(db, src, plan, opts, swap);
+  } catch (err) {
+    if (!swap.sent || err instanceof InterruptedError) throw err;
+    // The swap was sent and its connection failed (KILL CONNECTION, server restart): the RENAME is
+    // atomic, so the target is wholly NEW or wholly OLD — a fresh connection tells which.
+    const reason = err instanceof Error ? err.message : String(err);
+    const state = await swapState(db, plan).catch(() => 'unknown' as const);
+    if (state === 'new') {
+      await dropQuietly(db, plan.tables.map((t) => t.target + OLD));
+      warnings.push(`the connection failed after the swap (${reason}); checked again: the target holds the restored tables`);
+      return swap.loaded!;
+    }
+    if (state === 'old') {
+      await dropQuietly(db, plan.tables.map((t) => t.target + NEW));
+      throw new DatabaseError(`the restore's connection failed at the swap (${reason}); checked again: the target still holds its old tables, nothing was changed`, 'run the restore again');
+    }
+    throw new DatabaseError(
+      `the restore's connection failed at the swap (${reason}), and the target could not be checked: it holds either the old or the restored tables`,
+      `look at the tables of ${plan.target}: *${NEW} tables mean the old ones are still in place; run the restore again in either case`,
+    );
+  }
+}
+
+async function loadAndSwap(db: Db, src: BackupSource, plan: RestorePlan, opts: RestoreOptions, swap: { sent: boolean; loaded?: Map<string, number> }): Promise<Map<string, number>> {
   const q = db.dialect.quoteIdent;
   const inSet = new Set(plan.tables.map((t) => t.target));
   // One connection for the whole load (session settings; the shadows are invisible to LinOTP).
@@ -447,12 +518,15 @@ async function applyMysqlShadow(db: Db, src: BackupSource, plan: RestorePlan, op
         if (current.includes(t.target)) renames.push(`${q(t.target)} TO ${q(t.target + OLD)}`);
         renames.push(`${q(t.target + NEW)} TO ${q(t.target)}`);
       }
+      throwIfInterrupted(opts);
       // The one atomic step: every table is swapped at once, or none is.
+      swap.sent = true;
+      swap.loaded = loaded;
       await tx.execute(`RENAME TABLE ${renames.join(', ')}`);
       for (const t of plan.tables) await tx.execute(`DROP TABLE IF EXISTS ${q(t.target + OLD)}`);
       return loaded;
     } catch (err) {
-      for (const t of plan.tables) await tx.execute(`DROP TABLE IF EXISTS ${q(t.target + NEW)}`).catch(() => undefined);
+      if (!swap.sent) await dropQuietly(tx, plan.tables.map((t) => t.target + NEW));
       throw err;
     } finally {
       await tx.execute('SET SESSION foreign_key_checks = ?', [Number(saved.fk)]).catch(() => undefined);
@@ -467,8 +541,9 @@ export async function applyRestore(db: Db, src: BackupSource, plan: RestorePlan,
   if (plan.problems.length) throw new InputError(`the backup cannot be restored: ${plan.problems[0]}`, plan.problems.length > 1 ? `${plan.problems.length - 1} more problem(s); run backup verify for the full list` : undefined);
   if (!plan.tables.length) throw new InputError('the backup contains no table that can be restored into this database');
   const started = Date.now();
-  const loaded = await db.withLock(LOCK_NAME, async () => {
-    if (db.engine === 'mysql') return applyMysqlShadow(db, src, plan, opts);
+  const warnings: string[] = [];
+  const loaded = await db.withLock(LOCK_PURPOSE, async () => {
+    if (db.engine === 'mysql') return applyMysqlShadow(db, src, plan, opts, warnings);
     if (db.engine === 'sqlite') {
       // As sqlite3's .dump does: tables are dropped and recreated in any order.
       const fk = Number((await db.query('PRAGMA foreign_keys'))[0]?.foreign_keys ?? 0);
@@ -484,6 +559,6 @@ export async function applyRestore(db: Db, src: BackupSource, plan: RestorePlan,
   const seconds = (Date.now() - started) / 1000;
   const tables = plan.tables.map((t) => ({ name: t.target, rows: loaded.get(t.target) ?? 0 }));
   const total = tables.reduce((a, t) => a + t.rows, 0);
-  return { tables, preservedAdmins: plan.preservedAdmins, seconds, rowsPerSecond: seconds > 0 ? Math.round(total / seconds) : total };
+  return { tables, warnings, preservedAdmins: plan.preservedAdmins, seconds, rowsPerSecond: seconds > 0 ? Math.round(total / seconds) : total };
 }
 

@@ -4,18 +4,23 @@
  * - a tar.gz as the LinOTP migration guide packs it (encKey + linotp_backup_*.sql), or with encKey_*.gpg;
  * - a loose dump (`linotp_backup_*.sql`, any mysqldump/mariadb-dump or pg_dump plain dump, .gz allowed),
  *   with `encKey_<stamp>.gpg` next to it as LinOTP 2's linotp-backup leaves it.
+ * - pg_dump's custom, directory and tar archives, read through pg_restore (src/backup/pgrestore.ts).
+ * What a file is comes from its first bytes (src/backup/format.ts); other compressions are refused
+ * with the command that converts them.
  * Archive members are read, never extracted; `..`, absolute names and links are refused.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, createReadStream, existsSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { Engine } from '../db/types.js';
 import { InputError } from '../errors.js';
+import { detectFormat, PG_ARCHIVE_NAMES, unsupportedError, type BackupFormat } from './format.js';
 import { parseManifest, MANIFEST_NAME, type Manifest } from './manifest.js';
+import { readPgArchive } from './pgrestore.js';
 import { readTar, safeMemberName, type TarEntry } from './tarball.js';
 
-export type BackupKind = 'linotp-migrate' | 'tar' | 'dump';
+export type BackupKind = 'linotp-migrate' | 'tar' | 'dump' | 'pg_dump archive';
 
 export interface KeySource {
   /** 'gpg': OpenPGP-encrypted (passphrase needed); 'raw': the plain key file. */
@@ -27,6 +32,8 @@ export interface KeySource {
 export interface BackupSource {
   path: string;
   kind: BackupKind;
+  /** What the file is, from its first bytes. */
+  format: BackupFormat;
   gzip: boolean;
   manifest?: Manifest;
   /** Name of the dump inside the archive (or the file name). */
@@ -40,33 +47,9 @@ export interface BackupSource {
   dumpSha256: string;
 }
 
-function isGzip(path: string): boolean {
-  const fd = openSync(path, 'r');
-  try {
-    const b = Buffer.alloc(2);
-    readSync(fd, b, 0, 2, 0);
-    return b[0] === 0x1f && b[1] === 0x8b;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function isTar(path: string, gzip: boolean): Promise<boolean> {
-  return (async () => {
-    const stream = gzip ? createReadStream(path).pipe(createGunzip()) : createReadStream(path, { end: 511 });
-    let head = Buffer.alloc(0);
-    try {
-      for await (const c of stream as AsyncIterable<Buffer>) {
-        head = Buffer.concat([head, c]);
-        if (head.length >= 512) break;
-      }
-    } catch {
-      /* a damaged gzip is reported when it is read */
-    } finally {
-      (stream as any).destroy?.();
-    }
-    return head.length >= 512 && head.subarray(257, 262).toString('latin1') === 'ustar';
-  })();
+/** Where the dump's text is, for messages: the file, or `archive:member`. */
+export function dumpWhere(src: BackupSource): string {
+  return src.kind === 'dump' || src.kind === 'pg_dump archive' ? src.path : `${src.path}:${src.dumpName}`;
 }
 
 /** Guesses the dialect of a plain dump from its first bytes. */
@@ -135,15 +118,21 @@ async function* readFileStream(path: string, gzip: boolean): AsyncGenerator<Buff
 
 export async function openBackup(path: string): Promise<BackupSource> {
   if (!existsSync(path)) throw new InputError(`backup file ${path} does not exist`, 'check the path (backup list shows the backups in BACKUP_DIR)');
-  const st = statSync(path);
-  if (!st.isFile()) throw new InputError(`${path} is not a file`);
-  const gzip = isGzip(path);
-  if (await isTar(path, gzip)) return openTar(path, gzip);
+  const format = detectFormat(path);
+  if (format.kind === 'unsupported') throw unsupportedError(path, format);
+  if (format.kind === 'tar') return openTar(path, format);
+  if (format.kind === 'pg-archive') {
+    const open = (): AsyncIterable<Buffer> => readPgArchive(path, format.form, format.gzip);
+    const { sha, bytes } = await hashStream(open());
+    const name = `${basename(path)} (${PG_ARCHIVE_NAMES[format.form]}, read through pg_restore)`;
+    return { path, kind: 'pg_dump archive', format, gzip: format.gzip, dumpName: name, dumpBytes: bytes, dialect: 'postgres', openDump: open, dumpSha256: sha };
+  }
   // a loose dump
+  const gzip = format.gzip;
   const open = (): AsyncIterable<Buffer> => readFileStream(path, gzip);
   const dialect = sniffDialect(await readHead(open()), path);
   const { sha, bytes } = await hashStream(open());
-  const src: BackupSource = { path, kind: 'dump', gzip, dumpName: basename(path), dumpBytes: bytes, dialect, openDump: open, dumpSha256: sha };
+  const src: BackupSource = { path, kind: 'dump', format, gzip, dumpName: basename(path), dumpBytes: bytes, dialect, openDump: open, dumpSha256: sha };
   // LinOTP 2 linotp-backup: linotp_backup_<stamp>.sql next to encKey_<stamp>.gpg
   const stamp = /^linotp_backup_(\w+?)\.sql(\.gz)?$/.exec(basename(path))?.[1];
   const dir = dirname(path);
@@ -161,7 +150,8 @@ export async function openBackup(path: string): Promise<BackupSource> {
   return src;
 }
 
-async function openTar(path: string, gzip: boolean): Promise<BackupSource> {
+async function openTar(path: string, format: BackupFormat & { kind: 'tar' }): Promise<BackupSource> {
+  const gzip = format.gzip;
   let manifest: Manifest | undefined;
   let first = true;
   let dumpName: string | undefined;
@@ -211,6 +201,7 @@ async function openTar(path: string, gzip: boolean): Promise<BackupSource> {
   return {
     path,
     kind,
+    format,
     gzip,
     manifest,
     dumpName: member,

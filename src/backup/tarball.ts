@@ -88,6 +88,15 @@ function parsePax(data: Buffer): Record<string, string> {
   return out;
 }
 
+/**
+ * Largest GNU long-name (`L`, `K`) or pax (`x`, `g`) header read. Such a header is held in memory
+ * whole; real ones are a few hundred bytes (a path, a size), so anything near this is an attack or
+ * damage (a 1 GiB one compresses to 1 MB), refused before it is read — as the 64 MB statement cap does.
+ */
+export const MAX_EXTENDED_HEADER = 1 << 20;
+
+const EXTENDED_HEADERS: Record<string, string> = { L: 'GNU long-name', K: 'GNU long-link', x: 'pax', g: 'pax global' };
+
 function corrupt(file: string, what: string): InputError {
   return new InputError(`${file} is not a readable tar archive: ${what}`, 'the file may be truncated or damaged; check its size and copy it again');
 }
@@ -121,7 +130,13 @@ export async function* readTar(file: string, gzip: boolean): AsyncGenerator<TarE
       const prefix = header.subarray(257, 263).toString('latin1').startsWith('ustar') ? cstr(header.subarray(345, 500)) : '';
       let name = (prefix ? prefix + '/' : '') + cstr(header.subarray(0, 100));
       const padded = Math.ceil(size / 512) * 512;
-      if (type === 'x' || type === 'g' || type === 'L') {
+      if (type in EXTENDED_HEADERS) {
+        if (size > MAX_EXTENDED_HEADER) {
+          throw new InputError(
+            `${file} has a ${EXTENDED_HEADERS[type]} header of ${size} bytes (at most ${MAX_EXTENDED_HEADER} are read): it is not a backup`,
+            'this archive was not made by a LinOTP tool, or it is damaged; use another copy',
+          );
+        }
         const data = await reader.read(padded);
         if (data.length < padded) throw corrupt(file, 'it ends inside a member');
         if (type === 'x') pax = parsePax(data.subarray(0, size));

@@ -20,7 +20,20 @@ export interface VerifyReport {
   /** 'ok' when the manifest's checksums were compared and matched; 'none' without a manifest. */
   checksums: 'ok' | 'failed' | 'none';
   tables: { name: string; rows: number }[];
-  encKey: { present: boolean; form?: 'gpg' | 'raw'; fingerprint?: string; matchesManifest?: boolean; check?: KeyCheck };
+  encKey: {
+    present: boolean;
+    form?: 'gpg' | 'raw';
+    fingerprint?: string;
+    matchesManifest?: boolean;
+    check?: KeyCheck;
+    /**
+     * With --enc-key and a key inside the backup: 'opened' (the passphrase opened it; see `sameAsGiven`),
+     * 'not-opened' (no passphrase given: only the --enc-key was tested). Absent otherwise.
+     */
+    backupKey?: 'opened' | 'not-opened';
+    /** The backup's own key is the --enc-key (when opened). */
+    sameAsGiven?: boolean;
+  };
   problems: string[];
   ok: boolean;
 }
@@ -46,6 +59,18 @@ export async function verifyBackup(file: string, opts: VerifyOptions = {}): Prom
   let passphrase = opts.passphrase;
   if (!key && src.key?.form === 'gpg' && passphrase === undefined && opts.getPassphrase) passphrase = await opts.getPassphrase();
   if (!key && src.key && (src.key.form === 'raw' || passphrase !== undefined)) key = await keyFromBackup(src, passphrase);
+  else if (key && src.key) {
+    // The key given is tested below; the backup's own key is opened too when it can be (a wrong
+    // passphrase fails as it does without --enc-key), and the report says when it was not.
+    if (src.key.form === 'raw' || passphrase !== undefined) {
+      const own = await keyFromBackup(src, passphrase);
+      encKey.backupKey = 'opened';
+      encKey.sameAsGiven = own.fingerprint() === key.fingerprint();
+      if (!encKey.sameAsGiven) problems.push(`the backup's own ${src.key.name} is not the --enc-key given (fingerprints differ)`);
+    } else {
+      encKey.backupKey = 'not-opened';
+    }
+  }
   if (key) {
     encKey.fingerprint = key.fingerprint();
     if (src.manifest?.encKey) encKey.matchesManifest = src.manifest.encKey.fingerprint === encKey.fingerprint;

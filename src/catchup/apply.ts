@@ -12,7 +12,7 @@ import { processTokenRow } from '../upgrade/reencrypt.js';
 import type { CatchUpPlan } from './plan.js';
 import type { TokenTables } from './tokens.js';
 
-export const LOCK_NAME = 'backup-catch-up';
+export const LOCK_PURPOSE = 'backup catch-up';
 
 export interface NewTokens {
   /** Full Token rows from the old server, by serial. */
@@ -73,7 +73,7 @@ export function prepareNewTokens(plan: CatchUpPlan, rows: Map<string, Row>, key:
 export async function applyCatchUp(db: Db, t: TokenTables, plan: CatchUpPlan, newRows: Map<string, Row>): Promise<CatchUpResult> {
   if (plan.problems.length) throw new InputError(`catch-up cannot be applied: ${plan.problems[0]}`, plan.problems.length > 1 ? `${plan.problems.length - 1} more problem(s); run with --plan for the list` : 'nothing was changed');
   const q = (n: string) => db.dialect.quoteIdent(n);
-  return db.withLock(LOCK_NAME, () =>
+  return db.withLock(LOCK_PURPOSE, () =>
     db.transaction(async (tx) => {
       const result: CatchUpResult = { updated: 0, added: 0, deleted: 0 };
       for (const u of plan.updates) {

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { EncKey } from '../crypto/enckey.js';
 import type { RestoreCluster } from '../backup/restore.js';
-import { ChecksFailedError, InputError, UsageError } from '../errors.js';
+import { ChecksFailedError, ExitCode, InputError, printable, UsageError } from '../errors.js';
 import { requireDatabaseUri, requireEncKeyPath, resolveInstallation, type Installation } from '../settings/resolve.js';
 import { catchUp } from './catch-up.js';
 import { installationOptions, planOptions } from './options.js';
@@ -223,15 +223,31 @@ const restore: CommandSpec = {
         `restore ${plan.tables.length} table(s) into ${plan.target}${replaced.length ? `, replacing ${replaced.join(', ')}` : ''}${secretFile ? `, and write the encKey to ${secretFile}` : ''}?`,
       );
       let bar: ReturnType<typeof ctx.out.progress> | undefined;
+      // Ctrl-C / kill: the restore stops at its next batch and removes its shadow tables (or rolls
+      // back) before the process ends with 130 / 143; a second signal ends it at once.
+      const interrupt = new AbortController();
+      const onSignal = (signal: NodeJS.Signals) => {
+        if (interrupt.signal.aborted) process.exit(signal === 'SIGTERM' ? ExitCode.Terminated : ExitCode.Interrupted);
+        bar?.finish();
+        ctx.out.warn(`${signal}: stopping the restore and removing what it created (a second ${signal} ends at once)`);
+        interrupt.abort(signal);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       const result = await applyRestore(db, src, plan, {
+        signal: interrupt.signal,
         adminResolver: plan.adminResolver,
         onTable: (t, n) => {
           bar?.finish();
           bar = ctx.out.progress(t.padEnd(16), n);
         },
         onRows: (_t, n) => bar?.tick(n),
+      }).finally(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       });
       bar?.finish();
+      for (const w of result.warnings) ctx.out.warn(w);
       let keyResult: { action: string; path: string; backup?: string } | null = null;
       if (secretFile && key) {
         const { writeEncKeyFile } = await import('../crypto/enckey.js');
@@ -256,15 +272,15 @@ const restore: CommandSpec = {
 function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string; noPrimaryKey?: boolean }[]; skipped: { table: string; rows: number; reason: string }[]; untouched: string[]; preservedAdmins: number; installEncKey: string | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
-    renderTable(['table', 'rows', 'action'], d.tables.map((t) => [t.name, t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
+    renderTable(['table', 'rows', 'action'], d.tables.map((t) => [printable(t.name), t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
   ];
-  if (d.cluster.kind === 'galera') lines.push(`Galera cluster of ${d.cluster.size} node(s) (${d.cluster.nodes.join(', ')}): the tables are swapped in on every node at once`);
+  if (d.cluster.kind === 'galera') lines.push(`Galera cluster of ${d.cluster.size} node(s) (${d.cluster.nodes.map(printable).join(', ')}): the tables are swapped in on every node at once`);
   const converted = d.tables.filter((t) => t.engineFrom);
-  if (converted.length) lines.push(`created as InnoDB (Galera replicates no other engine): ${converted.map((t) => `${t.name} (${t.engineFrom} in the dump)`).join(', ')}`);
-  const noPk = d.tables.filter((t) => t.noPrimaryKey).map((t) => t.name);
+  if (converted.length) lines.push(`created as InnoDB (Galera replicates no other engine): ${converted.map((t) => `${printable(t.name)} (${printable(t.engineFrom!)} in the dump)`).join(', ')}`);
+  const noPk = d.tables.filter((t) => t.noPrimaryKey).map((t) => printable(t.name));
   if (noPk.length) lines.push(`without a primary key (Galera replicates them with a hidden key, slowly; LinOTP's own tables all have one): ${noPk.join(', ')}`);
-  for (const s of d.skipped) lines.push(`skipped ${s.table} (${s.rows} rows): ${s.reason}`);
-  if (d.untouched.length) lines.push(`left as they are: ${d.untouched.join(', ')}`);
+  for (const s of d.skipped) lines.push(`skipped ${printable(s.table)} (${s.rows} rows): ${printable(s.reason)}`);
+  if (d.untouched.length) lines.push(`left as they are: ${d.untouched.map(printable).join(', ')}`);
   if (d.preservedAdmins) lines.push(`${d.preservedAdmins} local admin(s) in the target are kept`);
   if (d.installEncKey) lines.push(`the encKey will be written to ${d.installEncKey}`);
   return lines.join('\n');
@@ -282,11 +298,14 @@ const list: CommandSpec = {
     ctx.out.result({ dir, backups: items }, (d) =>
       d.backups.length === 0
         ? `no backups in ${d.dir}`
-        : renderTable(
-            ['date', 'file', 'size', 'kind', 'engine', 'model', 'rows', 'encKey'],
-            d.backups.map((b) => [b.date.slice(0, 16).replace('T', ' '), b.name, fmtBytes(b.bytes), b.kind + (b.restorable ? '' : ' (not restorable)'), b.engine ?? '?', b.modelVersion ?? '', b.rows ? Object.values(b.rows).reduce((a, n) => a + n, 0) : '', b.encKey ? 'yes' : 'no']),
-            ['left', 'left', 'right', 'left', 'left', 'left', 'right', 'left'],
-          ),
+        : [
+            renderTable(
+              ['date', 'file', 'size', 'kind', 'engine', 'model', 'rows', 'encKey'],
+              d.backups.map((b) => [b.date.slice(0, 16).replace('T', ' '), printable(b.name), fmtBytes(b.bytes), b.kind + (b.restorable ? '' : ' (not restorable)'), b.engine ?? '?', b.modelVersion ?? '', b.rows ? Object.values(b.rows).reduce((a, n) => a + n, 0) : '', b.encKey ? 'yes' : 'no']),
+              ['left', 'left', 'right', 'left', 'left', 'left', 'right', 'left'],
+            ),
+            ...d.backups.filter((b) => !b.restorable && b.note).map((b) => `${printable(b.name)}: ${printable(b.note!)}`),
+          ].join('\n'),
     );
   },
 };
@@ -304,16 +323,18 @@ const verify: CommandSpec = {
     const file = path.resolve(ctx.cwd, opts.file);
     let key: EncKey | undefined;
     if (opts.encKey) key = (await import('../crypto/enckey.js')).loadEncKey(path.resolve(ctx.cwd, opts.encKey));
-    const passphrase = key ? undefined : await passphraseIfGiven(ctx, opts);
+    const passphrase = await passphraseIfGiven(ctx, opts);
     const { verifyBackup } = await import('../backup/verify.js');
     const { report } = await verifyBackup(file, { key, passphrase });
     ctx.out.result(report, (r, c) =>
       [
-        `${r.file}: ${r.kind} backup, ${r.dialect} dump ${r.dump} (${fmtBytes(r.bytes)}), LinOTP model ${r.modelVersion ?? 'not stored'} (${r.modelState})`,
+        `${printable(r.file)}: ${r.kind} backup, ${r.dialect} dump ${printable(r.dump)} (${fmtBytes(r.bytes)}), LinOTP model ${r.modelVersion ?? 'not stored'} (${r.modelState})`,
         `checksums: ${r.checksums === 'none' ? 'no manifest' : r.checksums}`,
-        renderTable(['table', 'rows'], r.tables.map((t) => [t.name, t.rows]), ['left', 'right']),
+        renderTable(['table', 'rows'], r.tables.map((t) => [printable(t.name), t.rows]), ['left', 'right']),
         r.encKey.check ? `encKey ${r.encKey.fingerprint?.slice(0, 16)}…: decrypts ${r.encKey.check.decrypted} of ${r.encKey.check.checked} sampled values` : r.encKey.present ? 'encKey present (give --passphrase-file or --enc-key to test it)' : 'no encKey in the backup',
-        ...r.problems.map((p) => c.red('problem: ') + p),
+        ...(r.encKey.backupKey === 'not-opened' ? [c.yellow("the backup's own encKey was not opened (no passphrase given): only --enc-key was tested")] : []),
+        ...(r.encKey.backupKey === 'opened' && r.encKey.sameAsGiven ? ["the backup's own encKey (opened with the passphrase) is the same key"] : []),
+        ...r.problems.map((p) => c.red('problem: ') + printable(p)),
         r.ok ? c.green('backup is OK') : c.red('backup has problems'),
       ].join('\n'),
     );

@@ -5,7 +5,7 @@
  *   tables, and progress bars on stderr (only when stderr is a terminal and not --json/--quiet).
  */
 import { Chalk, type ChalkInstance } from 'chalk';
-import { redactSecrets } from '../errors.js';
+import { printable, printableLines, redactSecrets } from '../errors.js';
 
 export interface OutputOptions {
   json: boolean;
@@ -58,21 +58,21 @@ export class Output {
 
   /** Progress and status lines (stderr; hidden by --quiet). */
   info(msg: string): void {
-    if (!this.quiet) this.stderr.write(redactSecrets(msg) + '\n');
+    if (!this.quiet) this.stderr.write(printableLines(redactSecrets(msg)) + '\n');
   }
 
   /** Details only shown with -v (stderr). */
   debug(msg: string): void {
-    if (this.verbose > 0) this.stderr.write(this.c.dim(redactSecrets(msg)) + '\n');
+    if (this.verbose > 0) this.stderr.write(this.c.dim(printableLines(redactSecrets(msg))) + '\n');
   }
 
   warn(msg: string): void {
-    this.stderr.write(this.c.yellow('warning: ') + redactSecrets(msg) + '\n');
+    this.stderr.write(this.c.yellow('warning: ') + printableLines(redactSecrets(msg)) + '\n');
   }
 
   error(msg: string, hint?: string): void {
-    this.stderr.write(this.c.red('error: ') + oneLine(redactSecrets(msg)) + '\n');
-    if (hint) this.stderr.write(this.c.dim('hint: ') + oneLine(redactSecrets(hint)) + '\n');
+    this.stderr.write(this.c.red('error: ') + printable(oneLine(redactSecrets(msg))) + '\n');
+    if (hint) this.stderr.write(this.c.dim('hint: ') + printable(oneLine(redactSecrets(hint))) + '\n');
   }
 
   /** A bar on stderr while work runs; a no-op when stderr is not a terminal, or with --json/--quiet. */

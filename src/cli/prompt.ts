@@ -30,6 +30,14 @@ export interface SecretSource {
   fileOption?: string;
 }
 
+/**
+ * The first line of a secret file, as editors write it: a UTF-8 byte order mark (Windows Notepad)
+ * is not part of it, and a line ends at \r\n, \n or a lone \r (old Mac editors, `printf 'x\r'`).
+ */
+export function firstLineOf(text: string): string {
+  return text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/)[0] ?? '';
+}
+
 /** Reads a secret from a file (first line), an env var, or a hidden prompt — never from argv. */
 export async function readSecret(ctx: CommandContext, src: SecretSource): Promise<string> {
   if (src.file) {
@@ -39,7 +47,7 @@ export async function readSecret(ctx: CommandContext, src: SecretSource): Promis
     } catch (e) {
       throw new InputError(`cannot read the ${src.what} file ${src.file}: ${(e as NodeJS.ErrnoException).code ?? e}`, 'check the path and its permissions');
     }
-    const line = text.split(/\r?\n/)[0] ?? '';
+    const line = firstLineOf(text);
     if (!line) throw new InputError(`the ${src.what} file ${src.file} is empty`, 'put the secret on its first line');
     return line;
   }

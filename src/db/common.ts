@@ -183,10 +183,19 @@ export function statementError(err: unknown, sql: string, url: DbUrl): DatabaseE
   return new DatabaseError(`${cleanDriverMessage(e?.message ?? String(err), url)} (in: ${head}${sql.length > 80 ? ' …' : ''})`, undefined, err);
 }
 
-/** The error for a lock another run holds. */
-export function lockHeldError(name: string, url: DbUrl, holder: string): DatabaseError {
+/**
+ * The one lock of a target database: every mutating command (backup restore, init database, admin
+ * fix-db-encoding, audit to-utc, backup catch-up, local-admins changes) takes this same lock, so
+ * two of them never interleave on one database (an `init database` during a restore would upgrade
+ * the tables the restore's swap then throws away). Each adapter maps it onto its engine's mechanism
+ * (Db.withLock); the purpose only names the command in messages.
+ */
+export const DATABASE_LOCK = 'linotp-migrate';
+
+/** The error for the database lock another run holds. `purpose` names the command that was refused. */
+export function lockHeldError(purpose: string, url: DbUrl, holder: string): DatabaseError {
   return new DatabaseError(
-    `another run holds the lock "${name}" on ${describeDbUrl(url)} (${holder})`,
+    `${purpose} refused: another linotp-migrate run holds the lock of ${describeDbUrl(url)} (${holder}); nothing was changed`,
     'wait for the other linotp-migrate run to finish, then try again',
   );
 }

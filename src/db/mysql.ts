@@ -10,7 +10,7 @@ import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, PoolOptions } from 'mysql2/promise';
 import { DatabaseError } from '../errors.js';
 import { assertWritable, type ClusterInfo } from './cluster.js';
-import { chunkRows, connectError, lockHeldError, naiveDateString, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
+import { chunkRows, connectError, DATABASE_LOCK, lockHeldError, naiveDateString, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import { galeraInfo, LOCK_TABLE, withGaleraLock, writeSetBatch } from './mysql-galera.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
@@ -258,12 +258,16 @@ export class MysqlDb implements Db {
     return galeraInfo(this.runner);
   }
 
+  /** Re-entrant on this handle: a command holding the database lock may call another that takes it. */
+  private lockDepth = 0;
+
   /**
    * GET_LOCK on this server; on a Galera node (which must be Synced) also the cluster-wide lock
    * row of src/db/mysql-galera.ts, since GET_LOCK does not reach the other nodes.
    */
-  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const lockName = mysqlLockName(this.url.database, name);
+  async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
+    if (this.lockDepth > 0) return this.nestedLock(fn);
+    const lockName = mysqlLockName(this.url.database);
     const c = this.conn ?? (await this.pool.getConnection());
     try {
       const info = await galeraInfo(c);
@@ -277,15 +281,24 @@ export class MysqlDb implements Db {
         );
         const h = (who as any[])[0];
         const holder = h ? `connection ${h.id} of ${h.user}@${String(h.host).replace(/:\d+$/, '')}, for ${h.secs}s` : 'held by another connection';
-        throw lockHeldError(name, this.url, holder);
+        throw lockHeldError(purpose, this.url, holder);
       }
       try {
-        return info.kind === 'galera' ? await withGaleraLock(this.pool, this.url, info, name, lockName, fn) : await fn();
+        return info.kind === 'galera' ? await withGaleraLock(this.pool, this.url, info, purpose, lockName, () => this.nestedLock(fn)) : await this.nestedLock(fn);
       } finally {
         await c.query('SELECT RELEASE_LOCK(?)', [lockName]).catch(() => undefined);
       }
     } finally {
       if (!this.conn) (c as PoolConnection).release();
+    }
+  }
+
+  private async nestedLock<T>(fn: () => Promise<T>): Promise<T> {
+    this.lockDepth++;
+    try {
+      return await fn();
+    } finally {
+      this.lockDepth--;
     }
   }
 
@@ -360,9 +373,12 @@ function normalizeCharset(cs: string): string {
   return lower === 'utf8' ? 'utf8mb3' : lower;
 }
 
-/** GET_LOCK names are server-wide and at most 64 characters: include the database, hash when long. */
-export function mysqlLockName(database: string, name: string): string {
-  const full = `linotp-migrate:${database}:${name}`;
+/**
+ * The GET_LOCK name of a database's one lock (DATABASE_LOCK). GET_LOCK names are server-wide and at
+ * most 64 characters: the database is part of it, hashed when long.
+ */
+export function mysqlLockName(database: string): string {
+  const full = `${DATABASE_LOCK}:${database}`;
   if (full.length <= 64) return full;
   return full.slice(0, 47) + ':' + createHash('sha256').update(full).digest('hex').slice(0, 16);
 }

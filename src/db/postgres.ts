@@ -5,11 +5,12 @@
  * else as a string; bytea as a Buffer.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { PoolClient, PoolConfig } from 'pg';
 import { DatabaseError } from '../errors.js';
 import { assertWritable, parsePrimaryConninfo, type ClusterInfo } from './cluster.js';
-import { chunkRows, connectError, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
+import { chunkRows, connectError, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
 const SOCKET_DIRS = ['/var/run/postgresql', '/run/postgresql', '/tmp'];
@@ -202,9 +203,18 @@ function toParam(v: SqlValue): unknown {
   return v;
 }
 
+function osUser(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
 function poolConfig(url: DbUrl, opts: OpenOptions): PoolConfig {
   const c: PoolConfig = {
-    user: url.user,
+    // libpq's default user: PGUSER, else the OS user (getpwuid), not node-postgres's $USER.
+    user: url.user ?? process.env.PGUSER ?? osUser(),
     password: url.password,
     database: url.database || undefined,
     port: url.port ?? (url.params.port ? Number(url.params.port) : 5432),
@@ -416,10 +426,18 @@ export class PostgresDb implements Db {
     return { kind: 'pg-primary', standbys: st.map((r) => (r.a ? r.a.replace(/\/\d+$/, '') : r.n ?? 'unknown')) };
   }
 
-  /** Refuses a standby before anything else (nothing can be written there). */
-  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  /** Re-entrant on this handle: a command holding the database lock may call another that takes it. */
+  private lockDepth = 0;
+
+  /**
+   * An advisory lock: per database by PostgreSQL's design, so the key is DATABASE_LOCK alone.
+   * A standby is refused before anything else (nothing can be written there; its primary's
+   * advisory lock is already the cluster's).
+   */
+  async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
+    if (this.lockDepth > 0) return this.nestedLock(fn);
     assertWritable(this.url, await this.cluster());
-    const key = `linotp-migrate:${name}`;
+    const key = DATABASE_LOCK;
     const client = this.client ?? (await this.pool.connect());
     try {
       const res = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS got', [key]);
@@ -435,15 +453,24 @@ export class PostgresDb implements Db {
         const holder = h
           ? `backend pid ${h.pid} of ${h.usename}${h.application_name ? ` (${h.application_name})` : ''}${h.client_addr ? ` from ${h.client_addr}` : ''}, since ${h.backend_start}`
           : 'held by another session';
-        throw lockHeldError(name, this.url, holder);
+        throw lockHeldError(purpose, this.url, holder);
       }
       try {
-        return await fn();
+        return await this.nestedLock(fn);
       } finally {
         await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => undefined);
       }
     } finally {
       if (!this.client) client.release();
+    }
+  }
+
+  private async nestedLock<T>(fn: () => Promise<T>): Promise<T> {
+    this.lockDepth++;
+    try {
+      return await fn();
+    } finally {
+      this.lockDepth--;
     }
   }
 

@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } 
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { DatabaseError } from '../errors.js';
-import { chunkRows, connectError, lockHeldError, naiveDateString, normalizeBigInt, statementError, thisHost, type OpenOptions } from './common.js';
+import { chunkRows, connectError, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, thisHost, type OpenOptions } from './common.js';
 import type { ClusterInfo } from './cluster.js';
 import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 import { describeDbUrl } from './url.js';
@@ -35,7 +35,7 @@ function fromRow(row: Record<string, unknown>): Row {
 }
 
 /** In-process locks for `:memory:` databases (no file to put a lock file next to). */
-const memoryLocks = new Set<string>();
+const memoryLocks = new WeakSet<object>();
 
 export class SqliteDb implements Db {
   readonly engine = 'sqlite' as const;
@@ -193,37 +193,49 @@ export class SqliteDb implements Db {
     }
   }
 
+  async cluster(): Promise<ClusterInfo> {
+    return { kind: 'single' };
+  }
+
   /**
    * A lock file `<dbfile>.linotp-migrate.lock` made with O_EXCL, holding pid, host and start time.
    * Why not BEGIN IMMEDIATE: better-sqlite3 has one connection, and `fn` runs its own transactions
    * on it, so a held write transaction would swallow them. A lock file whose pid no longer runs on
    * this host is stale and is taken over.
    */
-  async cluster(): Promise<ClusterInfo> {
-    return { kind: 'single' };
-  }
-
-  async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
+    if (this.lockDepth > 0) return this.nestedLock(fn);
     if (!this.file) {
-      const key = `${name}`;
-      if (memoryLocks.has(key)) throw lockHeldError(name, this.url, 'held by this process');
-      memoryLocks.add(key);
+      if (memoryLocks.has(this.db)) throw lockHeldError(purpose, this.url, 'held by this process');
+      memoryLocks.add(this.db);
       try {
-        return await fn();
+        return await this.nestedLock(fn);
       } finally {
-        memoryLocks.delete(key);
+        memoryLocks.delete(this.db);
       }
     }
-    const lockFile = `${this.file}.linotp-migrate.lock`;
-    acquireLockFile(lockFile, name, this.url);
+    const lockFile = `${this.file}.${DATABASE_LOCK}.lock`;
+    acquireLockFile(lockFile, purpose, this.url);
     try {
-      return await fn();
+      return await this.nestedLock(fn);
     } finally {
       try {
         unlinkSync(lockFile);
       } catch {
         /* already gone */
       }
+    }
+  }
+
+  /** Re-entrant on this handle: a command holding the database lock may call another that takes it. */
+  private lockDepth = 0;
+
+  private async nestedLock<T>(fn: () => Promise<T>): Promise<T> {
+    this.lockDepth++;
+    try {
+      return await fn();
+    } finally {
+      this.lockDepth--;
     }
   }
 

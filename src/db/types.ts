@@ -108,11 +108,13 @@ export interface Db {
    */
   transaction<T>(fn: (tx: Db) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   /**
-   * Holds a named lock against concurrent runs of this tool on the same database while `fn` runs
-   * (MySQL GET_LOCK, PostgreSQL advisory lock, SQLite BEGIN IMMEDIATE). Fails fast with a
-   * DatabaseError naming the lock when another run holds it.
+   * Holds the database's one lock (DATABASE_LOCK in src/db/common.ts) while `fn` runs: every
+   * mutating command takes it, whatever it does, so no two of them interleave on one database
+   * (MySQL GET_LOCK named after the database, PostgreSQL an advisory lock, SQLite a lock file next
+   * to the database). Re-entrant on the same handle. Fails fast with a DatabaseError naming
+   * `purpose` (the refused command) and the holder when another run holds it.
    */
-  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T>;
   /**
    * Where this server stands in a replicated setup (src/db/cluster.ts): a Galera node and its
    * state and write-set limits, a PostgreSQL standby (and its primary) or primary, or single.

@@ -125,7 +125,28 @@ export function parseDbUrl(text: string): DbUrl {
   }
   url.database = database !== undefined ? unquote(database) : '';
   if (query !== undefined) url.params = parseQuery(query);
+  takeQueryPassword(url);
   return url;
+}
+
+/** Query parameters that carry a password: libpq's `password`, MySQLdb's `passwd` (and `password`). */
+export const PASSWORD_PARAMS = ['password', 'passwd'];
+
+/**
+ * SQLAlchemy hands query parameters to the driver as connect arguments, so psycopg2 (libpq) and
+ * MySQLdb both log in with `?password=` (MySQLdb also `?passwd=`). It is moved to `url.password`,
+ * the one place the adapters and the masking read it; two different passwords are refused.
+ */
+function takeQueryPassword(url: DbUrl): void {
+  for (const k of PASSWORD_PARAMS) {
+    if (!(k in url.params)) continue;
+    const pw = url.params[k];
+    delete url.params[k];
+    if (url.password !== undefined && url.password !== pw) {
+      throw bad(`the URL gives two different passwords (in the user part and as ?${k}=)`, 'give the password once, in the user part: dialect://user:password@host/database');
+    }
+    url.password = pw;
+  }
 }
 
 function formatHost(host: string): string {

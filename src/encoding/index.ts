@@ -14,7 +14,7 @@ import { conversionSql, planCharsetConversions, type CharsetConversion } from '.
 import { findTargets } from './targets.js';
 
 export const UTF8_CONVERSION_KEY = 'linotp.utf8_conversion';
-export const LOCK_NAME = 'fix-db-encoding';
+export const LOCK_PURPOSE = 'admin fix-db-encoding';
 /** Rows per page and transaction: large enough that commits do not dominate, small enough for memory. */
 export const DEFAULT_PAGE_SIZE = 5000;
 
@@ -108,7 +108,7 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
     }
   };
   if (dryRun) await work();
-  else await db.withLock(LOCK_NAME, work);
+  else await db.withLock(LOCK_PURPOSE, work);
 
   const sum = (f: (r: TableResult) => number) => results.reduce((n, r) => n + f(r), 0);
   return {

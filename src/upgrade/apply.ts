@@ -20,7 +20,7 @@ import { runReencryption, totalCount } from './reencrypt.js';
 import { configKeyExists, insertConfig, Tables, upsertConfigValue } from './sql.js';
 import { applyAuditTimezone } from '../audit/integration.js';
 
-export const LOCK_NAME = 'linotp-migrate init database';
+export const LOCK_PURPOSE = 'init database';
 
 export interface UpgradeHooks {
   /** A progress bar for long work (re-encryption); `total` is the number of tokens. */
@@ -44,7 +44,7 @@ export interface UpgradeResult {
 }
 
 export async function applyUpgrade(db: Db, opts: UpgradeOptions = {}, hooks: UpgradeHooks = {}): Promise<UpgradeResult> {
-  return db.withLock(LOCK_NAME, async () => {
+  return db.withLock(LOCK_PURPOSE, async () => {
     const plan = await planUpgrade(db, opts);
     if (plan.blockers.length) {
       const first = plan.blockers[0];

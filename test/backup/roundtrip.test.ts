@@ -178,7 +178,7 @@ describeEngines('backup create/restore round trip', (engine) => {
         const { openDatabase } = await import('../../src/db/index.js');
         const second = await openDatabase(target.url);
         try {
-          await expect(applyRestore(second, src, plan)).rejects.toThrow(/another run holds the lock/);
+          await expect(applyRestore(second, src, plan)).rejects.toThrow(/backup restore refused: another linotp-migrate run holds the lock/);
         } finally {
           await second.close();
         }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MigrateError, UsageError } from '../../src/errors.js';
+import { MigrateError, redactSecrets, UsageError } from '../../src/errors.js';
 import { describeDbUrl, formatDbUrl, parseDbUrl, quote, unquote } from '../../src/db/url.js';
 
 /** Like toMatchObject, but `undefined` in `expected` means the property is absent or undefined. */
@@ -132,5 +132,33 @@ describe('parseDbUrl', () => {
         expect(back).toEqual(Object.fromEntries(Object.entries(url).filter(([, v]) => v !== undefined)));
       }),
     );
+  });
+});
+
+describe('a password given as ?password= (or MySQLdb ?passwd=)', () => {
+  it('is taken as the password, as psycopg2 and MySQLdb take it, and never shown', () => {
+    for (const [text, pw] of [
+      ['postgresql://linotp@db/linotp?password=S3cr%26t', 'S3cr&t'],
+      ['mysql://linotp@db/LinOTP?charset=utf8&passwd=Tiger', 'Tiger'],
+      ['mysql+pymysql://linotp@db/LinOTP?password=Tiger&charset=utf8', 'Tiger'],
+    ] as const) {
+      const u = parseDbUrl(text);
+      expect(u.password).toBe(pw);
+      expect(u.params.password).toBeUndefined();
+      expect(u.params.passwd).toBeUndefined();
+      expect(describeDbUrl(u)).not.toContain(pw);
+      expect(describeDbUrl(u)).toContain(':***@');
+    }
+  });
+
+  it('refuses two different passwords', () => {
+    expect(() => parseDbUrl('mysql://u:one@h/d?password=two')).toThrow(/two different passwords/);
+    expect(parseDbUrl('mysql://u:same@h/d?password=same').password).toBe('same');
+  });
+
+  it('is masked in any text shown (error lines, -v traces)', () => {
+    expect(redactSecrets('cannot open postgresql://u@h/d?sslmode=require&password=Tiger%21 now')).toBe('cannot open postgresql://u@h/d?sslmode=require&password=*** now');
+    expect(redactSecrets('mysql://u@h/d?passwd=Tiger')).toBe('mysql://u@h/d?passwd=***');
+    expect(redactSecrets('mysql://u:Tiger@h/d')).toBe('mysql://u:***@h/d');
   });
 });

@@ -177,7 +177,7 @@ export async function tableChecksums(url: string): Promise<Record<string, string
 export interface TarMember {
   name: string;
   /** '0' file (default), '1' hard link, '2' symlink, '5' directory. */
-  type?: '0' | '1' | '2' | '5';
+  type?: '0' | '1' | '2' | '5' | 'L' | 'x';
   data?: Buffer | string;
   linkname?: string;
 }
@@ -199,6 +199,20 @@ function header(m: TarMember, size: number): Buffer {
   for (const b of h) sum += b;
   h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
   return h;
+}
+
+/**
+ * A ~1 MB .tar.gz whose first header is a GNU long-name (`L`) or pax (`x`) header declaring `size`
+ * bytes (1 GiB by default), followed by that many bytes: one 16 MiB block of 'a' compressed once
+ * and repeated as gzip members (gzip readers join members into one stream), so the test never
+ * holds more than 16 MiB. A reader that buffers such a header whole needs 1 GiB and minutes.
+ */
+export function extendedHeaderBomb(type: 'L' | 'x', size = 1 << 30): Buffer {
+  const block = 16 << 20;
+  if (size % block) throw new Error('size must be a multiple of 16 MiB');
+  const head = gzipSync(header({ name: type === 'L' ? '././@LongLink' : 'PaxHeaders/linotp_backup.sql', type }, size));
+  const member = gzipSync(Buffer.alloc(block, type === 'L' ? 'a' : '9'), { level: 9 });
+  return Buffer.concat([head, ...Array.from({ length: size / block }, () => member)]);
 }
 
 /** A gzip-compressed ustar archive of exactly these members (names and link targets as given). */

@@ -10,10 +10,12 @@
  * Exit codes: 1 = refused or failed, nothing changed; 2 = invalid option value; 3 = the command ran and
  * its checks failed (verify, backup verify, rehearse, --plan).
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import type { TestEngine } from '../helpers/db.js';
-import { tarGz } from './helpers.js';
+import { extendedHeaderBomb, tarGz } from './helpers.js';
 
 export const PASSPHRASE = 'hostile-suite passphrase 7Qx';
 
@@ -197,6 +199,68 @@ export const CASES: HostileCase[] = [
     message: /manifest/,
   },
 
+  // -- formats this tool does not read, and bounded work (issue 23)
+  {
+    name: 'a bzip2-compressed tar archive (backup verify)',
+    files: { 'linotp_backup_2212061351.tar.bz2': (fx) => execFileSync('bzip2', ['-c'], { input: gunzipSync(bytes(fx)) }) },
+    args: ['backup', 'verify', '--file', '{dir}/linotp_backup_2212061351.tar.bz2'],
+    exit: 1,
+    message: /linotp_backup_2212061351\.tar\.bz2 is a bzip2-compressed tar archive, which linotp-migrate does not read$/,
+  },
+  {
+    name: 'a xz-compressed tar archive (backup restore)',
+    files: { 'linotp_backup_2212061351.tar.xz': (fx) => execFileSync('xz', ['-c'], { input: gunzipSync(bytes(fx)) }) },
+    args: ['backup', 'restore', '--file', '{dir}/linotp_backup_2212061351.tar.xz', '--database-uri', '{db}', '--yes'],
+    target: 'linotp',
+    exit: 1,
+    message: /is a xz-compressed tar archive, which linotp-migrate does not read$/,
+  },
+  {
+    name: 'a zstd-compressed dump (backup restore)',
+    files: { 'linotp_backup_2212061351.sql.zst': (fx) => execFileSync('zstd', ['-c', '-q'], { input: readFileSync(fx.dump) }) },
+    args: ['backup', 'restore', '--file', '{dir}/linotp_backup_2212061351.sql.zst', '--database-uri', '{db}', '--yes'],
+    target: 'linotp',
+    exit: 1,
+    message: /is a zstd-compressed file, which linotp-migrate does not read$/,
+  },
+  {
+    name: "a pg_dump -Ft look-alike (toc.dat first, restore.sql with COPY FROM '$$PATH$$'): read by pg_restore, which refuses it",
+    files: {
+      'linotp.tar.gz': tarGz([
+        { name: 'toc.dat', data: 'PGDMP not really' },
+        { name: 'restore.sql', data: "COPY public.\"Token\" FROM '$$PATH$$/3338.dat';\n" },
+      ]),
+    },
+    args: ['backup', 'restore', '--file', '{dir}/linotp.tar.gz', '--database-uri', '{db}', '--yes'],
+    target: 'linotp',
+    exit: 1,
+    message: /^pg_restore cannot read the pg_dump tar-format archive .*linotp\.tar\.gz: /,
+  },
+  {
+    name: 'a GNU long-name header of 1 GiB in a 1 MB archive (backup verify)',
+    files: { 'bomb.tar.gz': () => extendedHeaderBomb('L') },
+    args: ['backup', 'verify', '--file', '{dir}/bomb.tar.gz'],
+    exit: 1,
+    message: /has a GNU long-name header of 1073741824 bytes \(at most 1048576 are read\): it is not a backup$/,
+    limits: { seconds: 5, rssMb: 200 },
+  },
+  {
+    name: 'a pax header of 1 GiB in a 1 MB archive (backup restore)',
+    files: { 'bomb.tar.gz': () => extendedHeaderBomb('x') },
+    args: ['backup', 'restore', '--file', '{dir}/bomb.tar.gz', '--database-uri', '{db}', '--yes'],
+    target: 'linotp',
+    exit: 1,
+    message: /has a pax header of 1073741824 bytes \(at most 1048576 are read\): it is not a backup$/,
+    limits: { seconds: 5, rssMb: 200 },
+  },
+  {
+    name: 'terminal escapes in an unsafe member name are shown escaped',
+    files: { 'escapes.tar.gz': tarGz([{ name: '../x\x1b[2J\x1b[31mred\u202e.sql', data: 'x' }]) },
+    args: ['backup', 'verify', '--file', '{dir}/escapes.tar.gz'],
+    exit: 1,
+    message: /unsafe name \(\.\.\/x\\x1b\[2J\\x1b\[31mred\\u202e\.sql\)/,
+  },
+
   // -- passphrases and keys
   {
     name: 'wrong passphrase from a file (backup verify)',
@@ -215,6 +279,14 @@ export const CASES: HostileCase[] = [
     message: /wrong passphrase/,
     absent: ['{dir}/installed-encKey'],
     secret: 'Wrong-Env-Pass-93',
+  },
+  {
+    name: 'wrong passphrase in the environment with --enc-key (backup verify tries it)',
+    env: { LINOTP_MIGRATE_PASSPHRASE: 'Wrong-Env-Pass-94' },
+    args: ['backup', 'verify', '--file', '{archive}', '--enc-key', '{key}'],
+    exit: 1,
+    message: /wrong passphrase/,
+    secret: 'Wrong-Env-Pass-94',
   },
   {
     name: 'an empty passphrase file (backup create)',
@@ -507,6 +579,28 @@ export const CASES: HostileCase[] = [
     message: /^cannot connect to postgresql:\/\/linotp:\*\*\*@127\.0\.0\.1:1\/linotp/,
     secret: 'Unreach-Pw-52',
     absent: ['{dir}/out'],
+  },
+  {
+    name: 'a password given as ?password= of an unreachable MariaDB',
+    args: ['verify', '--database-uri', 'mysql://linotp@127.0.0.1:1/LinOTP2?charset=utf8&password=Query-Pw-55', '--enc-key', '{key}'],
+    exit: 1,
+    message: /^cannot connect to mysql:\/\/linotp:\*\*\*@127\.0\.0\.1:1\/LinOTP2\?charset=utf8: connect ECONNREFUSED/,
+    secret: 'Query-Pw-55',
+  },
+  {
+    name: 'a wrong ?password= for the real PostgreSQL (honoured, not ignored)',
+    args: ['local-admins', 'list', '--database-uri', 'postgresql://no_such_role_lmt@127.0.0.1:5432/postgres?password=Query-Pw-56'],
+    needs: 'postgres',
+    exit: 1,
+    message: /^cannot connect to postgresql:\/\/no_such_role_lmt:\*\*\*@127\.0\.0\.1:5432\/postgres: /,
+    secret: 'Query-Pw-56',
+  },
+  {
+    name: 'two different passwords in one URL',
+    args: ['verify', '--database-uri', 'mysql://linotp:One-Pw-57@127.0.0.1:1/LinOTP2?passwd=Two-Pw-58', '--enc-key', '{key}'],
+    exit: 2,
+    message: /two different passwords/,
+    secret: 'Two-Pw-58',
   },
   {
     name: 'wrong password for the real MariaDB',
