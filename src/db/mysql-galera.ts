@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { DatabaseError } from '../errors.js';
-import type { ClusterInfo } from './cluster.js';
+import { writeSetRows, type ClusterInfo } from './cluster.js';
 import { lockHeldError, thisHost } from './common.js';
 import type { DbUrl } from './types.js';
 
@@ -137,8 +137,9 @@ export async function withGaleraLock<T>(pool: Pool, url: DbUrl, info: Extract<Cl
 /** The write-set limits as batch bounds: rows and bytes per statement, with room to spare. */
 export function writeSetBatch(info: ClusterInfo): { maxRows?: number; maxBytes?: number } {
   if (info.kind !== 'galera') return {};
+  const rows = writeSetRows(info);
   return {
-    maxRows: info.maxWsRows > 0 ? Math.max(1, Math.floor(info.maxWsRows / 2)) : undefined,
+    maxRows: Number.isFinite(rows) ? rows : undefined,
     // A write set carries each row image plus keys: budget a quarter of the limit for the SQL text.
     maxBytes: info.maxWsSize > 0 ? Math.max(16 * 1024, Math.floor(info.maxWsSize / 4)) : undefined,
   };
