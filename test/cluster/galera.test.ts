@@ -387,4 +387,23 @@ describe('on a 3-node MariaDB Galera cluster', () => {
       await drop();
     }
   });
+
+  it('init database whose re-encryption step exceeds wsrep_max_ws_rows is refused before any change, naming the setting', async (t) => {
+    if (!cluster) return t.skip(skipReason);
+    const { name, drop } = await cluster.createDatabase();
+    try {
+      const url = cluster.nodes[0].url(name);
+      expect(run(['-q', '--yes', 'backup', 'restore', '--file', myisamDump(dir), '--database-uri', url]).code).toBe(0);
+      const before = await sumsOnEveryNode(name);
+      await onAdmin(0, async (db) => void (await db.execute('SET GLOBAL wsrep_max_ws_rows = 20')));
+      const r = run(['--yes', 'init', 'database', '--database-uri', url, '--enc-key', 'fixtures/demo/encKey']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/step 3\.1\.0\.0 re-encrypts 30 values in one transaction, more rows than this Galera node's wsrep_max_ws_rows \(20\)/);
+      expect(r.stderr).toMatch(/SET GLOBAL wsrep_max_ws_rows = 0 on n1/);
+      expect(await sumsOnEveryNode(name)).toEqual(before);
+    } finally {
+      await onAdmin(0, async (db) => void (await db.execute('SET GLOBAL wsrep_max_ws_rows = 0')));
+      await drop();
+    }
+  });
 });
