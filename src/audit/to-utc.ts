@@ -10,6 +10,7 @@
  * Why pages and not one stream for apply: on SQLite the stream holds the only connection, and on
  * MySQL/PostgreSQL a cursor open across many write transactions pins an old snapshot for the whole run.
  */
+import { writeSetRows } from '../db/cluster.js';
 import type { Db, Row, SqlValue } from '../db/types.js';
 import { type AmbiguousRule, ZoneConverter, isLinotp3Timestamp } from './timezone.js';
 import { DEFAULT_AUDIT_TABLE, type ProgressSink, announceTotal, idValue, requireAuditTable, toCount } from './table.js';
@@ -160,7 +161,8 @@ export async function applyToUtc(db: Db, opts: ToUtcOptions): Promise<ToUtcResul
 async function convertAll(db: Db, table: string, conv: ZoneConverter, opts: ToUtcOptions): Promise<ToUtcResult> {
   const started = Date.now();
   const q = db.dialect.quoteIdent;
-  const pageSize = Math.max(1, Math.floor(opts.pageSize ?? 5000));
+  // A page's UPDATEs are one transaction, on Galera one write set: under wsrep_max_ws_rows.
+  const pageSize = Math.max(1, Math.min(Math.floor(opts.pageSize ?? 5000), writeSetRows(await db.cluster())));
   const tally = new Tally(table, conv, opts.samples ?? 5);
   await announceTotal(db, table, opts.progress);
   const first = `SELECT ${selectList(db)} FROM ${q(table)} ORDER BY ${q('id')} LIMIT ${pageSize}`;

@@ -51,6 +51,8 @@ export interface PlannedTable {
   exists: boolean;
   /** Galera target, dump table of an engine Galera does not replicate (MyISAM, Aria …): created as InnoDB. */
   engineFrom?: string;
+  /** Galera target, dump table without a primary key: replicated with a hidden key, its DELETEs certified slowly. */
+  noPrimaryKey?: boolean;
 }
 
 /** What the plan reports of a replicated target; the write-set bounds of a Galera target. */
@@ -126,7 +128,8 @@ export async function planRestore(db: Db, src: BackupSource, info: DumpInfo, opt
       // Galera replicates only InnoDB: a MyISAM/Aria table of the dump is created as InnoDB (ddlgen) and reported.
       const engine = t.def.options.engine;
       const engineFrom = clusterInfo.kind === 'galera' && !replicatedEngine(engine) ? engine : undefined;
-      tables.push({ source: t.name, target: t.name, rows: t.rows, ddl: 'dump', columns: t.columns, omitColumns: [], def, dumpDef: t.def, exists: Boolean(findCI(targetTables, t.name)), ...(engineFrom ? { engineFrom } : {}) });
+      const noPrimaryKey = clusterInfo.kind === 'galera' && !t.def.primaryKey;
+      tables.push({ source: t.name, target: t.name, rows: t.rows, ddl: 'dump', columns: t.columns, omitColumns: [], def, dumpDef: t.def, exists: Boolean(findCI(targetTables, t.name)), ...(engineFrom ? { engineFrom } : {}), ...(noPrimaryKey ? { noPrimaryKey } : {}) });
       continue;
     }
     if (!def) {

@@ -258,7 +258,7 @@ const restore: CommandSpec = {
         from: plan.dialect,
         sameEngine: plan.sameEngine,
         modelVersion: plan.modelVersion,
-        tables: plan.tables.map((t) => ({ name: t.target, rows: t.rows, replaces: t.exists, ddl: t.ddl, ...(t.engineFrom ? { engineFrom: t.engineFrom, engine: 'InnoDB' } : {}) })),
+        tables: plan.tables.map((t) => ({ name: t.target, rows: t.rows, replaces: t.exists, ddl: t.ddl, ...(t.engineFrom ? { engineFrom: t.engineFrom, engine: 'InnoDB' } : {}), ...(t.noPrimaryKey ? { noPrimaryKey: true } : {}) })),
         cluster: plan.cluster,
         skipped: plan.skipped,
         ignored: plan.ignored,
@@ -328,14 +328,16 @@ const restore: CommandSpec = {
   },
 };
 
-function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string }[]; skipped: { table: string; rows: number; reason: string }[]; ignored: IgnoredStatements[]; notes: string[]; untouched: string[]; preservedAdmins: number; installEncKey: KeyInstallPlan | null; audit?: { note: string; readFrom: string } | null }): string {
+function renderPlan(d: { target: string; from: string; sameEngine: boolean; modelVersion: string | null; cluster: RestoreCluster; tables: { name: string; rows: number; replaces: boolean; ddl: string; engineFrom?: string; noPrimaryKey?: boolean }[]; skipped: { table: string; rows: number; reason: string }[]; ignored: IgnoredStatements[]; notes: string[]; untouched: string[]; preservedAdmins: number; installEncKey: KeyInstallPlan | null; audit?: { note: string; readFrom: string } | null }): string {
   const lines = [
     `restore into ${d.target} (${d.sameEngine ? 'same engine: exact' : `from a ${d.from} dump: tables created from the LinOTP schema model`}), LinOTP model ${d.modelVersion ?? 'not stored'}`,
     renderTable(['table', 'rows', 'action'], d.tables.map((t) => [printable(t.name), t.rows, t.replaces ? 'replace' : 'create']), ['left', 'right', 'left']),
   ];
-  if (d.cluster.kind === 'galera') lines.push(`Galera cluster of ${d.cluster.size} node(s) (${d.cluster.nodes.join(', ')}): the tables are swapped in on every node at once`);
+  if (d.cluster.kind === 'galera') lines.push(`Galera cluster of ${d.cluster.size} node(s) (${d.cluster.nodes.map(printable).join(', ')}): the tables are swapped in on every node at once`);
   const converted = d.tables.filter((t) => t.engineFrom);
-  if (converted.length) lines.push(`created as InnoDB (Galera replicates no other engine): ${converted.map((t) => `${t.name} (${t.engineFrom} in the dump)`).join(', ')}`);
+  if (converted.length) lines.push(`created as InnoDB (Galera replicates no other engine): ${converted.map((t) => `${printable(t.name)} (${printable(t.engineFrom!)} in the dump)`).join(', ')}`);
+  const noPk = d.tables.filter((t) => t.noPrimaryKey).map((t) => printable(t.name));
+  if (noPk.length) lines.push(`without a primary key (Galera replicates them with a hidden key, slowly; LinOTP's own tables all have one): ${noPk.join(', ')}`);
   for (const s of d.skipped) lines.push(`skipped ${printable(s.table)} (${s.rows} rows): ${printable(s.reason)}`);
   for (const n of d.notes) lines.push(`note: ${n}`);
   lines.push(...renderIgnored(d.ignored));

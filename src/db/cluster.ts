@@ -57,6 +57,14 @@ export function galeraNodeError(url: DbUrl, info: Extract<ClusterInfo, { kind: '
   return undefined;
 }
 
+/**
+ * Rows one write transaction may change on this server: on Galera half of wsrep_max_ws_rows (one
+ * transaction is one write set, refused whole above the limit); elsewhere unbounded.
+ */
+export function writeSetRows(info: ClusterInfo): number {
+  return info.kind === 'galera' && info.maxWsRows > 0 ? Math.max(1, Math.floor(info.maxWsRows / 2)) : Infinity;
+}
+
 /** Throws when this server must not take changes from the tool (a standby, a Galera node not Synced). */
 export function assertWritable(url: DbUrl, info: ClusterInfo): void {
   if (info.kind === 'pg-standby') throw standbyError(url, info);

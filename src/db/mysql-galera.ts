@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { DatabaseError } from '../errors.js';
-import type { ClusterInfo } from './cluster.js';
+import { writeSetRows, type ClusterInfo } from './cluster.js';
 import { lockHeldError, thisHost } from './common.js';
 import type { DbUrl } from './types.js';
 
@@ -63,11 +63,11 @@ interface LockRow {
 }
 
 /**
- * Holds the cluster-wide lock `name` (row key `key`, at most 64 characters) while `fn` runs. The caller already holds the node-local
+ * Holds the cluster-wide lock (row key `key`, at most 64 characters; `purpose` names the command in refusals) while `fn` runs. The caller already holds the node-local
  * GET_LOCK of the same name (so a row of this node is a dead run's). Lock statements run on a
  * connection of their own, autocommitted, whatever transaction `fn` opens.
  */
-export async function withGaleraLock<T>(pool: Pool, url: DbUrl, info: Extract<ClusterInfo, { kind: 'galera' }>, name: string, key: string, fn: () => Promise<T>): Promise<T> {
+export async function withGaleraLock<T>(pool: Pool, url: DbUrl, info: Extract<ClusterInfo, { kind: 'galera' }>, purpose: string, key: string, fn: () => Promise<T>): Promise<T> {
   const c = await pool.getConnection();
   const holder = randomBytes(12).toString('hex');
   let heartbeat: NodeJS.Timeout | undefined;
@@ -88,7 +88,7 @@ export async function withGaleraLock<T>(pool: Pool, url: DbUrl, info: Extract<Cl
       await c.query(`INSERT INTO \`${LOCK_TABLE}\` (name, holder, node_id, node_name, host, pid, acquired, heartbeat) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP())`, [key, ...mine]);
       held = true;
     } catch (e) {
-      if (errno(e) === CERTIFICATION_FAILED) throw lockHeldError(name, url, 'taken at the same moment through another Galera node');
+      if (errno(e) === CERTIFICATION_FAILED) throw lockHeldError(purpose, url, 'taken at the same moment through another Galera node');
       if (errno(e) !== DUPLICATE_KEY) throw e;
     }
     if (!held) {
@@ -100,7 +100,7 @@ export async function withGaleraLock<T>(pool: Pool, url: DbUrl, info: Extract<Cl
       const deadHere = row && row.node_id === info.nodeId;
       if (row && !deadHere && Number(row.age) <= STALE_SECONDS) {
         throw lockHeldError(
-          name,
+          purpose,
           url,
           `pid ${row.pid} on ${row.host} through Galera node ${row.node_name || row.node_id}, last heartbeat ${row.age}s ago; a run silent for ${STALE_SECONDS}s is taken over`,
         );
@@ -111,14 +111,14 @@ export async function withGaleraLock<T>(pool: Pool, url: DbUrl, info: Extract<Cl
             `UPDATE \`${LOCK_TABLE}\` SET holder = ?, node_id = ?, node_name = ?, host = ?, pid = ?, acquired = UTC_TIMESTAMP(), heartbeat = UTC_TIMESTAMP() WHERE name = ? AND holder = ?`,
             [...mine, key, row.holder],
           ).catch((e) => {
-            if (errno(e) === CERTIFICATION_FAILED) throw lockHeldError(name, url, 'taken over at the same moment through another Galera node');
+            if (errno(e) === CERTIFICATION_FAILED) throw lockHeldError(purpose, url, 'taken over at the same moment through another Galera node');
             throw e;
           })
         : await c.query(`INSERT INTO \`${LOCK_TABLE}\` (name, holder, node_id, node_name, host, pid, acquired, heartbeat) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(), UTC_TIMESTAMP())`, [key, ...mine]).catch((e) => {
-            if (errno(e) === CERTIFICATION_FAILED || errno(e) === DUPLICATE_KEY) throw lockHeldError(name, url, 'taken at the same moment through another Galera node');
+            if (errno(e) === CERTIFICATION_FAILED || errno(e) === DUPLICATE_KEY) throw lockHeldError(purpose, url, 'taken at the same moment through another Galera node');
             throw e;
           });
-      if ((res as { affectedRows: number }).affectedRows !== 1) throw lockHeldError(name, url, 'taken over by another run a moment ago');
+      if ((res as { affectedRows: number }).affectedRows !== 1) throw lockHeldError(purpose, url, 'taken over by another run a moment ago');
       held = true;
     }
     heartbeat = setInterval(() => {
@@ -137,8 +137,9 @@ export async function withGaleraLock<T>(pool: Pool, url: DbUrl, info: Extract<Cl
 /** The write-set limits as batch bounds: rows and bytes per statement, with room to spare. */
 export function writeSetBatch(info: ClusterInfo): { maxRows?: number; maxBytes?: number } {
   if (info.kind !== 'galera') return {};
+  const rows = writeSetRows(info);
   return {
-    maxRows: info.maxWsRows > 0 ? Math.max(1, Math.floor(info.maxWsRows / 2)) : undefined,
+    maxRows: Number.isFinite(rows) ? rows : undefined,
     // A write set carries each row image plus keys: budget a quarter of the limit for the SQL text.
     maxBytes: info.maxWsSize > 0 ? Math.max(16 * 1024, Math.floor(info.maxWsSize / 4)) : undefined,
   };

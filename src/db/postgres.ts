@@ -431,7 +431,11 @@ export class PostgresDb implements Db {
   /** Re-entrant on this handle (src/db/common.ts LockDepth). */
   private readonly lockDepth = new LockDepth();
 
-  /** An advisory lock: per database by PostgreSQL's design, so the key is DATABASE_LOCK alone. */
+  /**
+   * An advisory lock: per database by PostgreSQL's design, so the key is DATABASE_LOCK alone.
+   * A standby is refused before anything else (nothing can be written there; its primary's
+   * advisory lock is already the cluster's).
+   */
   async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
     if (this.lockDepth.held) return this.lockDepth.inside(fn);
     // A standby is refused before anything else (nothing can be written there).

@@ -193,16 +193,16 @@ export class SqliteDb implements Db {
     }
   }
 
+  async cluster(): Promise<ClusterInfo> {
+    return { kind: 'single' };
+  }
+
   /**
    * A lock file `<dbfile>.linotp-migrate.lock` made with O_EXCL, holding pid, host and start time.
    * Why not BEGIN IMMEDIATE: better-sqlite3 has one connection, and `fn` runs its own transactions
    * on it, so a held write transaction would swallow them. A lock file whose pid no longer runs on
    * this host is stale and is taken over.
    */
-  async cluster(): Promise<ClusterInfo> {
-    return { kind: 'single' };
-  }
-
   async withLock<T>(purpose: string, fn: () => Promise<T>): Promise<T> {
     if (this.lockDepth.held) return this.lockDepth.inside(fn);
     if (!this.file) {

@@ -6,7 +6,7 @@
  * complete run like LinOTP does — but the repair runs whether or not it is present.
  */
 import type { Db } from '../db/types.js';
-import { UNREPLICATED_HINT, unreplicatedMessage, unreplicatedTables } from '../db/cluster.js';
+import { UNREPLICATED_HINT, unreplicatedMessage, unreplicatedTables, writeSetRows } from '../db/cluster.js';
 import { describeDbUrl } from '../db/url.js';
 import { DatabaseError } from '../errors.js';
 import { processTable, type FixState, type TableResult, type ValueChange } from './fix.js';
@@ -69,9 +69,8 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
   const unreplicated = await unreplicatedTables(db, targets.map((t) => t.stored));
   if (unreplicated.length) throw new DatabaseError(`${unreplicatedMessage(unreplicated)}; nothing was changed`, UNREPLICATED_HINT);
   const conversions = await planCharsetConversions(db, targets);
-  const cluster = await db.cluster();
   // On Galera a page's updates are one write set: keep it under wsrep_max_ws_rows.
-  const wsRows = cluster.kind === 'galera' && cluster.maxWsRows > 0 ? Math.max(1, Math.floor(cluster.maxWsRows / 2)) : Infinity;
+  const wsRows = writeSetRows(await db.cluster());
   const present = await markerPresent(db, configTable);
 
   const state: FixState = {

@@ -326,8 +326,26 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   if (plan.fresh && v.stored !== TARGET_MODEL_VERSION) {
     plan.actions.push({ id: 'stamp', title: `stamp model version ${TARGET_MODEL_VERSION}`, effects: {}, notes: ['fresh database: no migration step runs (as in LinOTP)'], changesData: true });
   }
+  plan.blockers.push(...(await galeraWriteSetBlockers(db, plan, opts)));
   plan.upToDate = plan.actions.length === 0 && v.current;
   return plan;
+}
+
+/**
+ * Steps are all or nothing (work and stamp in one transaction), and on Galera one transaction is
+ * one write set: with wsrep_max_ws_rows set, a step changing more rows would be refused at commit.
+ * Said before anything changes, with the fix (the limit is a server setting, off by default).
+ */
+async function galeraWriteSetBlockers(db: Db, plan: UpgradePlan, opts: UpgradeOptions): Promise<string[]> {
+  const info = await db.cluster();
+  if (info.kind !== 'galera' || info.maxWsRows <= 0) return [];
+  const out: string[] = [];
+  const fix = `raise it for the upgrade (SET GLOBAL wsrep_max_ws_rows = 0 on ${info.nodeName || 'this node'}), then run init database again`;
+  const values = plan.internal.reencrypt ? totalCount(plan.internal.reencrypt.legacy) : 0;
+  if (values > info.maxWsRows) out.push(`step 3.1.0.0 re-encrypts ${values} values in one transaction, more rows than this Galera node's wsrep_max_ws_rows (${info.maxWsRows}) lets one write set change; ${fix}`);
+  const audit = Number(plan.actions.find((a) => a.id === '3.0.0.0')?.effects.auditRows ?? 0);
+  if (opts.truncateAudit && audit > info.maxWsRows) out.push(`--truncate-audit deletes ${audit} audit rows in one transaction, more than wsrep_max_ws_rows (${info.maxWsRows}) allows; ${fix}`);
+  return out;
 }
 
 /** Database equality (see configKeyExists): Realm.name is UNIQUE under the table's collation. */

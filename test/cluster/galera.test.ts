@@ -46,7 +46,8 @@ function myisamDump(dir: string): string {
   );
   expect(text.match(/ENGINE=MyISAM/g)).toHaveLength(4);
   const file = join(dir, 'linotp2-myisam.sql');
-  writeFileSync(file, text);
+  // and a table of another application without a primary key
+  writeFileSync(file, text + '\nCREATE TABLE `site_notes` (`note` varchar(80)) ENGINE=MyISAM DEFAULT CHARSET=utf8mb3;\nINSERT INTO `site_notes` VALUES (\'first\'),(\'second\');\n');
   return file;
 }
 
@@ -136,13 +137,18 @@ describe('on a 3-node MariaDB Galera cluster', () => {
       const plan = run<any>(['--json', 'backup', 'restore', '--file', file, '--database-uri', cluster.nodes[0].url(name), '--plan']);
       expect(plan.code, plan.stderr).toBe(0);
       expect(plan.json.cluster).toMatchObject({ kind: 'galera', size: 3 });
-      expect(plan.json.tables.filter((x: any) => x.engineFrom).map((x: any) => `${x.name}:${x.engineFrom}`).sort()).toEqual(['Config:MyISAM', 'Realm:MyISAM', 'Token:MyISAM', 'audit:MyISAM']);
+      expect(plan.json.tables.filter((x: any) => x.engineFrom).map((x: any) => `${x.name}:${x.engineFrom}`).sort()).toEqual(['Config:MyISAM', 'Realm:MyISAM', 'Token:MyISAM', 'audit:MyISAM', 'site_notes:MyISAM']);
+      expect(plan.json.tables.filter((x: any) => x.noPrimaryKey).map((x: any) => x.name)).toEqual(['site_notes']);
+      const text = run(['backup', 'restore', '--file', file, '--database-uri', cluster.nodes[0].url(name), '--plan']);
+      expect(text.stdout + text.stderr).toMatch(/created as InnoDB \(Galera replicates no other engine\): Config \(MyISAM in the dump\)/);
+      expect(text.stdout + text.stderr).toMatch(/without a primary key .*: site_notes/);
       const r = run<any>(['--json', '--yes', 'backup', 'restore', '--file', file, '--database-uri', cluster.nodes[0].url(name)]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.json.restored.find((x: any) => x.name === 'Token').rows).toBe(23);
 
       const sums = await sumsOnEveryNode(name);
-      expect(Object.keys(sums[0])).toHaveLength(10);
+      expect(Object.keys(sums[0])).toHaveLength(11);
+      expect(sums[0].site_notes.split(':')[0]).toBe('2');
       expect(Number(sums[0].Token.split(':')[0])).toBe(23);
       expect(sums[1]).toEqual(sums[0]);
       expect(sums[2]).toEqual(sums[0]);
@@ -211,7 +217,7 @@ describe('on a 3-node MariaDB Galera cluster', () => {
       const codes = [a.code, b.code].sort();
       expect(codes, a.stderr + b.stderr).toEqual([0, 1]);
       const refused = a.code === 1 ? a : b;
-      expect(refused.stderr).toMatch(/error: backup restore refused: another linotp-migrate run holds the lock of /);
+      expect(refused.stderr).toMatch(/^error: backup restore refused: another linotp-migrate run holds the lock of .*; nothing was changed$/m);
       expect(refused.stderr).not.toMatch(/\n\s+at /); // no stack trace
       const sums = await sumsOnEveryNode(name);
       expect(Number(sums[0].audit.split(':')[0])).toBe(20044);
@@ -321,7 +327,7 @@ describe('on a 3-node MariaDB Galera cluster', () => {
     }
   });
 
-  it('wsrep_max_ws_rows set low: mariadb < dump fails on the 2000-row INSERTs, the restore stays under it and goes through', async (t) => {
+  it('wsrep_max_ws_rows set low: mariadb < dump fails on the 2000-row INSERTs, the restore and audit to-utc stay under it', async (t) => {
     if (!cluster) return t.skip(skipReason);
     const a = await cluster.createDatabase();
     const b = await cluster.createDatabase();
@@ -336,6 +342,13 @@ describe('on a 3-node MariaDB Galera cluster', () => {
       const sums = await sumsOnEveryNode(b.name);
       expect(Number(sums[0].audit.split(':')[0])).toBe(5044);
       expect(sums[2]).toEqual(sums[0]);
+      // audit to-utc changes every row: its pages stay under the limit too
+      const utc = run<any>(['--json', '--yes', 'audit', 'to-utc', '--timezone', 'Europe/Berlin', '--database-uri', cluster.nodes[0].url(b.name)]);
+      expect(utc.code, utc.stderr).toBe(0);
+      const after = await sumsOnEveryNode(b.name);
+      expect(after[0].audit).not.toBe(sums[0].audit);
+      expect(after[1]).toEqual(after[0]);
+      expect(after[2]).toEqual(after[0]);
     } finally {
       await onAdmin(0, async (db) => void (await db.execute('SET GLOBAL wsrep_max_ws_rows = 0')));
       await a.drop();
@@ -372,6 +385,25 @@ describe('on a 3-node MariaDB Galera cluster', () => {
         expect((await db.query(`SELECT COUNT(*) AS n FROM \`${name}\`.linotp_migrate_lock`))[0].n).toBe(0);
       });
     } finally {
+      await drop();
+    }
+  });
+
+  it('init database whose re-encryption step exceeds wsrep_max_ws_rows is refused before any change, naming the setting', async (t) => {
+    if (!cluster) return t.skip(skipReason);
+    const { name, drop } = await cluster.createDatabase();
+    try {
+      const url = cluster.nodes[0].url(name);
+      expect(run(['-q', '--yes', 'backup', 'restore', '--file', myisamDump(dir), '--database-uri', url]).code).toBe(0);
+      const before = await sumsOnEveryNode(name);
+      await onAdmin(0, async (db) => void (await db.execute('SET GLOBAL wsrep_max_ws_rows = 20')));
+      const r = run(['--yes', 'init', 'database', '--database-uri', url, '--enc-key', 'fixtures/demo/encKey']);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toMatch(/step 3\.1\.0\.0 re-encrypts 30 values in one transaction, more rows than this Galera node's wsrep_max_ws_rows \(20\)/);
+      expect(r.stderr).toMatch(/SET GLOBAL wsrep_max_ws_rows = 0 on n1/);
+      expect(await sumsOnEveryNode(name)).toEqual(before);
+    } finally {
+      await onAdmin(0, async (db) => void (await db.execute('SET GLOBAL wsrep_max_ws_rows = 0')));
       await drop();
     }
   });
