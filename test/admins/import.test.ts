@@ -13,7 +13,7 @@ import { writeEtcTree } from '../../src/fixtures/etc-tree.js';
 import { buildInstallation } from '../../src/fixtures/installation.js';
 import { writeInstallation } from '../../src/fixtures/write.js';
 import { createTestDatabase, describeEngines } from '../helpers/db.js';
-import { BIN, ensureBuilt, ROOT } from '../e2e/global-setup.js';
+import { BIN, ensureBuilt, ROOT, runCli } from '../e2e/global-setup.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lmt-admins-import-'));
 const tree = writeEtcTree(join(tmp, 'old'));
@@ -25,16 +25,7 @@ const names = { resolver: 'LinOTP_local_admins', realm: 'linotp_admins' };
 beforeAll(() => ensureBuilt(), 180_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  let json: any;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
+const run = runCli;
 
 /** passlib, as LinOTP 3.4 checks admin passwords. */
 function passlibVerifies(password: string, hash: string): boolean {

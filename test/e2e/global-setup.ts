@@ -4,7 +4,7 @@
  * Usable as a vitest globalSetup (default export) or from a beforeAll (`ensureBuilt()`).
  * A lock directory keeps parallel test files from running tsc at the same time.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
@@ -67,4 +67,16 @@ export async function ensureBuilt(): Promise<void> {
 
 export default async function setup(): Promise<void> {
   await ensureBuilt();
+}
+
+/** Runs the built binary from the checkout (no colour) and parses stdout as JSON when it is JSON. */
+export function runCli(args: string[]): { code: number | null; stdout: string; stderr: string; json: any } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  let json: any;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = undefined;
+  }
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
 }

@@ -2,7 +2,6 @@
  * `host inventory` and `host migrate` end to end on the fixture tree (src/fixtures/etc-tree.ts):
  * the built binary, --json parsed; modes and owners checked against a real `linotp` user.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { writeEtcTree } from '../../src/fixtures/etc-tree.js';
 import { writeSqliteInstallation } from '../../src/fixtures/generate.js';
 import { buildInstallation } from '../../src/fixtures/installation.js';
 import { canTestOwnership, ensureLinotpUser } from '../helpers/linotp-user.js';
-import { BIN, ensureBuilt, ROOT } from './global-setup.js';
+import { BIN, ensureBuilt, ROOT, runCli } from './global-setup.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lmt-e2e-host-'));
 const root = canTestOwnership();
@@ -24,16 +23,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  let json: any;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
+const run = runCli;
 
 const inventoryArgs = (from = tree.linotp2, extra: string[] = []) => ['--json', 'host', 'inventory', '--from', from, '--apache', tree.apache, '--pam', tree.pam, ...extra];
 

@@ -4,7 +4,6 @@
  * PEM to a file (0640, linotp) and points the re-encrypted, chunked definition there; a second run
  * changes nothing. Built binary, every engine.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +16,7 @@ import { readProviders } from '../../src/host/providers.js';
 import { readConfigRows, Tables } from '../../src/upgrade/sql.js';
 import { createTestDatabase, describeEngines } from '../helpers/db.js';
 import { canTestOwnership, ensureLinotpUser } from '../helpers/linotp-user.js';
-import { BIN, ensureBuilt, ROOT } from './global-setup.js';
+import { BIN, ensureBuilt, ROOT, runCli } from './global-setup.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lmt-e2e-providers-'));
 const inst = buildInstallation({ providers: true, tokens: 10, auditRows: 5 });
@@ -29,16 +28,7 @@ const linotpIds = root ? ensureLinotpUser() : undefined;
 beforeAll(() => ensureBuilt(), 180_000);
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  let json: any;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
+const run = runCli;
 
 async function smsDefinition(url: string) {
   const db = await openDatabase(url);
