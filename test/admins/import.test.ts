@@ -13,7 +13,7 @@ import { writeEtcTree } from '../../src/fixtures/etc-tree.js';
 import { buildInstallation } from '../../src/fixtures/installation.js';
 import { writeInstallation } from '../../src/fixtures/write.js';
 import { createTestDatabase, describeEngines } from '../helpers/db.js';
-import { BIN, ensureBuilt, ROOT, runCli } from '../e2e/global-setup.js';
+import { ensureBuilt, runCli } from '../e2e/global-setup.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lmt-admins-import-'));
 const tree = writeEtcTree(join(tmp, 'old'));

@@ -16,18 +16,9 @@ import type { Db } from '../../src/db/types.js';
 import { tableSums } from '../../src/verify/cluster.js';
 import type { VerifyReport } from '../../src/verify/types.js';
 import { clusterSkip, startGalera, type GaleraCluster } from '../helpers/cluster.js';
-import { BIN, ensureBuilt, ROOT } from '../e2e/global-setup.js';
+import { BIN, ensureBuilt, ROOT, runCli } from '../e2e/global-setup.js';
 
-function run<T>(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  let json: T | undefined;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
+const run = runCli;
 
 function runAsync(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((res) => {

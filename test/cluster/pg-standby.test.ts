@@ -4,7 +4,6 @@
  * primary), with nothing changed; a restore through the primary shows on the standby exactly
  * (verify --node; sequences too).
  */
-import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,18 +15,9 @@ import { tableSums } from '../../src/verify/cluster.js';
 import type { VerifyReport } from '../../src/verify/types.js';
 import { tmp } from '../backup/helpers.js';
 import { clusterSkip, startPgPair, type PgPair } from '../helpers/cluster.js';
-import { BIN, ensureBuilt, ROOT } from '../e2e/global-setup.js';
+import { ensureBuilt, runCli } from '../e2e/global-setup.js';
 
-function run<T>(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  let json: T | undefined;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
+const run = runCli;
 
 let pair: PgPair | undefined;
 let skipReason = '';

@@ -8,20 +8,11 @@ import { parseDbUrl } from '../../src/db/url.js';
 import type { FixEncodingReport } from '../../src/encoding/index.js';
 import type { VerifyReport } from '../../src/verify/types.js';
 import { createTestDatabase, describeEngines } from '../helpers/db.js';
-import { BIN, ensureBuilt, ROOT } from './global-setup.js';
+import { ensureBuilt, ROOT, runCli } from './global-setup.js';
 
 beforeAll(() => ensureBuilt(), 180_000);
 
-function run<T>(args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  let json: T | undefined;
-  try {
-    json = JSON.parse(r.stdout);
-  } catch {
-    json = undefined;
-  }
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, json };
-}
+const run = runCli;
 
 describeEngines(
   'fix-db-encoding e2e on the restored LinOTP 2 MariaDB dump',

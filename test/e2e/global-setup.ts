@@ -70,9 +70,9 @@ export default async function setup(): Promise<void> {
 }
 
 /** Runs the built binary from the checkout (no colour) and parses stdout as JSON when it is JSON. */
-export function runCli(args: string[]): { code: number | null; stdout: string; stderr: string; json: any } {
+export function runCli<T = any>(args: string[]): { code: number | null; stdout: string; stderr: string; json: T | undefined } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  let json: any;
+  let json: T | undefined;
   try {
     json = JSON.parse(r.stdout);
   } catch {

@@ -10,7 +10,7 @@ import { writeEtcTree } from '../../src/fixtures/etc-tree.js';
 import { writeSqliteInstallation } from '../../src/fixtures/generate.js';
 import { buildInstallation } from '../../src/fixtures/installation.js';
 import { canTestOwnership, ensureLinotpUser } from '../helpers/linotp-user.js';
-import { BIN, ensureBuilt, ROOT, runCli } from './global-setup.js';
+import { ensureBuilt, runCli } from './global-setup.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lmt-e2e-host-'));
 const root = canTestOwnership();

@@ -16,7 +16,7 @@ import { readProviders } from '../../src/host/providers.js';
 import { readConfigRows, Tables } from '../../src/upgrade/sql.js';
 import { createTestDatabase, describeEngines } from '../helpers/db.js';
 import { canTestOwnership, ensureLinotpUser } from '../helpers/linotp-user.js';
-import { BIN, ensureBuilt, ROOT, runCli } from './global-setup.js';
+import { ensureBuilt, runCli } from './global-setup.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lmt-e2e-providers-'));
 const inst = buildInstallation({ providers: true, tokens: 10, auditRows: 5 });
