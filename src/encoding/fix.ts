@@ -50,6 +50,18 @@ export interface FixState {
   ms: { deciding: number; updating: number };
 }
 
+/**
+ * SQL that is true when `col` holds a non-ASCII character (more bytes than characters). Only such
+ * values can be double-encoded (repair.ts leaves ASCII alone), so the server sends only those rows;
+ * the verdict itself stays in repair.ts.
+ */
+export function nonAsciiSql(db: Db, col: string): string {
+  const c = db.dialect.quoteIdent(col);
+  if (db.engine === 'mysql') return `LENGTH(${c}) <> CHAR_LENGTH(${c})`;
+  if (db.engine === 'postgres') return `OCTET_LENGTH(${c}) <> CHAR_LENGTH(${c})`;
+  return `LENGTH(CAST(${c} AS BLOB)) <> LENGTH(${c})`;
+}
+
 interface RowChange {
   pk: SqlValue[];
   set: Map<string, { from: string; to: string }>;
@@ -108,7 +120,7 @@ export async function processTable(db: Db, t: TargetTable, state: FixState, tota
       const change = decideRow(t, row, state, result);
       if (change) changes.push(change);
     }
-    result.rows += rows.length;
+    result.examined += rows.length;
     const t1 = performance.now();
     state.ms.deciding += t1 - t0;
     if (changes.length && state.apply) await applyPage(db, t, changes, state, result);

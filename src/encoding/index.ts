@@ -67,8 +67,6 @@ async function markerPresent(db: Db, configTable: string | undefined): Promise<b
 
 const secs = (ms: number) => Math.round(ms / 10) / 100;
 
-const round1 = (s: number) => Math.round(s * 10) / 10;
-
 export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Promise<FixEncodingReport> {
   const started = Date.now();
   const dryRun = Boolean(opts.dryRun);
@@ -102,9 +100,7 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
       await opts.beforeApply?.({ conversions, tables: targets.map((t) => t.stored) });
       // DDL commits implicitly on MySQL; the conversion is lossless, so a crash after it is harmless.
       const t0 = performance.now();
-      const t0 = performance.now();
       for (const c of conversions) await db.execute(conversionSql(db, c));
-      converting = (performance.now() - t0) / 1000;
       convertingMs = performance.now() - t0;
     }
     for (const t of targets) {
@@ -144,7 +140,6 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
     samples: state.samples,
     multiple: state.multipleSamples,
     conflicts: state.conflicts,
-    phases: { converting: round1(converting), deciding: round1(state.phases.deciding), updating: round1(state.phases.updating) },
     seconds: Math.round((Date.now() - started) / 100) / 10,
     phases: { converting: secs(convertingMs), deciding: secs(state.ms.deciding), updating: secs(state.ms.updating) },
   };
