@@ -27,6 +27,8 @@ export interface ValueChange {
 export interface TableResult {
   table: string;
   rows: number;
+  /** Rows the server sent for a decision (those with a non-ASCII value in a text column). */
+  examined: number;
   changedRows: number;
   /** Repaired values per column. */
   repaired: Record<string, number>;
@@ -44,6 +46,20 @@ export interface FixState {
   multipleSamples: ValueChange[];
   conflicts: (ValueChange & { reason: string })[];
   onRows?: (n: number) => void;
+  /** Milliseconds spent reading and deciding, and writing (the report's phases). */
+  ms: { deciding: number; updating: number };
+}
+
+/**
+ * SQL that is true when `col` holds a non-ASCII character (more bytes than characters). Only such
+ * values can be double-encoded (repair.ts leaves ASCII alone), so the server sends only those rows;
+ * the verdict itself stays in repair.ts.
+ */
+export function nonAsciiSql(db: Db, col: string): string {
+  const c = db.dialect.quoteIdent(col);
+  if (db.engine === 'mysql') return `LENGTH(${c}) <> CHAR_LENGTH(${c})`;
+  if (db.engine === 'postgres') return `OCTET_LENGTH(${c}) <> CHAR_LENGTH(${c})`;
+  return `LENGTH(CAST(${c} AS BLOB)) <> LENGTH(${c})`;
 }
 
 interface RowChange {
@@ -68,19 +84,21 @@ function describeKey(t: TargetTable, pk: SqlValue[]): string {
   return t.pk.map((c, i) => `${c}=${String(pk[i])}`).join(', ');
 }
 
-export async function processTable(db: Db, t: TargetTable, state: FixState): Promise<TableResult> {
+export async function processTable(db: Db, t: TargetTable, state: FixState, totalRows: number): Promise<TableResult> {
   const q = (n: string) => db.dialect.quoteIdent(n);
-  const result: TableResult = { table: t.def.name, rows: 0, changedRows: 0, repaired: {}, multiple: 0, conflicts: 0 };
+  const result: TableResult = { table: t.def.name, rows: totalRows, examined: 0, changedRows: 0, repaired: {}, multiple: 0, conflicts: 0 };
+  const candidate = '(' + t.columns.map((c) => nonAsciiSql(db, c)).join(' OR ') + ')';
   const selectCols = [...new Set([...t.pk, ...t.columns])];
   const order = t.pk.map(q).join(', ');
   const base = `SELECT ${selectCols.map(q).join(', ')} FROM ${q(t.stored)}`;
   const fetchPage = (cursor: SqlValue[] | undefined) => {
     let sql = base;
     let params: SqlValue[] = [];
+    sql += ` WHERE ${candidate}`;
     if (cursor) {
       // (a, b) > (x, y) spelled out: row-value comparison is not available everywhere.
       const ors = t.pk.map((_, i) => '(' + t.pk.slice(0, i + 1).map((c, j) => `${q(c)} ${j === i ? '>' : '='} ?`).join(' AND ') + ')');
-      sql += ` WHERE ${ors.join(' OR ')}`;
+      sql += ` AND (${ors.join(' OR ')})`;
       params = t.pk.flatMap((_, i) => cursor.slice(0, i + 1));
     }
     const p = db.query(sql + ` ORDER BY ${order} LIMIT ${state.pageSize}`, params);
@@ -92,6 +110,7 @@ export async function processTable(db: Db, t: TargetTable, state: FixState): Pro
   // then simply left alone.
   let pending = fetchPage(undefined);
   for (;;) {
+    let t0 = performance.now();
     const rows = await pending;
     if (!rows.length) break;
     const more = rows.length >= state.pageSize;
@@ -101,9 +120,13 @@ export async function processTable(db: Db, t: TargetTable, state: FixState): Pro
       const change = decideRow(t, row, state, result);
       if (change) changes.push(change);
     }
-    result.rows += rows.length;
+    result.examined += rows.length;
+    const t1 = performance.now();
+    state.ms.deciding += t1 - t0;
     if (changes.length && state.apply) await applyPage(db, t, changes, state, result);
     else result.changedRows += changes.length;
+    t0 = performance.now();
+    state.ms.updating += t0 - t1;
     state.onRows?.(rows.length);
     if (!more) break;
   }

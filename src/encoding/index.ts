@@ -50,6 +50,12 @@ export interface FixEncodingReport {
   multiple: ValueChange[];
   conflicts: (ValueChange & { reason: string })[];
   seconds: number;
+  /**
+   * Where the time went, in seconds: the utf8mb4 table conversion (MySQL), reading and deciding
+   * per value, and writing the repairs (the three can overlap: the next page is read while one is
+   * written, and that read counts as deciding only while it is waited for).
+   */
+  phases: { converting: number; deciding: number; updating: number };
 }
 
 async function markerPresent(db: Db, configTable: string | undefined): Promise<boolean> {
@@ -58,6 +64,8 @@ async function markerPresent(db: Db, configTable: string | undefined): Promise<b
   const rows = await db.query<{ k: string }>(`SELECT ${q('Key')} AS k FROM ${q(configTable)} WHERE ${q('Key')} = ?`, [UTF8_CONVERSION_KEY]);
   return rows.some((r) => r.k === UTF8_CONVERSION_KEY);
 }
+
+const secs = (ms: number) => Math.round(ms / 10) / 100;
 
 export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Promise<FixEncodingReport> {
   const started = Date.now();
@@ -81,7 +89,9 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
     samples: [],
     multipleSamples: [],
     conflicts: [],
+    ms: { deciding: 0, updating: 0 },
   };
+  let convertingMs = 0;
   const results: TableResult[] = [];
   let removed = false;
 
@@ -89,14 +99,18 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
     if (!dryRun) {
       await opts.beforeApply?.({ conversions, tables: targets.map((t) => t.stored) });
       // DDL commits implicitly on MySQL; the conversion is lossless, so a crash after it is harmless.
+      const t0 = performance.now();
       for (const c of conversions) await db.execute(conversionSql(db, c));
+      convertingMs = performance.now() - t0;
     }
     for (const t of targets) {
       const q = db.dialect.quoteIdent;
       const [{ n }] = await db.query(`SELECT COUNT(*) AS n FROM ${q(t.stored)}`);
       const bar = opts.progress?.(t.def.name, Number(n));
       state.onRows = (k) => bar?.tick(k);
-      results.push(await processTable(db, t, state));
+      const r = await processTable(db, t, state, Number(n));
+      bar?.tick(Number(n) - r.examined); // rows the server filtered out (ASCII only) were decided too
+      results.push(r);
       bar?.finish();
     }
     // Like LinOTP: the marker goes when the conversion is done — only after a full, clean run.
@@ -127,5 +141,6 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
     multiple: state.multipleSamples,
     conflicts: state.conflicts,
     seconds: Math.round((Date.now() - started) / 100) / 10,
+    phases: { converting: secs(convertingMs), deciding: secs(state.ms.deciding), updating: secs(state.ms.updating) },
   };
 }
