@@ -13,8 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cpus, totalmem, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { benchDump, dbUrl, dropDatabase, loadNative, MYSQL_ADMIN, PG_ADMIN, SIZES } from './lib/bench-data.mjs';
-import { median, ours, root, timed } from './lib/bench-run.mjs';
+import { benchDump, dbUrl, dropDatabase, freshDatabase, loadNative, MYSQL_ADMIN, PG_ADMIN, SIZES } from './lib/bench-data.mjs';
+import { bin, median, ours, root, timed } from './lib/bench-run.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => (args.includes(`--${name}`) ? args[args.indexOf(`--${name}`) + 1] : def);
@@ -48,7 +48,7 @@ for (const part of only) {
       const { bench } = await import(module);
       for (const r of await bench({ size, runs, log })) add({ part, ...r });
     } else if (part === 'help') {
-      const xs = Array.from({ length: 10 }, () => timed(process.execPath, [join(root, 'bin/linotp-migrate.js'), '--help']).seconds);
+      const xs = Array.from({ length: 10 }, () => timed(process.execPath, [bin, '--help']).seconds);
       add({ part, name: '--help cold start (median of 10, node start included)', ours: median(xs) });
     } else if (part === 'verify' || part === 'cross') {
       await extra(part);
@@ -75,7 +75,6 @@ async function extra(part) {
         add({ part, name: `${engine} verify (${spec.tokens} tokens, every value decrypted)`, ours: v.seconds, peakRssMb: v.rssMb, rowsPerSecond: Math.round(spec.tokens / v.seconds) });
       } else {
         const dump = await benchDump('mysql', size, log);
-        const { freshDatabase } = await import('./lib/bench-data.mjs');
         await freshDatabase(admin, engine, name);
         const p = ours(['backup', 'restore', '--file', dump.file, '--database-uri', dbUrl(engine, name), '--yes', '-q']);
         const rows = spec.tokens * 2 + spec.audit;

@@ -3,10 +3,10 @@
 // double-encoded as on real LinOTP 2 servers), then dumped with the native tools. Later runs only
 // load the cached dumps. Cache folder: $LMT_BENCH_CACHE, else <repo>/.bench/cache.
 //   node scripts/lib/bench-data.mjs --size 50k|500k [--engine mysql|postgres]   (prints the paths)
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, statSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sh } from './bench-run.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 export const MYSQL_ADMIN = 'mysql://root@localhost/?unix_socket=/run/mysqld/mysqld.sock';
@@ -23,10 +23,9 @@ export const cacheDir = () => process.env.LMT_BENCH_CACHE || join(root, '.bench/
 export const dbUrl = (engine, db) =>
   engine === 'mysql' ? `mysql://root@localhost/${db}?unix_socket=/run/mysqld/mysqld.sock` : `postgresql://postgres@127.0.0.1:5432/${db}`;
 
-function run(script) {
-  const r = spawnSync('bash', ['-c', `set -o pipefail; ${script}`], { encoding: 'utf8', stdio: ['ignore', 'inherit', 'pipe'] });
-  if (r.status !== 0) throw new Error(`${script.slice(0, 120)} failed (${r.status}): ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-}
+/** The native client reading `file` into database `db` (what `backup restore` is compared with). */
+export const nativeLoadCommand = (engine, db, file) =>
+  engine === 'mysql' ? `mariadb ${db} < ${file}` : `psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d ${db} -f ${file} > /dev/null`;
 
 export async function freshDatabase(admin, engine, name) {
   const q = engine === 'mysql' ? `\`${name}\`` : `"${name}"`;
@@ -68,7 +67,7 @@ export async function benchDump(engine, size, log = (m) => process.stderr.write(
     }
     log(`${engine} ${size}: wrote ${spec.tokens} tokens, ${spec.audit} audit rows in ${((Date.now() - t) / 1000).toFixed(0)} s`);
     const tmp = `${file}.part`;
-    run(engine === 'mysql' ? `mariadb-dump --single-transaction ${src} > ${tmp}` : `pg_dump -h 127.0.0.1 -U postgres ${src} > ${tmp}`);
+    sh(engine === 'mysql' ? `mariadb-dump --single-transaction ${src} > ${tmp}` : `pg_dump -h 127.0.0.1 -U postgres ${src} > ${tmp}`);
     renameSync(tmp, file);
     const info = { engine, size, ...spec, generatedSeconds: Math.round((Date.now() - t) / 1000) };
     writeFileSync(meta, JSON.stringify(info, null, 2));
@@ -82,9 +81,7 @@ export async function benchDump(engine, size, log = (m) => process.stderr.write(
 /** A fresh database `name` on `engine` loaded from the cached dump with the native client (returns seconds). */
 export async function loadNative(admin, engine, name, file) {
   await freshDatabase(admin, engine, name);
-  const t = process.hrtime.bigint();
-  run(engine === 'mysql' ? `mariadb ${name} < ${file}` : `psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d ${name} -f ${file} > /dev/null`);
-  return Number(process.hrtime.bigint() - t) / 1e9;
+  return sh(nativeLoadCommand(engine, name, file)).seconds;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

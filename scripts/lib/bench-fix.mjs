@@ -15,7 +15,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchDump, dbUrl, dropDatabase, freshDatabase, MYSQL_ADMIN } from './bench-data.mjs';
+import { benchDump, dbUrl, dropDatabase, loadNative, MYSQL_ADMIN } from './bench-data.mjs';
 import { median, ours, root, sh } from './bench-run.mjs';
 
 const LINOTP_COLUMNS = [
@@ -35,8 +35,7 @@ export async function bench({ size = '5k', runs = 3, log = () => undefined } = {
   const names = { base: 'lmt_bench_fix_base', ours: 'lmt_bench_fix_ours', native: 'lmt_bench_fix_native' };
   try {
     // The administrator's database: restored, then upgraded by our init database.
-    await freshDatabase(admin, 'mysql', names.base);
-    sh(`mariadb ${names.base} < ${dump.file}`);
+    await loadNative(admin, 'mysql', names.base, dump.file);
     ours(['init', 'database', '--database-uri', dbUrl('mysql', names.base), '--enc-key', encKey]);
     const image = join(dir, 'upgraded.sql');
     sh(`mariadb-dump --single-transaction ${names.base} > ${image}`);
@@ -44,8 +43,7 @@ export async function bench({ size = '5k', runs = 3, log = () => undefined } = {
     log(`fix: ${size} restored and upgraded by init database; image ${image}`);
 
     const audit = await (async () => {
-      await freshDatabase(admin, 'mysql', names.native);
-      sh(`mariadb ${names.native} < ${image}`);
+      await loadNative(admin, 'mysql', names.native, image);
       const rows = await admin.query(
         "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'audit' AND DATA_TYPE IN ('varchar', 'char', 'text') ORDER BY ORDINAL_POSITION",
         [names.native],
@@ -65,8 +63,7 @@ export async function bench({ size = '5k', runs = 3, log = () => undefined } = {
     let rows;
     for (let i = 0; i < runs; i++) {
       for (const n of [names.ours, names.native]) {
-        await freshDatabase(admin, 'mysql', n);
-        sh(`mariadb ${n} < ${image}`);
+        await loadNative(admin, 'mysql', n, image);
       }
       await sleep(5000); // let InnoDB purge the loads before timing
       const runOurs = () => {

@@ -3,11 +3,8 @@
 // alternating run by run so load on the machine hits both. Same engine, validation pass included.
 // The --jobs 1 row (jobs1: true) needs the --jobs option, which is not built yet.
 import { join } from 'node:path';
-import { benchDump, dbUrl, freshDatabase, dropDatabase, MYSQL_ADMIN, PG_ADMIN, SIZES } from './bench-data.mjs';
+import { benchDump, dbUrl, freshDatabase, dropDatabase, MYSQL_ADMIN, nativeLoadCommand as native, PG_ADMIN, SIZES } from './bench-data.mjs';
 import { benchRow, ours, root, sh } from './bench-run.mjs';
-
-const native = (engine, db, file) =>
-  engine === 'mysql' ? `mariadb ${db} < ${file}` : `psql -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres -d ${db} -f ${file} > /dev/null`;
 
 export async function bench({ size = '5k', runs = 3, log = (m) => process.stderr.write(`[bench-restore] ${m}\n`), jobs1 = false, engines = ['mysql', 'postgres'] } = {}) {
   const { openDatabase } = await import(join(root, 'dist/db/index.js'));

@@ -90,11 +90,10 @@ export async function processTable(db: Db, t: TargetTable, state: FixState, tota
   const candidate = '(' + t.columns.map((c) => nonAsciiSql(db, c)).join(' OR ') + ')';
   const selectCols = [...new Set([...t.pk, ...t.columns])];
   const order = t.pk.map(q).join(', ');
-  const base = `SELECT ${selectCols.map(q).join(', ')} FROM ${q(t.stored)}`;
+  const base = `SELECT ${selectCols.map(q).join(', ')} FROM ${q(t.stored)} WHERE ${candidate}`;
   const fetchPage = (cursor: SqlValue[] | undefined) => {
     let sql = base;
     let params: SqlValue[] = [];
-    sql += ` WHERE ${candidate}`;
     if (cursor) {
       // (a, b) > (x, y) spelled out: row-value comparison is not available everywhere.
       const ors = t.pk.map((_, i) => '(' + t.pk.slice(0, i + 1).map((c, j) => `${q(c)} ${j === i ? '>' : '='} ?`).join(' AND ') + ')');
@@ -110,7 +109,7 @@ export async function processTable(db: Db, t: TargetTable, state: FixState, tota
   // then simply left alone.
   let pending = fetchPage(undefined);
   for (;;) {
-    let t0 = performance.now();
+    const t0 = performance.now();
     const rows = await pending;
     if (!rows.length) break;
     const more = rows.length >= state.pageSize;
@@ -125,8 +124,7 @@ export async function processTable(db: Db, t: TargetTable, state: FixState, tota
     state.ms.deciding += t1 - t0;
     if (changes.length && state.apply) await applyPage(db, t, changes, state, result);
     else result.changedRows += changes.length;
-    t0 = performance.now();
-    state.ms.updating += t0 - t1;
+    state.ms.updating += performance.now() - t1;
     state.onRows?.(rows.length);
     if (!more) break;
   }
