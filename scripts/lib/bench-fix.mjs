@@ -9,7 +9,7 @@
 // double-encoded emoji: utf8mb3 cannot hold it), so they run with sql_mode='' (the emoji become '?')
 // — the cheapest LinOTP could possibly be, and the statements an administrator would type.
 //
-// The old in-process bench (src/encoding/bench.ts) gave LinOTP's side our utf8mb4 ALTER TABLE
+// The old in-process bench (src/encoding/bench.ts, removed) gave LinOTP's side our utf8mb4 ALTER TABLE
 // conversion too and converted only five audit columns: the ALTER, the same on both sides, diluted
 // the ratio (see docs/performance.md).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
