@@ -12,7 +12,9 @@
  * value does not collide with an existing row; a collision is reported and that key is left as is.
  */
 import type { Db, Row, SqlValue } from '../db/types.js';
-import { classify } from './repair.js';
+import { mysqlDecision } from './mysql-decide.js';
+import { integerKey, mysqlServerPass } from './mysql-pass.js';
+import { classify, repairedByServer } from './repair.js';
 import type { TargetTable } from './targets.js';
 
 export interface ValueChange {
@@ -51,13 +53,17 @@ export interface FixState {
 }
 
 /**
- * SQL that is true when `col` holds a non-ASCII character (more bytes than characters). Only such
- * values can be double-encoded (repair.ts leaves ASCII alone), so the server sends only those rows;
- * the verdict itself stays in repair.ts.
+ * SQL that is true when `col` may hold a double-encoded value, so the server sends only those rows
+ * (the verdict itself stays in repair.ts). MySQL: a candidate of src/encoding/mysql-decide.ts —
+ * except, in a dry run, values the server pass already counted. Elsewhere: a non-ASCII character
+ * (more bytes than characters); repair.ts leaves ASCII alone.
  */
-export function nonAsciiSql(db: Db, col: string): string {
+export function candidateSql(db: Db, col: string, serverRepaired: boolean): string {
   const c = db.dialect.quoteIdent(col);
-  if (db.engine === 'mysql') return `LENGTH(${c}) <> CHAR_LENGTH(${c})`;
+  if (db.engine === 'mysql') {
+    const d = mysqlDecision(c);
+    return serverRepaired ? `(${d.candidate} AND NOT ${d.serverRepair})` : d.candidate;
+  }
   if (db.engine === 'postgres') return `OCTET_LENGTH(${c}) <> CHAR_LENGTH(${c})`;
   return `LENGTH(CAST(${c} AS BLOB)) <> LENGTH(${c})`;
 }
@@ -73,7 +79,7 @@ const CONFLICT_LIMIT = 200;
 const CASE_ROWS = 64;
 
 /** Key-like columns: primary key and single-column unique constraints/indexes. */
-function keyColumns(t: TargetTable): Set<string> {
+export function keyColumns(t: TargetTable): Set<string> {
   const s = new Set(t.pk);
   for (const u of t.def.uniques) if (u.columns.length === 1) s.add(u.columns[0]);
   for (const i of t.def.indexes) if (i.unique && i.columns.length === 1) s.add(i.columns[0]);
@@ -87,7 +93,15 @@ function describeKey(t: TargetTable, pk: SqlValue[]): string {
 export async function processTable(db: Db, t: TargetTable, state: FixState, totalRows: number): Promise<TableResult> {
   const q = (n: string) => db.dialect.quoteIdent(n);
   const result: TableResult = { table: t.def.name, rows: totalRows, examined: 0, changedRows: 0, repaired: {}, multiple: 0, conflicts: 0 };
-  const candidate = '(' + t.columns.map((c) => nonAsciiSql(db, c)).join(' OR ') + ')';
+  // MySQL: the server repairs the plain cases of non-key columns itself (src/encoding/mysql-pass.ts);
+  // the pages below then hold only what it left.
+  const intKey = db.engine === 'mysql' ? integerKey(t) : undefined;
+  const keys = keyColumns(t);
+  const serverColumns = new Set(intKey ? t.columns.filter((c) => !keys.has(c)) : []);
+  if (intKey) await mysqlServerPass(db, t, intKey, [...serverColumns], state, result);
+  // In a dry run the server pass changed nothing: its values must not be counted twice.
+  const skipServer = !state.apply && serverColumns.size > 0;
+  const candidate = '(' + t.columns.map((c) => candidateSql(db, c, skipServer && serverColumns.has(c))).join(' OR ') + ')';
   const selectCols = [...new Set([...t.pk, ...t.columns])];
   const order = t.pk.map(q).join(', ');
   const base = `SELECT ${selectCols.map(q).join(', ')} FROM ${q(t.stored)} WHERE ${candidate}`;
@@ -116,7 +130,7 @@ export async function processTable(db: Db, t: TargetTable, state: FixState, tota
     if (more) pending = fetchPage(t.pk.map((c) => rows[rows.length - 1][c]));
     const changes: RowChange[] = [];
     for (const row of rows) {
-      const change = decideRow(t, row, state, result);
+      const change = decideRow(t, row, state, result, skipServer ? serverColumns : undefined);
       if (change) changes.push(change);
     }
     result.examined += rows.length;
@@ -131,12 +145,13 @@ export async function processTable(db: Db, t: TargetTable, state: FixState, tota
   return result;
 }
 
-function decideRow(t: TargetTable, row: Row, state: FixState, result: TableResult): RowChange | undefined {
+function decideRow(t: TargetTable, row: Row, state: FixState, result: TableResult, counted?: Set<string>): RowChange | undefined {
   let change: RowChange | undefined;
   const pk = t.pk.map((c) => row[c]);
   for (const col of t.columns) {
     const v = row[col];
     if (typeof v !== 'string' || v === '') continue;
+    if (counted?.has(col) && repairedByServer(v)) continue;
     const verdict = classify(v);
     if (verdict.kind === 'ok') continue;
     const sample = () => ({ table: t.def.name, column: col, key: describeKey(t, pk), before: v, after: verdict.repaired });

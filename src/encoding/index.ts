@@ -107,9 +107,14 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
       const q = db.dialect.quoteIdent;
       const [{ n }] = await db.query(`SELECT COUNT(*) AS n FROM ${q(t.stored)}`);
       const bar = opts.progress?.(t.def.name, Number(n));
-      state.onRows = (k) => bar?.tick(k);
+      let ticked = 0;
+      state.onRows = (k) => {
+        const step = Math.min(k, Number(n) - ticked);
+        ticked += step;
+        if (step > 0) bar?.tick(step);
+      };
       const r = await processTable(db, t, state, Number(n));
-      bar?.tick(Number(n) - r.examined); // rows the server filtered out (ASCII only) were decided too
+      state.onRows(Number(n) - ticked); // rows the server filtered out or repaired itself were decided too
       results.push(r);
       bar?.finish();
     }

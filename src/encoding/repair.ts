@@ -35,17 +35,37 @@ export type Verdict =
    */
   | { kind: 'triple'; repaired: string; levels: number };
 
-/** One level: the text whose double encoding `value` is, or undefined. */
-export function undoDoubleEncoding(value: string): string | undefined {
+/**
+ * The UTF-8 text whose MySQL latin1 reading `value` is, when there is one and it differs (no C1
+ * rule): what src/encoding/mysql-decide.ts calls a candidate.
+ */
+function latin1Reading(value: string): string | undefined {
   if (ASCII.test(value)) return undefined;
   const bytes = encodeMysqlLatin1(value);
   if (!bytes) return undefined;
   // isUtf8 is strict (no overlongs, surrogates or code points above U+10FFFF) and, unlike a fatal
   // TextDecoder, costs no exception per correct value.
   if (!isUtf8(bytes)) return undefined;
-  const text = bytes.toString('utf8');
-  if (text === value || IMPLAUSIBLE.test(text)) return undefined;
+  return bytes.toString('utf8');
+}
+
+/** One level: the text whose double encoding `value` is, or undefined. */
+export function undoDoubleEncoding(value: string): string | undefined {
+  const text = latin1Reading(value);
+  if (text === undefined || text === value || IMPLAUSIBLE.test(text)) return undefined;
   return text;
+}
+
+/**
+ * True when the MySQL server repairs `value` itself (src/encoding/mysql-decide.ts `serverRepair`):
+ * a double encoding whose repair is not even a candidate for another level. Then classify() says
+ * `double` with the same text; the rest of the doubles (repair is a candidate whose own repair has
+ * a C1 character) and all triples are decided here.
+ */
+export function repairedByServer(value: string | null | undefined): boolean {
+  if (value == null || value === '') return false;
+  const once = undoDoubleEncoding(value);
+  return once !== undefined && latin1Reading(once) === undefined;
 }
 
 /** Classifies one stored text value. */

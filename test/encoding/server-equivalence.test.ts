@@ -7,8 +7,9 @@ import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
 import { runFixEncoding } from '../../src/encoding/index.js';
-import { doubleEncode } from '../../src/encoding/mysql-latin1.js';
-import { classify } from '../../src/encoding/repair.js';
+import { mysqlDecision } from '../../src/encoding/mysql-decide.js';
+import { decodeMysqlLatin1, doubleEncode } from '../../src/encoding/mysql-latin1.js';
+import { classify, repairedByServer } from '../../src/encoding/repair.js';
 import { createFixtureSchema } from '../../src/fixtures/write.js';
 import { createTestDatabase, describeEngines } from '../helpers/db.js';
 
@@ -50,3 +51,54 @@ describeEngines('server-side repair equals the JS decision', (engine) => {
     }
   });
 });
+
+/** Strings at the edges of the SQL decision: encoded surrogates and overlongs, case-folding pairs, C1, levels. */
+const latin1Of = (bytes: number[]) => decodeMysqlLatin1(Uint8Array.from(bytes));
+const edges = [
+  latin1Of([0xed, 0xa0, 0x80]), // an encoded surrogate: MariaDB's CONVERT accepts it, isUtf8 does not
+  latin1Of([0xed, 0x9f, 0xbf]),
+  latin1Of([0xc0, 0x80]),
+  latin1Of([0xe0, 0x80, 0x80]),
+  latin1Of([0xf4, 0x90, 0x80, 0x80]),
+  latin1Of([0xf0, 0x9f, 0x98, 0x80]), // a double-encoded emoji
+  latin1Of([0xc2, 0x85]), // repair would be U+0085
+  doubleEncode('한국어'),
+  doubleEncode('μ K ſ'), // case folding: µ ~ μ, K ~ Kelvin sign, s ~ ſ
+  'μ', 'K', 'ſ', 'µ', 'Łódź', 'für', 'Ã', '',
+  doubleEncode(doubleEncode('für')),
+  doubleEncode(doubleEncode(doubleEncode('😀'))),
+  doubleEncode(latin1Of([0xc3, 0x85])), // repair is 'Ã…', itself a candidate whose repair 'Å'…
+  doubleEncode('Ã\u0085'),
+  doubleEncode('a\u0000b€'),
+];
+
+describeEngines('the SQL decision (strict mode)', (engine) => {
+  it('marks exactly the values repairedByServer, never errs, and repairs them to classify()', async () => {
+    const t = await createTestDatabase(engine, { charset: 'utf8mb4' });
+    const db = await openDatabase(t.url);
+    try {
+      await db.execute("SET SESSION sql_mode = 'STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO'");
+      await db.execute('CREATE TABLE v (id INT PRIMARY KEY, s VARCHAR(200)) CHARACTER SET utf8mb4');
+      const all = [...edges, ...strings];
+      await db.insertMany('v', ['id', 's'], all.map((s, i) => [i + 1, s]));
+      const d = mysqlDecision('`s`');
+      const rows = await db.query(`SELECT id, ${d.candidate} AS c, ${d.serverRepair} AS r, CASE WHEN ${d.serverRepair} THEN ${d.repaired} END AS fixed FROM v ORDER BY id`);
+      const wrong = rows
+        .map((r) => {
+          const s = all[Number(r.id) - 1];
+          const v = classify(s);
+          const want = { r: repairedByServer(s), fixed: repairedByServer(s) && v.kind !== 'ok' ? v.repaired : null };
+          const got = { r: Boolean(Number(r.r)), fixed: r.fixed ?? null };
+          // a value repair.ts would touch is always a candidate
+          const candidateOk = v.kind === 'ok' || Number(r.c) === 1;
+          return JSON.stringify(want) === JSON.stringify(got) && candidateOk ? undefined : { s, want, got, c: r.c };
+        })
+        .filter(Boolean);
+      expect(wrong).toEqual([]);
+      expect(rows.filter((r) => Number(r.r) === 1).length).toBeGreaterThan(100);
+    } finally {
+      await db.close();
+      await t.drop();
+    }
+  });
+}, ['mysql']);

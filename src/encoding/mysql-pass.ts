@@ -1,0 +1,86 @@
+/**
+ * MySQL/MariaDB, tables with an integer primary key (Token, audit, …): the ordinary double-encoded
+ * values of the non-key columns are repaired by the server in one UPDATE per range of ids, deciding
+ * per value in SQL (src/encoding/mysql-decide.ts) — no value travels to Node and back. What SQL
+ * leaves (multiple encodings, C1 results, key columns) is then decided by src/encoding/fix.ts.
+ *
+ * Each range is one statement and so one transaction of at most `pageSize` rows (Galera's write-set
+ * limit): a kill leaves each range old or repaired, and a re-run repairs what is left, because a
+ * repaired value never satisfies `serverRepair` again. The decision is made on the row as the
+ * UPDATE locks it, so a value changed meanwhile is judged as it is then.
+ *
+ * Per-column counts come from user variables incremented inside the CASE (evaluated once per
+ * updated row and column, only where the repair happens).
+ */
+import type { Db, SqlValue } from '../db/types.js';
+import { classify } from './repair.js';
+import { mysqlDecision } from './mysql-decide.js';
+import type { FixState, TableResult } from './fix.js';
+import type { TargetTable } from './targets.js';
+
+/** The table's single integer primary key, when it has one (else the server pass does not apply). */
+export function integerKey(t: TargetTable): string | undefined {
+  if (t.pk.length !== 1) return undefined;
+  const col = t.def.columns.find((c) => c.name === t.pk[0]);
+  return col?.type.kind === 'int' ? col.name : undefined;
+}
+
+/** Repairs (or, in a dry run, counts) the server-decidable values of `columns`; returns the rows seen. */
+export async function mysqlServerPass(db: Db, t: TargetTable, key: string, columns: string[], state: FixState, result: TableResult): Promise<void> {
+  if (!columns.length) return;
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  const table = q(t.stored);
+  const k = q(key);
+  const decisions = columns.map((c) => mysqlDecision(q(c)));
+  const anyRepair = '(' + decisions.map((d) => d.serverRepair).join(' OR ') + ')';
+  const [bounds] = await db.query<{ lo: SqlValue; hi: SqlValue; n: SqlValue }>(`SELECT MIN(${k}) AS lo, MAX(${k}) AS hi, COUNT(*) AS n FROM ${table}`);
+  if (bounds?.lo == null) return;
+  const min = Number(bounds.lo);
+  const max = Number(bounds.hi);
+  const rowsPerId = Number(bounds.n) / (max - min + 1);
+  const span = Math.max(1, state.pageSize);
+  for (let lo: number | undefined = min; lo !== undefined && lo <= max; ) {
+    const hi: number = lo + span; // [lo, hi): at most `span` rows, the ids being unique
+    const range = `${k} >= ${lo} AND ${k} < ${hi}`;
+    const t0 = performance.now();
+    if (state.samples.length < state.samplesWanted) await collectSamples(db, t, key, columns, decisions, range, state);
+    if (state.apply) {
+      await db.transaction(async (tx) => {
+        const vars = columns.map((_, i) => `@lm_fix_${i}`);
+        await tx.execute(`SET ${vars.map((v) => `${v} = 0`).join(', ')}`);
+        const sets = columns.map((c, i) => `${q(c)} = CASE WHEN ${decisions[i].serverRepair} AND (${vars[i]} := ${vars[i]} + 1) THEN ${decisions[i].repaired} ELSE ${q(c)} END`);
+        result.changedRows += await tx.execute(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${range} AND ${anyRepair}`);
+        const [counts] = await tx.query(`SELECT ${vars.map((v, i) => `${v} AS n${i}`).join(', ')}`);
+        columns.forEach((c, i) => addCount(result, c, Number(counts[`n${i}`])));
+      });
+      state.ms.updating += performance.now() - t0;
+    } else {
+      const sums = decisions.map((d, i) => `SUM(${d.serverRepair}) AS n${i}`);
+      const [counts] = await db.query(`SELECT ${sums.join(', ')}, SUM(${anyRepair}) AS rows_ FROM ${table} WHERE ${range}`);
+      columns.forEach((c, i) => addCount(result, c, Number(counts[`n${i}`] ?? 0)));
+      result.changedRows += Number(counts.rows_ ?? 0);
+      state.ms.deciding += performance.now() - t0;
+    }
+    state.onRows?.(Math.round(span * rowsPerId));
+    // Skip gaps in the ids (audit ids of a trimmed trail start high) with one index lookup.
+    const [next]: { lo: SqlValue }[] = await db.query<{ lo: SqlValue }>(`SELECT MIN(${k}) AS lo FROM ${table} WHERE ${k} >= ${hi}`);
+    lo = next?.lo == null ? undefined : Number(next.lo);
+  }
+}
+
+function addCount(result: TableResult, col: string, n: number): void {
+  if (n > 0) result.repaired[col] = (result.repaired[col] ?? 0) + n;
+}
+
+async function collectSamples(db: Db, t: TargetTable, key: string, columns: string[], decisions: ReturnType<typeof mysqlDecision>[], range: string, state: FixState): Promise<void> {
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  for (let i = 0; i < columns.length && state.samples.length < state.samplesWanted; i++) {
+    const want = state.samplesWanted - state.samples.length;
+    const rows = await db.query(`SELECT ${q(key)} AS k, ${q(columns[i])} AS v FROM ${q(t.stored)} WHERE ${range} AND ${decisions[i].serverRepair} ORDER BY ${q(key)} LIMIT ${want}`);
+    for (const r of rows) {
+      const v = classify(String(r.v));
+      if (v.kind === 'ok') continue;
+      state.samples.push({ table: t.def.name, column: columns[i], key: `${key}=${String(r.k)}`, before: String(r.v), after: v.repaired });
+    }
+  }
+}
