@@ -16,6 +16,9 @@ export function renderFixEncoding(r: FixEncodingReport, c: ChalkInstance): strin
     const verb = r.dryRun ? 'would convert' : 'converted';
     lines.push(`${verb} to utf8mb4: ${r.charsetConversions.map((x) => `${x.table} (${x.from.join('/')}${x.setDynamic ? ', ROW_FORMAT=DYNAMIC' : ''})`).join(', ')}`);
   }
+  if (r.charsetKept.length) {
+    lines.push(`kept as they are (no value needs utf8mb4; --utf8mb4 converts them too): ${r.charsetKept.map((x) => `${x.table} (${x.charset})`).join(', ')}`);
+  }
   const rows: (string | number)[][] = [];
   for (const t of r.tables) {
     const cols = Object.entries(t.repaired)
@@ -66,7 +69,7 @@ const fixDbEncoding: CommandSpec = {
     'LinOTP 2 on Python 2 wrote UTF-8 text through latin1 MySQL connections, so non-ASCII text is stored double-encoded ("Jürgen" as "JÃ¼rgen"), and a backup/restore carries it to PostgreSQL or SQLite as well.',
     "What is converted: every free-text column of LinOTP's tables — Config (Key, Value, Description), Token (description, info, serial, user id, resolver columns), Realm (name), imported_user and admin_users (ids, names, email, phone), audit (serial, user, realm, administrator, action_detail, info), REPORTING, challenges and ocra text columns. LinOTP 3's own `linotp admin fix-db-encoding` converts only Config.Value/Description, Token.LinOtpTokenDesc/Info and four imported_user columns.",
     "How it decides, per value: a value is repaired only when it is the double-encoded form of valid UTF-8 — its characters map back to bytes through MySQL's latin1 (Windows cp1252 plus MySQL's mapping of 0x81, 0x8D, 0x8F, 0x90, 0x9D) and those bytes are valid UTF-8 that differs from the value (and contains no control characters). ASCII, correct text (\"für\", \"Łódź\", \"€\", emoji) and half-broken values are left alone, so a second run changes nothing. Values encoded three or more times are reported and only repaired with --repair-multiple. A correct value in which an accented capital is directly followed by a symbol such as … or “ (e.g. \"Æ…\") cannot be told from mojibake: check the examples of --dry-run --samples.",
-    'MySQL/MariaDB: LinOTP tables still in latin1 or utf8mb3 are first converted to utf8mb4 (utf8mb4_unicode_ci; InnoDB COMPACT tables also get ROW_FORMAT=DYNAMIC for the longer index keys; MyISAM tables whose keys would be too long are refused before anything changes). Other tables of the database are not touched.',
+    'MySQL/MariaDB: LinOTP tables still in latin1, and utf8mb3 tables where a repaired value needs a 4-byte character (an emoji; with --utf8mb4 or --repair-multiple every utf8mb3 table), are first converted to utf8mb4 (utf8mb4_unicode_ci; InnoDB COMPACT tables also get ROW_FORMAT=DYNAMIC for the longer index keys; MyISAM tables whose keys would be too long are refused before anything changes). Other tables of the database are not touched.',
     "Safety: rows are read in primary-key order in pages and each page is written in one transaction, keyed by the primary key and guarded by the old value; key columns are renamed only when the new key is free (collisions are reported). A lock prevents concurrent runs. If the run is killed, every value is either old or repaired; run it again to finish. The marker Config linotp.utf8_conversion (set by LinOTP 3's migration) is removed after a complete run, but the repair runs whether or not it is present. Stop LinOTP and take a backup first.",
   ].join('\n\n'),
   options: [
@@ -75,6 +78,7 @@ const fixDbEncoding: CommandSpec = {
     { flags: '--tables <list>', description: `only these LinOTP tables, comma-separated (of ${encodingTableNames().join(', ')})` },
     { flags: '--samples <n>', description: 'show up to n examples of repaired values (before → after)', default: '0' },
     { flags: '--repair-multiple', description: 'also repair values encoded three or more times (down to the innermost text)' },
+    { flags: '--utf8mb4', description: 'MySQL: also convert utf8mb3 tables to utf8mb4 when no value needs it (each is a table rebuild; by default only latin1 tables and utf8mb3 tables holding a double-encoded 4-byte character are converted)' },
     { flags: '--batch-size <n>', description: 'rows per page and transaction', default: '5000' },
   ],
   examples: [
@@ -104,6 +108,7 @@ const fixDbEncoding: CommandSpec = {
         samples,
         pageSize,
         repairMultiple: Boolean(opts.repairMultiple),
+        utf8mb4: Boolean(opts.utf8mb4),
         progress: (table, rows) => ctx.out.progress(table, rows),
       });
     } finally {

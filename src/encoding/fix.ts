@@ -41,6 +41,8 @@ export interface TableResult {
 
 export interface FixState {
   apply: boolean;
+  /** MySQL tables whose text columns are not utf8mb4 while they are read. */
+  notUtf8mb4: Set<string>;
   repairMultiple: boolean;
   pageSize: number;
   samplesWanted: number;
@@ -58,10 +60,10 @@ export interface FixState {
  * except, in a dry run, values the server pass already counted. Elsewhere: a non-ASCII character
  * (more bytes than characters); repair.ts leaves ASCII alone.
  */
-export function candidateSql(db: Db, col: string, serverRepaired: boolean): string {
+export function candidateSql(db: Db, t: TargetTable, col: string, state: FixState, serverRepaired: boolean): string {
   const c = db.dialect.quoteIdent(col);
   if (db.engine === 'mysql') {
-    const d = mysqlDecision(c);
+    const d = mysqlDecision(c, !state.notUtf8mb4.has(t.stored));
     return serverRepaired ? `(${d.candidate} AND NOT ${d.serverRepair})` : d.candidate;
   }
   if (db.engine === 'postgres') return `OCTET_LENGTH(${c}) <> CHAR_LENGTH(${c})`;
@@ -101,7 +103,7 @@ export async function processTable(db: Db, t: TargetTable, state: FixState, tota
   if (intKey) await mysqlServerPass(db, t, intKey, [...serverColumns], state, result);
   // In a dry run the server pass changed nothing: its values must not be counted twice.
   const skipServer = !state.apply && serverColumns.size > 0;
-  const candidate = '(' + t.columns.map((c) => candidateSql(db, c, skipServer && serverColumns.has(c))).join(' OR ') + ')';
+  const candidate = '(' + t.columns.map((c) => candidateSql(db, t, c, state, skipServer && serverColumns.has(c))).join(' OR ') + ')';
   const selectCols = [...new Set([...t.pk, ...t.columns])];
   const order = t.pk.map(q).join(', ');
   const base = `SELECT ${selectCols.map(q).join(', ')} FROM ${q(t.stored)} WHERE ${candidate}`;

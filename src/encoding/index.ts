@@ -10,7 +10,7 @@ import { UNREPLICATED_HINT, unreplicatedMessage, unreplicatedTables, writeSetRow
 import { describeDbUrl } from '../db/url.js';
 import { DatabaseError } from '../errors.js';
 import { processTable, type FixState, type TableResult, type ValueChange } from './fix.js';
-import { conversionSql, planCharsetConversions, type CharsetConversion } from './mysql-charset.js';
+import { conversionSql, planCharsetConversions, type CharsetConversion, type KeptCharset } from './mysql-charset.js';
 import { findTargets } from './targets.js';
 
 export const UTF8_CONVERSION_KEY = 'linotp.utf8_conversion';
@@ -33,6 +33,8 @@ export interface FixEncodingOptions {
   repairMultiple?: boolean;
   /** Rows per page / transaction (default 5000). */
   pageSize?: number;
+  /** MySQL: also convert utf8mb3 tables that no repair needs in utf8mb4 (a table rebuild each). */
+  utf8mb4?: boolean;
   progress?: (table: string, rows: number) => ProgressSink;
   /** Called before the first change (after validation), e.g. to confirm. */
   beforeApply?: (plan: { conversions: CharsetConversion[]; tables: string[] }) => Promise<void>;
@@ -44,6 +46,8 @@ export interface FixEncodingReport {
   marker: { present: boolean; removed: boolean };
   /** MySQL tables converted (or, in a dry run, to convert) to utf8mb4. */
   charsetConversions: CharsetConversion[];
+  /** MySQL utf8mb3 tables left as they are: no value needs a 4-byte character (`utf8mb4` converts them too). */
+  charsetKept: KeptCharset[];
   tables: TableResult[];
   totals: { rows: number; repairedValues: number; changedRows: number; multiple: number; conflicts: number };
   samples: ValueChange[];
@@ -76,13 +80,15 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
   // Validation before any change: MySQL key lengths, the --tables names (findTargets), Galera engines.
   const unreplicated = await unreplicatedTables(db, targets.map((t) => t.stored));
   if (unreplicated.length) throw new DatabaseError(`${unreplicatedMessage(unreplicated)}; nothing was changed`, UNREPLICATED_HINT);
-  const conversions = await planCharsetConversions(db, targets);
+  const { conversions, kept } = await planCharsetConversions(db, targets, { allUtf8mb3: Boolean(opts.utf8mb4 || opts.repairMultiple) });
   // On Galera a page's updates are one write set: keep it under wsrep_max_ws_rows.
   const wsRows = writeSetRows(await db.cluster());
   const present = await markerPresent(db, configTable);
 
   const state: FixState = {
     apply: !dryRun,
+    // Read through CONVERT(… USING utf8mb4) while not utf8mb4 (a dry run reads as after the conversion).
+    notUtf8mb4: new Set([...kept.map((k) => k.table), ...(dryRun ? conversions.map((c) => c.table) : [])]),
     repairMultiple: Boolean(opts.repairMultiple),
     pageSize: Math.min(opts.pageSize ?? DEFAULT_PAGE_SIZE, wsRows),
     samplesWanted: opts.samples ?? 0,
@@ -134,6 +140,7 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
     database: { url: describeDbUrl(db.url), engine: db.engine },
     marker: { present, removed },
     charsetConversions: conversions,
+    charsetKept: kept,
     tables: results,
     totals: {
       rows: sum((r) => r.rows),

@@ -1,6 +1,6 @@
 /**
- * MySQL/MariaDB only: LinOTP tables still declared latin1 or utf8mb3 are converted to utf8mb4
- * before values are repaired — a repaired emoji does not fit utf8mb3, and a latin1 table holding
+ * MySQL/MariaDB only: LinOTP tables still declared latin1 (or utf8mb3, where needed) are converted to
+ * utf8mb4 before values are repaired — a repaired emoji does not fit utf8mb3, and a latin1 table holding
  * LinOTP 2's raw UTF-8 bytes turns into ordinary double-encoded utf8mb4 text by the conversion
  * (linotp-schema.md §5.4), which the value repair then fixes. Only LinOTP's tables are touched
  * (LinOTP 3's step 3.0.0.0 converts every table of the database, other applications' included).
@@ -13,6 +13,7 @@
 import type { Db } from '../db/types.js';
 import { DatabaseError } from '../errors.js';
 import type { TableDef } from '../schema/tables.js';
+import { needsUtf8mb4Sql } from './mysql-decide.js';
 import type { TargetTable } from './targets.js';
 
 export const TARGET_CHARSET = 'utf8mb4';
@@ -43,13 +44,34 @@ export function widestIndexBytes(def: TableDef): number {
 
 const KEY_LIMITS: Record<string, number> = { myisam: 1000, aria: 2000 };
 
-export async function planCharsetConversions(db: Db, targets: TargetTable[]): Promise<CharsetConversion[]> {
-  if (db.engine !== 'mysql') return [];
+/** A utf8mb3 table left as it is: no value in it needs a 4-byte character (see planCharsetConversions). */
+export interface KeptCharset {
+  table: string;
+  charset: string;
+}
+
+export interface CharsetPlan {
+  conversions: CharsetConversion[];
+  kept: KeptCharset[];
+}
+
+const isUtf8mb3 = (cs: string) => /^utf8(mb3)?$/i.test(cs);
+
+/**
+ * Which LinOTP tables to convert to utf8mb4. latin1 (and any other non-UTF-8) tables always: their
+ * bytes must be read as text. utf8mb3 tables only when a repair needs a 4-byte character (a
+ * double-encoded emoji), or when `allUtf8mb3` is set (also implied by repairMultiple, whose deeper
+ * repairs the check does not see): the conversion rebuilds the table, which on audit costs more than
+ * the whole repair, and LinOTP's own migration (step 3.0.0.0) leaves utf8mb3 tables as they are.
+ */
+export async function planCharsetConversions(db: Db, targets: TargetTable[], opts: { allUtf8mb3?: boolean } = {}): Promise<CharsetPlan> {
+  if (db.engine !== 'mysql') return { conversions: [], kept: [] };
   const info = await db.query<{ n: string; e: string | null; rf: string | null }>(
     "SELECT TABLE_NAME AS n, ENGINE AS e, ROW_FORMAT AS rf FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE'",
   );
   const charsets = await db.tableCharsets();
   const out: CharsetConversion[] = [];
+  const kept: KeptCharset[] = [];
   const refused: string[] = [];
   for (const t of targets) {
     const from = new Set<string>();
@@ -57,6 +79,10 @@ export async function planCharsetConversions(db: Db, targets: TargetTable[]): Pr
     if (tableCs && tableCs !== TARGET_CHARSET) from.add(tableCs);
     for (const c of await db.listColumns(t.stored)) if (c.charset && c.charset !== TARGET_CHARSET) from.add(c.charset);
     if (!from.size) continue;
+    if (!opts.allUtf8mb3 && [...from].every(isUtf8mb3) && !(await needsUtf8mb4(db, t))) {
+      kept.push({ table: t.stored, charset: [...from].join('/') });
+      continue;
+    }
     const row = info.find((r) => r.n === t.stored);
     const engine = String(row?.e ?? 'InnoDB');
     const rowFormat = String(row?.rf ?? 'Dynamic');
@@ -73,7 +99,13 @@ export async function planCharsetConversions(db: Db, targets: TargetTable[]): Pr
       'convert the table to InnoDB first (ALTER TABLE … ENGINE=InnoDB ROW_FORMAT=DYNAMIC), then run fix-db-encoding again',
     );
   }
-  return out;
+  return { conversions: out, kept };
+}
+
+async function needsUtf8mb4(db: Db, t: TargetTable): Promise<boolean> {
+  const q = db.dialect.quoteIdent;
+  const rows = await db.query(`SELECT 1 AS x FROM ${q(t.stored)} WHERE ${t.columns.map((c) => needsUtf8mb4Sql(q(c))).join(' OR ')} LIMIT 1`);
+  return rows.length > 0;
 }
 
 export function conversionSql(db: Db, c: CharsetConversion): string {

@@ -6,11 +6,11 @@
  * For a column value `s` (read as utf8mb4 with a binary collation, so that no case folding widens
  * a character class — `µ` must not match Greek `μ`):
  * - `double-encoded candidate` (what `undoDoubleEncoding` can accept at all): non-ASCII, every
- *   character in MySQL latin1 (a regular expression, never CONVERT: in strict mode an unmappable
- *   character in CONVERT(… USING latin1) aborts the statement with ERROR 1977), and the latin1 bytes
- *   `b` are valid UTF-8 — checked with a byte-wise regular expression that is exactly Node's
- *   `isUtf8` (no overlongs, no surrogates, nothing above U+10FFFF). MariaDB's own utf8mb4 decoder
- *   accepts encoded surrogates (ED A0 80), so CONVERT could not be used to validate.
+ *   character in MySQL latin1, and those latin1 bytes `b` are valid UTF-8 exactly as Node's `isUtf8`
+ *   sees it (no overlongs, no surrogates, nothing above U+10FFFF). One regular expression over the
+ *   text decides both (the UTF-8 grammar with each byte written as its latin1 character). Not
+ *   CONVERT: in strict mode an unmappable character in CONVERT(… USING latin1) aborts the statement
+ *   (ERROR 1977), and MariaDB's utf8mb4 decoder accepts encoded surrogates (ED A0 80).
  * - `server repair`: a candidate whose repair has no C1 control character (repair.ts's
  *   IMPLAUSIBLE rule) and whose repair is not itself a candidate (else it is encoded three times or
  *   more, which repair.ts reports and only repairs on request). Then repair.ts answers `double`
@@ -27,9 +27,9 @@ const literal = (s: string) => "'" + s.replace(/\\/g, '\\\\').replace(/'/g, "\\'
 
 const hex = (cp: number) => `\\x{${cp.toString(16).toUpperCase()}}`;
 
-/** `^[…]*$` over the 256 code points of MySQL latin1, as ranges. */
-const LATIN1_ONLY = (() => {
-  const cps = [...new Set(LATIN1_TO_UNICODE)].sort((a, b) => a - b);
+/** A regular-expression class of the MySQL latin1 characters of the bytes `lo`–`hi`. */
+function latin1Class(lo: number, hi: number): string {
+  const cps = [...new Set(LATIN1_TO_UNICODE.slice(lo, hi + 1))].sort((a, b) => a - b);
   const parts: string[] = [];
   for (let i = 0; i < cps.length; ) {
     let j = i;
@@ -37,26 +37,33 @@ const LATIN1_ONLY = (() => {
     parts.push(j === i ? hex(cps[i]) : `${hex(cps[i])}-${hex(cps[j])}`);
     i = j + 1;
   }
-  return literal(`^[${parts.join('')}]*$`);
+  return `[${parts.join('')}]`;
+}
+
+/** Text that is the MySQL latin1 reading of well-formed UTF-8 (RFC 3629 table 3-7, byte by byte). */
+const UTF8_READ_AS_LATIN1 = (() => {
+  const c = latin1Class;
+  const tail = c(0x80, 0xbf);
+  const seq = [
+    c(0x00, 0x7f),
+    `${c(0xc2, 0xdf)}${tail}`,
+    `${c(0xe0, 0xe0)}${c(0xa0, 0xbf)}${tail}`,
+    `${c(0xe1, 0xec)}${tail}{2}`,
+    `${c(0xed, 0xed)}${c(0x80, 0x9f)}${tail}`,
+    `${c(0xee, 0xef)}${tail}{2}`,
+    `${c(0xf0, 0xf0)}${c(0x90, 0xbf)}${tail}{2}`,
+    `${c(0xf1, 0xf3)}${tail}{3}`,
+    `${c(0xf4, 0xf4)}${c(0x80, 0x8f)}${tail}{2}`,
+  ];
+  return literal(`^(?:${seq.join('|')})*+$`);
 })();
+/** The reading of U+0080–U+009F (C2 80–9F); in such text `Â` (C2) is always a lead byte. */
+const C1_READ_AS_LATIN1 = literal(`${latin1Class(0xc2, 0xc2)}${latin1Class(0x80, 0x9f)}`);
 
-/** Well-formed UTF-8 byte sequences (RFC 3629 table 3-7), applied to a binary string. */
-const UTF8_VALID = literal(
-  '^([\\x00-\\x7F]|[\\xC2-\\xDF][\\x80-\\xBF]|\\xE0[\\xA0-\\xBF][\\x80-\\xBF]|[\\xE1-\\xEC\\xEE\\xEF][\\x80-\\xBF]{2}|' +
-    '\\xED[\\x80-\\x9F][\\x80-\\xBF]|\\xF0[\\x90-\\xBF][\\x80-\\xBF]{2}|[\\xF1-\\xF3][\\x80-\\xBF]{3}|\\xF4[\\x80-\\x8F][\\x80-\\xBF]{2})*$',
-);
-/** U+0080–U+009F in UTF-8 (C2 is never a continuation byte, so this cannot match mid-character). */
-const UTF8_C1 = literal('\\xC2[\\x80-\\x9F]');
-
-/** Text as utf8mb4 with a binary collation (a latin1/utf8mb3 column reads as it will after conversion). */
-const asText = (expr: string) => `CONVERT(${expr} USING utf8mb4) COLLATE utf8mb4_bin`;
-/** The MySQL latin1 bytes of a text known to be all latin1. */
-const latin1Bytes = (text: string) => `CAST(CONVERT(${text} USING latin1) AS BINARY)`;
-
-/** True when `text` may be the double encoding of valid UTF-8 (see above). */
+/** True when `text` may be the double encoding of valid UTF-8 (see above); never NULL. */
 function candidate(text: string): string {
-  // Never NULL (a NULL operand would make AND evaluate the counter of mysql-pass.ts).
-  return `(${text} IS NOT NULL AND LENGTH(${text}) <> CHAR_LENGTH(${text}) AND ${text} REGEXP ${LATIN1_ONLY} AND ${latin1Bytes(text)} REGEXP ${UTF8_VALID})`;
+  // (a NULL operand would make AND evaluate the counter of mysql-pass.ts)
+  return `(${text} IS NOT NULL AND LENGTH(${text}) <> CHAR_LENGTH(${text}) AND ${text} REGEXP ${UTF8_READ_AS_LATIN1})`;
 }
 
 export interface MysqlDecision {
@@ -68,15 +75,27 @@ export interface MysqlDecision {
   repaired: string;
 }
 
-/** The decision for column expression `col` (already quoted). */
-export function mysqlDecision(col: string): MysqlDecision {
-  const s = asText(col);
-  const b = latin1Bytes(s);
-  const u = `CONVERT(${b} USING utf8mb4) COLLATE utf8mb4_bin`;
+/**
+ * The decision for column `col` (already quoted). `utf8mb4`: the column is utf8mb4 (after the
+ * conversion); otherwise it is read as it will be after it (latin1/utf8mb3 in a dry run).
+ */
+export function mysqlDecision(col: string, utf8mb4: boolean): MysqlDecision {
+  const s = utf8mb4 ? `${col} COLLATE utf8mb4_bin` : `CONVERT(${col} USING utf8mb4) COLLATE utf8mb4_bin`;
+  const u = `CONVERT(CAST(CONVERT(${s} USING latin1) AS BINARY) USING utf8mb4) COLLATE utf8mb4_bin`;
   const isCandidate = candidate(s);
   return {
     candidate: isCandidate,
-    serverRepair: `(${isCandidate} AND NOT (${b} REGEXP ${UTF8_C1}) AND NOT ${candidate(u)})`,
+    // u is never ASCII (s is not), so "u is no candidate" is just the regular expression.
+    serverRepair: `(${isCandidate} AND NOT (${s} REGEXP ${C1_READ_AS_LATIN1}) AND NOT (${u} REGEXP ${UTF8_READ_AS_LATIN1}))`,
     repaired: u,
   };
+}
+
+/**
+ * True when `col` (a utf8mb3 column, read as utf8mb4) holds a candidate whose repair needs a 4-byte
+ * character (its reading contains the latin1 character of an F0–F4 lead byte: ð ñ ò ó ô), so
+ * the table must become utf8mb4 before the repair can be stored.
+ */
+export function needsUtf8mb4Sql(col: string): string {
+  return `(${candidate(`CONVERT(${col} USING utf8mb4) COLLATE utf8mb4_bin`)} AND CONVERT(${col} USING utf8mb4) COLLATE utf8mb4_bin REGEXP ${literal(latin1Class(0xf0, 0xf4))})`;
 }

@@ -31,8 +31,10 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
   const q = (n: string) => db.dialect.quoteIdent(n);
   const table = q(t.stored);
   const k = q(key);
-  const decisions = columns.map((c) => mysqlDecision(q(c)));
+  const decisions = columns.map((c) => mysqlDecision(q(c), !state.notUtf8mb4.has(t.stored)));
   const anyRepair = '(' + decisions.map((d) => d.serverRepair).join(' OR ') + ')';
+  // Rows with no non-ASCII value need no decision at all (cheap: byte and character lengths).
+  const anyNonAscii = '(' + columns.map((c) => `LENGTH(${q(c)}) <> CHAR_LENGTH(${q(c)})`).join(' OR ') + ')';
   const [bounds] = await db.query<{ lo: SqlValue; hi: SqlValue; n: SqlValue }>(`SELECT MIN(${k}) AS lo, MAX(${k}) AS hi, COUNT(*) AS n FROM ${table}`);
   if (bounds?.lo == null) return;
   const min = Number(bounds.lo);
@@ -47,16 +49,20 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
     if (state.apply) {
       await db.transaction(async (tx) => {
         const vars = columns.map((_, i) => `@lm_fix_${i}`);
-        await tx.execute(`SET ${vars.map((v) => `${v} = 0`).join(', ')}`);
-        const sets = columns.map((c, i) => `${q(c)} = CASE WHEN ${decisions[i].serverRepair} AND (${vars[i]} := ${vars[i]} + 1) THEN ${decisions[i].repaired} ELSE ${q(c)} END`);
-        result.changedRows += await tx.execute(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${range} AND ${anyRepair}`);
-        const [counts] = await tx.query(`SELECT ${vars.map((v, i) => `${v} AS n${i}`).join(', ')}`);
+        await tx.execute(`SET ${vars.map((v) => `${v} = 0`).join(', ')}, @lm_rows = 0, @lm_last = NULL`);
+        // Counting inside the CASE (value by value, and a row when its key is new) saves evaluating
+        // the decision a second time in the WHERE; it runs only where the repair happens.
+        const count = (v: string) => `(${v} := ${v} + 1) AND ((@lm_rows := @lm_rows + IF(@lm_last <=> ${k}, 0, 1)) IS NOT NULL) AND ((@lm_last := ${k}) IS NOT NULL)`;
+        const sets = columns.map((c, i) => `${q(c)} = CASE WHEN ${decisions[i].serverRepair} AND ${count(vars[i])} THEN ${decisions[i].repaired} ELSE ${q(c)} END`);
+        await tx.execute(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${range} AND ${anyNonAscii}`);
+        const [counts] = await tx.query(`SELECT ${vars.map((v, i) => `${v} AS n${i}`).join(', ')}, @lm_rows AS n_rows`);
         columns.forEach((c, i) => addCount(result, c, Number(counts[`n${i}`])));
+        result.changedRows += Number(counts.n_rows);
       });
       state.ms.updating += performance.now() - t0;
     } else {
       const sums = decisions.map((d, i) => `SUM(${d.serverRepair}) AS n${i}`);
-      const [counts] = await db.query(`SELECT ${sums.join(', ')}, SUM(${anyRepair}) AS rows_ FROM ${table} WHERE ${range}`);
+      const [counts] = await db.query(`SELECT ${sums.join(', ')}, SUM(${anyRepair}) AS rows_ FROM ${table} WHERE ${range} AND ${anyNonAscii}`);
       columns.forEach((c, i) => addCount(result, c, Number(counts[`n${i}`] ?? 0)));
       result.changedRows += Number(counts.rows_ ?? 0);
       state.ms.deciding += performance.now() - t0;

@@ -60,7 +60,9 @@ describeEngines(
       const r = run<FixEncodingReport>(['--json', 'admin', 'fix-db-encoding', '--database-uri', url]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.json!.totals.repairedValues).toBeGreaterThan(40);
-      expect(r.json!.charsetConversions.length).toBeGreaterThan(5);
+      // the demo dump is utf8mb3: Token (a double-encoded emoji) is converted, the rest kept
+      expect(r.json!.charsetConversions.map((c) => c.table)).toContain('Token');
+      expect(r.json!.charsetConversions.length + r.json!.charsetKept.length).toBeGreaterThan(5);
       const v = run<VerifyReport>(['--json', 'verify', '--database-uri', url, '--enc-key', 'fixtures/demo/encKey']);
       expect(v.code, v.stderr).toBe(0);
       expect(v.json!.encoding.suspicious).toBe(0);

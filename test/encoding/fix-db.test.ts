@@ -113,9 +113,13 @@ describeEngines('fix-db-encoding', (engine) => {
     const [tok] = await db.query(`SELECT ${q('LinOtpTokenDesc')} AS d FROM ${q('Token')} WHERE ${q('LinOtpTokenId')} = 1`);
     expect(tok.d).toBe('Hardware-Token für Jürgen');
     if (engine === 'mysql') {
+      // Token holds a double-encoded emoji, so it had to become utf8mb4; utf8mb3 tables whose repairs
+      // fit stay as they are (as LinOTP's own migration leaves them), unless --utf8mb4.
       const cs = await db.tableCharsets();
+      expect(r.charsetConversions.map((c) => c.table)).toContain('Token');
       expect(cs.Token).toBe('utf8mb4');
-      expect(cs.audit).toBe('utf8mb4');
+      expect(r.charsetKept.map((k) => k.table)).toContain('audit');
+      expect(cs.audit).toBe('utf8mb3');
       const [h] = await db.query('SELECT HEX(LinOtpTokenDesc) AS h FROM Token WHERE LinOtpTokenId = 1');
       expect(String(h.h)).toContain('C3BC');
       expect(String(h.h)).not.toContain('C383C2BC');
@@ -149,6 +153,30 @@ describeEngines('fix-db-encoding on correctly encoded data', (engine) => {
     }
   });
 });
+
+describeEngines(
+  'fix-db-encoding --utf8mb4 on utf8mb3 tables',
+  () => {
+    it('converts every LinOTP table and repairs the same values', async () => {
+      const { db, drop } = await setup('mysql', 'utf8', { encoding: 'linotp2' });
+      try {
+        const dry = await runFixEncoding(db, { dryRun: true });
+        const r = await runFixEncoding(db, { utf8mb4: true });
+        expect(r.charsetKept).toEqual([]);
+        expect(r.charsetConversions.map((c) => c.table).sort()).toEqual([...dry.charsetConversions, ...dry.charsetKept].map((c) => c.table).sort());
+        expect(r.totals.repairedValues).toBe(dry.totals.repairedValues);
+        const cs = await db.tableCharsets();
+        expect(cs.audit).toBe('utf8mb4');
+        const actual = await tableContents(db, inst);
+        expect(alignTo(actual, expectedContents(inst, (x) => x))).toEqual(actual);
+      } finally {
+        await db.close();
+        await drop();
+      }
+    });
+  },
+  ['mysql'],
+);
 
 describeEngines(
   'fix-db-encoding on latin1 tables (LinOTP 2 raw UTF-8 bytes)',

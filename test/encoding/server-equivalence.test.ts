@@ -81,8 +81,12 @@ describeEngines('the SQL decision (strict mode)', (engine) => {
       await db.execute('CREATE TABLE v (id INT PRIMARY KEY, s VARCHAR(200)) CHARACTER SET utf8mb4');
       const all = [...edges, ...strings];
       await db.insertMany('v', ['id', 's'], all.map((s, i) => [i + 1, s]));
-      const d = mysqlDecision('`s`');
+      const d = mysqlDecision('`s`', true);
       const rows = await db.query(`SELECT id, ${d.candidate} AS c, ${d.serverRepair} AS r, CASE WHEN ${d.serverRepair} THEN ${d.repaired} END AS fixed FROM v ORDER BY id`);
+      // read as another charset would be after conversion (the dry run's form): the same answers
+      const d2 = mysqlDecision('`s`', false);
+      const rows2 = await db.query(`SELECT id, ${d2.candidate} AS c, ${d2.serverRepair} AS r, CASE WHEN ${d2.serverRepair} THEN ${d2.repaired} END AS fixed FROM v ORDER BY id`);
+      expect(rows2).toEqual(rows);
       const wrong = rows
         .map((r) => {
           const s = all[Number(r.id) - 1];
