@@ -41,8 +41,8 @@ export interface TableResult {
 
 export interface FixState {
   apply: boolean;
-  /** MySQL tables whose text columns are not utf8mb4 while they are read. */
-  notUtf8mb4: Set<string>;
+  /** MySQL: the character set of each text column (by table) as it is read. */
+  charsets: Map<string, Map<string, string | undefined>>;
   repairMultiple: boolean;
   pageSize: number;
   samplesWanted: number;
@@ -63,7 +63,7 @@ export interface FixState {
 export function candidateSql(db: Db, t: TargetTable, col: string, state: FixState, serverRepaired: boolean): string {
   const c = db.dialect.quoteIdent(col);
   if (db.engine === 'mysql') {
-    const d = mysqlDecision(c, !state.notUtf8mb4.has(t.stored));
+    const d = mysqlDecision(c, state.charsets.get(t.stored)?.get(col));
     return serverRepaired ? `(${d.candidate} AND NOT ${d.serverRepair})` : d.candidate;
   }
   if (db.engine === 'postgres') return `OCTET_LENGTH(${c}) <> CHAR_LENGTH(${c})`;

@@ -87,8 +87,7 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
 
   const state: FixState = {
     apply: !dryRun,
-    // Read through CONVERT(… USING utf8mb4) while not utf8mb4 (a dry run reads as after the conversion).
-    notUtf8mb4: new Set([...kept.map((k) => k.table), ...(dryRun ? conversions.map((c) => c.table) : [])]),
+    charsets: new Map(),
     repairMultiple: Boolean(opts.repairMultiple),
     pageSize: Math.min(opts.pageSize ?? DEFAULT_PAGE_SIZE, wsRows),
     samplesWanted: opts.samples ?? 0,
@@ -109,6 +108,8 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
       for (const c of conversions) await db.execute(conversionSql(db, c));
       convertingMs = performance.now() - t0;
     }
+    // The SQL decision reads each column in its own character set (after the conversion).
+    if (db.engine === 'mysql') for (const t of targets) state.charsets.set(t.stored, new Map((await db.listColumns(t.stored)).map((c) => [c.name, c.charset])));
     for (const t of targets) {
       const q = db.dialect.quoteIdent;
       const [{ n }] = await db.query(`SELECT COUNT(*) AS n FROM ${q(t.stored)}`);

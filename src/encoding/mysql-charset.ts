@@ -77,9 +77,10 @@ export async function planCharsetConversions(db: Db, targets: TargetTable[], opt
     const from = new Set<string>();
     const tableCs = charsets[t.stored];
     if (tableCs && tableCs !== TARGET_CHARSET) from.add(tableCs);
-    for (const c of await db.listColumns(t.stored)) if (c.charset && c.charset !== TARGET_CHARSET) from.add(c.charset);
+    const columns = await db.listColumns(t.stored);
+    for (const c of columns) if (c.charset && c.charset !== TARGET_CHARSET) from.add(c.charset);
     if (!from.size) continue;
-    if (!opts.allUtf8mb3 && [...from].every(isUtf8mb3) && !(await needsUtf8mb4(db, t))) {
+    if (!opts.allUtf8mb3 && [...from].every(isUtf8mb3) && !(await needsUtf8mb4(db, t, new Map(columns.map((c) => [c.name, c.charset]))))) {
       kept.push({ table: t.stored, charset: [...from].join('/') });
       continue;
     }
@@ -102,9 +103,9 @@ export async function planCharsetConversions(db: Db, targets: TargetTable[], opt
   return { conversions: out, kept };
 }
 
-async function needsUtf8mb4(db: Db, t: TargetTable): Promise<boolean> {
+async function needsUtf8mb4(db: Db, t: TargetTable, charsets: Map<string, string | undefined>): Promise<boolean> {
   const q = db.dialect.quoteIdent;
-  const rows = await db.query(`SELECT 1 AS x FROM ${q(t.stored)} WHERE ${t.columns.map((c) => needsUtf8mb4Sql(q(c))).join(' OR ')} LIMIT 1`);
+  const rows = await db.query(`SELECT 1 AS x FROM ${q(t.stored)} WHERE ${t.columns.map((c) => needsUtf8mb4Sql(q(c), charsets.get(c))).join(' OR ')} LIMIT 1`);
   return rows.length > 0;
 }
 

@@ -76,11 +76,17 @@ export interface MysqlDecision {
 }
 
 /**
- * The decision for column `col` (already quoted). `utf8mb4`: the column is utf8mb4 (after the
- * conversion); otherwise it is read as it will be after it (latin1/utf8mb3 in a dry run).
+ * `col` as text with a binary collation: UTF-8 columns as they are (every class above is in the
+ * BMP, so utf8mb3 needs no conversion), others (latin1 in a dry run) read as they will be after the
+ * conversion to utf8mb4.
  */
-export function mysqlDecision(col: string, utf8mb4: boolean): MysqlDecision {
-  const s = utf8mb4 ? `${col} COLLATE utf8mb4_bin` : `CONVERT(${col} USING utf8mb4) COLLATE utf8mb4_bin`;
+function asText(col: string, charset: string | undefined): string {
+  return charset && /^utf8(mb3|mb4)?$/i.test(charset) ? `${col} COLLATE ${charset.toLowerCase()}_bin` : `CONVERT(${col} USING utf8mb4) COLLATE utf8mb4_bin`;
+}
+
+/** The decision for column `col` (already quoted) of character set `charset` (as it is read now). */
+export function mysqlDecision(col: string, charset: string | undefined): MysqlDecision {
+  const s = asText(col, charset);
   const u = `CONVERT(CAST(CONVERT(${s} USING latin1) AS BINARY) USING utf8mb4) COLLATE utf8mb4_bin`;
   const isCandidate = candidate(s);
   return {
@@ -92,10 +98,11 @@ export function mysqlDecision(col: string, utf8mb4: boolean): MysqlDecision {
 }
 
 /**
- * True when `col` (a utf8mb3 column, read as utf8mb4) holds a candidate whose repair needs a 4-byte
+ * True when `col` (a utf8mb3 column) holds a candidate whose repair needs a 4-byte
  * character (its reading contains the latin1 character of an F0–F4 lead byte: ð ñ ò ó ô), so
  * the table must become utf8mb4 before the repair can be stored.
  */
-export function needsUtf8mb4Sql(col: string): string {
-  return `(${candidate(`CONVERT(${col} USING utf8mb4) COLLATE utf8mb4_bin`)} AND CONVERT(${col} USING utf8mb4) COLLATE utf8mb4_bin REGEXP ${literal(latin1Class(0xf0, 0xf4))})`;
+export function needsUtf8mb4Sql(col: string, charset: string | undefined): string {
+  const s = asText(col, charset);
+  return `(${candidate(s)} AND ${s} REGEXP ${literal(latin1Class(0xf0, 0xf4))})`;
 }

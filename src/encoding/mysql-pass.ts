@@ -31,7 +31,7 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
   const q = (n: string) => db.dialect.quoteIdent(n);
   const table = q(t.stored);
   const k = q(key);
-  const decisions = columns.map((c) => mysqlDecision(q(c), !state.notUtf8mb4.has(t.stored)));
+  const decisions = columns.map((c) => mysqlDecision(q(c), state.charsets.get(t.stored)?.get(c)));
   const anyRepair = '(' + decisions.map((d) => d.serverRepair).join(' OR ') + ')';
   // Rows with no non-ASCII value need no decision at all (cheap: byte and character lengths).
   const anyNonAscii = '(' + columns.map((c) => `LENGTH(${q(c)}) <> CHAR_LENGTH(${q(c)})`).join(' OR ') + ')';

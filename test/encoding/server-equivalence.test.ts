@@ -81,12 +81,20 @@ describeEngines('the SQL decision (strict mode)', (engine) => {
       await db.execute('CREATE TABLE v (id INT PRIMARY KEY, s VARCHAR(200)) CHARACTER SET utf8mb4');
       const all = [...edges, ...strings];
       await db.insertMany('v', ['id', 's'], all.map((s, i) => [i + 1, s]));
-      const d = mysqlDecision('`s`', true);
+      const d = mysqlDecision('`s`', 'utf8mb4');
       const rows = await db.query(`SELECT id, ${d.candidate} AS c, ${d.serverRepair} AS r, CASE WHEN ${d.serverRepair} THEN ${d.repaired} END AS fixed FROM v ORDER BY id`);
       // read as another charset would be after conversion (the dry run's form): the same answers
-      const d2 = mysqlDecision('`s`', false);
+      const d2 = mysqlDecision('`s`', 'latin1');
       const rows2 = await db.query(`SELECT id, ${d2.candidate} AS c, ${d2.serverRepair} AS r, CASE WHEN ${d2.serverRepair} THEN ${d2.repaired} END AS fixed FROM v ORDER BY id`);
       expect(rows2).toEqual(rows);
+      // a utf8mb3 column (kept, not converted) is read directly: the same answers for what fits in it
+      await db.execute('CREATE TABLE v3 (id INT PRIMARY KEY, s VARCHAR(200)) CHARACTER SET utf8mb3');
+      const bmp = all.map((s, i) => [i + 1, s] as [number, string]).filter(([, s]) => !/[\u{10000}-\u{10FFFF}]/u.test(s));
+      await db.insertMany('v3', ['id', 's'], bmp);
+      const d3 = mysqlDecision('`s`', 'utf8mb3');
+      const rows3 = await db.query(`SELECT id, ${d3.candidate} AS c, ${d3.serverRepair} AS r, CASE WHEN ${d3.serverRepair} THEN ${d3.repaired} END AS fixed FROM v3 ORDER BY id`);
+      expect(rows3).toEqual(rows.filter((r) => bmp.some(([id]) => id === Number(r.id))));
+      expect(rows3.length).toBeGreaterThan(400);
       const wrong = rows
         .map((r) => {
           const s = all[Number(r.id) - 1];
