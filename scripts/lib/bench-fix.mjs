@@ -104,7 +104,7 @@ export async function bench({ size = '5k', runs = 3, log = () => undefined } = {
         peakRssMb: Math.round(Math.max(...oursRuns.map((r) => r.rssMb), ...second.map(() => 0))),
         rows,
         rowsPerSecond: Math.round(rows / o),
-        phases: { converting: phase('converting'), deciding: phase('deciding'), updating: phase('updating') },
+        phases: { checking: phase('checking'), converting: phase('converting'), deciding: phase('deciding'), updating: phase('updating') },
         secondRunSeconds: median(second.map((s) => s.seconds)),
         secondRunChanges: Math.max(...second.map((s) => s.changes)),
         repairedValues: repaired,

@@ -41,7 +41,7 @@ export function renderFixEncoding(r: FixEncodingReport, c: ChalkInstance): strin
     for (const s of r.conflicts.slice(0, 10)) lines.push(`  ${s.table}.${s.column} [${s.key}]: ${show(s.before)} → ${show(s.after)} (${s.reason})`);
   }
   const verb = r.dryRun ? 'would repair' : 'repaired';
-  lines.push('', `${verb} ${r.totals.repairedValues} value(s) in ${r.totals.changedRows} row(s) of ${r.totals.rows} (${r.seconds}s: converting tables ${r.phases.converting}s, deciding ${r.phases.deciding}s, updating ${r.phases.updating}s)`);
+  lines.push('', `${verb} ${r.totals.repairedValues} value(s) in ${r.totals.changedRows} row(s) of ${r.totals.rows} (${r.seconds}s: checking ${r.phases.checking}s, converting tables ${r.phases.converting}s, deciding ${r.phases.deciding}s, updating ${r.phases.updating}s)`);
   return lines.join('\n');
 }
 

@@ -55,11 +55,12 @@ export interface FixEncodingReport {
   conflicts: (ValueChange & { reason: string })[];
   seconds: number;
   /**
-   * Where the time went, in seconds: the utf8mb4 table conversion (MySQL), reading and deciding
+   * Where the time went, in seconds: checking before any change (tables, key lengths, which
+   * utf8mb3 tables need utf8mb4), the utf8mb4 table conversion (MySQL), reading and deciding
    * per value, and writing the repairs (the three can overlap: the next page is read while one is
    * written, and that read counts as deciding only while it is waited for).
    */
-  phases: { converting: number; deciding: number; updating: number };
+  phases: { checking: number; converting: number; deciding: number; updating: number };
 }
 
 async function markerPresent(db: Db, configTable: string | undefined): Promise<boolean> {
@@ -73,6 +74,7 @@ const secs = (ms: number) => Math.round(ms / 10) / 100;
 
 export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Promise<FixEncodingReport> {
   const started = Date.now();
+  const t00 = performance.now();
   const dryRun = Boolean(opts.dryRun);
   const targets = await findTargets(db, opts.tables);
   const configTable = (await db.listTables()).find((t) => t.toLowerCase() === 'config');
@@ -84,6 +86,7 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
   // On Galera a page's updates are one write set: keep it under wsrep_max_ws_rows.
   const wsRows = writeSetRows(await db.cluster());
   const present = await markerPresent(db, configTable);
+  const checkingMs = performance.now() - t00;
 
   const state: FixState = {
     apply: !dryRun,
@@ -154,6 +157,6 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
     multiple: state.multipleSamples,
     conflicts: state.conflicts,
     seconds: Math.round((Date.now() - started) / 100) / 10,
-    phases: { converting: secs(convertingMs), deciding: secs(state.ms.deciding), updating: secs(state.ms.updating) },
+    phases: { checking: secs(checkingMs), converting: secs(convertingMs), deciding: secs(state.ms.deciding), updating: secs(state.ms.updating) },
   };
 }
