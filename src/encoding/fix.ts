@@ -2,7 +2,8 @@
  * One table of `admin fix-db-encoding`: read it page by page in primary-key order (keyset
  * pagination — no long-running cursor, so updates can run between pages on every engine), decide
  * per value (src/encoding/repair.ts), and write the repaired values of each page in one
- * transaction.
+ * transaction. On MySQL the plain cases of tables with an integer key were repaired by the server
+ * beforehand (src/encoding/mysql-pass.ts); the pages then hold only what SQL left to decide here.
  *
  * Safety: every UPDATE is keyed by the primary key and guarded by the value it read
  * (`WHEN pk = ? AND col = <old>`), so a value changed by someone else meanwhile is left alone, and

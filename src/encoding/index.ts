@@ -58,7 +58,8 @@ export interface FixEncodingReport {
    * Where the time went, in seconds: checking before any change (tables, key lengths, which
    * utf8mb3 tables need utf8mb4), the utf8mb4 table conversion (MySQL), reading and deciding
    * per value, and writing the repairs (the three can overlap: the next page is read while one is
-   * written, and that read counts as deciding only while it is waited for).
+   * written, and that read counts as deciding only while it is waited for). On MySQL the server's
+   * own decide-and-repair UPDATEs (src/encoding/mysql-pass.ts) count as updating.
    */
   phases: { checking: number; converting: number; deciding: number; updating: number };
 }
