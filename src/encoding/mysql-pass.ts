@@ -15,7 +15,7 @@
 import type { Db, SqlValue } from '../db/types.js';
 import { classify } from './repair.js';
 import { mysqlDecision } from './mysql-decide.js';
-import type { FixState, TableResult } from './fix.js';
+import type { FixState, TableResult } from './state.js';
 import type { TargetTable } from './targets.js';
 
 /** The table's single integer primary key, when it has one (else the server pass does not apply). */
