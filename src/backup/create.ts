@@ -228,6 +228,31 @@ export async function createBackup(db: Db, opts: CreateOptions): Promise<CreateR
 
 const COMMA = Buffer.from(',');
 const END = Buffer.from(';\n');
+const NL = Buffer.from('\n');
+/** Statements of at most ~1 MB stay far below max_allowed_packet and SQLite's limits. */
+const STATEMENT_BYTES = 1 << 20;
+
+/**
+ * INSERT statements of a batch given as lines (MySQL, src/db/types.ts DumpedRows): the `\n` after
+ * each tuple, already hashed, becomes its `,` or the statement's `;` in place, so the rows are
+ * written without another copy. Cut where the tuple writer below cuts: the same dump bytes.
+ */
+async function writeInserts(out: DumpWriter, insertHead: Buffer, lines: { text: Buffer; starts: number[] }): Promise<void> {
+  const { text, starts } = lines;
+  let from = 0;
+  for (let i = 0; i < starts.length; i++) {
+    const next = i + 1 < starts.length ? starts[i + 1] : text.length;
+    if (next - from > STATEMENT_BYTES || next === text.length) {
+      text[next - 1] = 0x3b; // ;
+      await out.write(insertHead);
+      await out.write(text.subarray(from, next));
+      await out.write(NL);
+      from = next;
+    } else {
+      text[next - 1] = 0x2c; // ,
+    }
+  }
+}
 
 async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOptions): Promise<{ manifest: TableManifest; foreignKeys: string[] }> {
   const q = (n: string) => tx.dialect.quoteIdent(n);
@@ -253,6 +278,9 @@ async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOpt
         await out.write(block);
       }
       hasher.rows += batch.rows;
+    } else if (batch.lines) {
+      hasher.addLines(batch.lines.text, batch.rows);
+      await writeInserts(out, insertHead, batch.lines);
     } else {
       hasher.addTuples(batch.chunks);
       // Statements of at most ~1 MB stay far below max_allowed_packet and SQLite's limits.
@@ -262,7 +290,7 @@ async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOpt
         if (size) parts.push(COMMA);
         parts.push(tuple);
         size += tuple.length + 1;
-        if (size > 1 << 20) {
+        if (size > STATEMENT_BYTES) {
           parts.push(END);
           await out.write(Buffer.concat(parts));
           parts = [insertHead];

@@ -255,7 +255,9 @@ export class GzipMemberWriter {
     const segment = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingSize);
     this.pending = [];
     this.pendingSize = 0;
-    const compressed = gzipAsync(segment, { level: this.level });
+    // Output in one or two pieces per segment: at the default 16 kB zlib hands each back to the main
+    // thread and queues the next on the thread pool (~30 round trips per segment).
+    const compressed = gzipAsync(segment, { level: this.level, chunkSize: 1 << 20 });
     compressed.catch(() => undefined); // awaited in order below; an early failure must not be unhandled
     this.inflight.push(compressed);
     while (this.inflight.length >= this.parallel) await this.writeOut(await this.inflight.shift()!);

@@ -60,6 +60,13 @@ export interface DumpedRows {
   rows: number;
   /** PostgreSQL: blocks of whole COPY lines; MySQL/SQLite: one tuple per element. */
   chunks: Buffer[];
+  /**
+   * MySQL: the same tuples in one buffer, each followed by `\n` (the text the row checksum hashes),
+   * so a consumer needs no copy; tuple i starts at `starts[i]` and ends before the next one's `\n`.
+   * The `\n` bytes are no part of any chunk: the consumer may overwrite them (src/backup/create.ts
+   * writes `,` and `;` there).
+   */
+  lines?: { text: Buffer; starts: number[] };
 }
 
 export interface TransactionOptions {
