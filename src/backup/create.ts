@@ -57,43 +57,25 @@ export function backupStamp(d: Date): string {
 }
 
 /**
- * The dump member: buffered, hashed (SHA-256 of the member) and gzip-compressed as it is written,
- * so the uncompressed dump never touches the disk and compression runs beside the dumping.
+ * The dump member: hashed (SHA-256 of the member) and gzip-compressed as it is written, so the
+ * uncompressed dump never touches the disk and compression runs beside the dumping. The member
+ * writer copies what it is given: a written buffer may be reused at once.
  */
 class DumpWriter {
-  private buf: Buffer[] = [];
-  private size = 0;
   private readonly hash = createHash('sha256');
   readonly member: GzipMemberWriter;
   constructor(file: string, level: number) {
     this.member = new GzipMemberWriter(file, level);
   }
   get bytes(): number {
-    return this.member.bytes + this.size;
+    return this.member.bytes;
   }
   async write(s: string | Buffer): Promise<void> {
     const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
-    if (b.length >= 1 << 18) {
-      // Large pieces (COPY blocks, INSERT statements) go on without another copy.
-      await this.flush();
-      this.hash.update(b);
-      await this.member.write(b);
-      return;
-    }
-    this.buf.push(b);
-    this.size += b.length;
-    if (this.size > 1 << 20) await this.flush();
-  }
-  async flush(): Promise<void> {
-    if (!this.buf.length) return;
-    const data = this.buf.length === 1 ? this.buf[0] : Buffer.concat(this.buf, this.size);
-    this.buf = [];
-    this.size = 0;
-    this.hash.update(data);
-    await this.member.write(data);
+    this.hash.update(b);
+    await this.member.write(b);
   }
   async close(): Promise<string> {
-    await this.flush();
     await this.member.finish();
     return this.hash.digest('hex');
   }
@@ -270,7 +252,8 @@ async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOpt
   // PostgreSQL rows in their physical order, as pg_dump writes them (sorting a large audit table
   // costs 60 % more there); InnoDB and SQLite rowid tables read in primary-key order at no cost.
   const order = tx.engine === 'postgres' ? [] : orderBy(table);
-  for await (const batch of tx.dumpRows(table, columns, order, { batchSize: 5000 })) {
+  // Each batch is hashed and copied into the compressor's segments before the next is asked for.
+  for await (const batch of tx.dumpRows(table, columns, order, { batchSize: 5000, reuseBatches: true })) {
     if (copy) {
       // COPY lines end in \n already: the block is both the dump text and the checksummed text.
       for (const block of batch.chunks) {

@@ -70,6 +70,8 @@ export class RowFormatter {
   private buf: Buffer;
   private pos = 0;
   private starts: number[] = [];
+  /** Buffers of batches given back (recycle), reused by take(). */
+  private readonly spare: Buffer[] = [];
   rows = 0;
   constructor(
     private readonly kinds: Lit[],
@@ -182,14 +184,20 @@ export class RowFormatter {
 
   /** The rows formatted since the last take, as `lines` (each tuple + `\n`) and one view per tuple. */
   take(): DumpedRows {
-    const batch = new FormattedRows(this.buf.subarray(0, this.pos), this.starts);
+    const batch = new FormattedRows(this.buf, this.pos, this.starts);
     // The next batch starts in a fresh buffer the size this one needed: the consumer keeps the old.
     this.capacity = Math.max(1 << 16, this.pos + (this.pos >> 3));
-    this.buf = Buffer.allocUnsafe(this.capacity);
+    const spare = this.spare.pop();
+    this.buf = spare && spare.length >= this.capacity ? spare : Buffer.allocUnsafe(this.capacity);
     this.pos = 0;
     this.starts = [];
     this.rows = 0;
     return batch;
+  }
+
+  /** A batch the consumer is done with: its buffer may take the next rows. */
+  recycle(batch: DumpedRows): void {
+    if (batch instanceof FormattedRows && this.spare.length < 4) this.spare.push(batch.whole);
   }
 
   /** Rows not to be kept (the consumer stopped early): formatted over the same buffer again. */
@@ -204,8 +212,13 @@ export class RowFormatter {
 class FormattedRows implements DumpedRows {
   private views?: Buffer[];
   readonly lines: { text: Buffer; starts: number[] };
-  constructor(text: Buffer, starts: number[]) {
-    this.lines = { text, starts };
+  constructor(
+    /** The buffer the rows were formatted into (text is its start). */
+    readonly whole: Buffer,
+    bytes: number,
+    starts: number[],
+  ) {
+    this.lines = { text: whole.subarray(0, bytes), starts };
   }
   get rows(): number {
     return this.lines.starts.length;
@@ -230,7 +243,7 @@ interface CoreConnection {
  * bounded). When the consumer stops early the rest of the result is read and dropped (`drain`),
  * or left to the caller, who then destroys the connection.
  */
-export async function* streamFormatted(conn: CoreConnection, sql: string, fmt: RowFormatter, batchSize: number, drain: boolean): AsyncGenerator<DumpedRows> {
+export async function* streamFormatted(conn: CoreConnection, sql: string, fmt: RowFormatter, batchSize: number, drain: boolean, reuse = false): AsyncGenerator<DumpedRows> {
   const queue: DumpedRows[] = [];
   let ended = false;
   let dropping = false;
@@ -289,6 +302,7 @@ export async function* streamFormatted(conn: CoreConnection, sql: string, fmt: R
           conn.resume();
         }
         yield batch;
+        if (reuse) fmt.recycle(batch);
         continue;
       }
       if (ended) {

@@ -204,7 +204,7 @@ export class MysqlDb implements Db {
     let finished = false;
     try {
       // The streaming protocol lives on the callback ("core") connection.
-      yield* streamFormatted((pc as any).connection, sql, fmt, Math.max(1, opts.batchSize ?? 1000), !own);
+      yield* streamFormatted((pc as any).connection, sql, fmt, Math.max(1, opts.batchSize ?? 1000), !own, Boolean(opts.reuseBatches));
       finished = true;
     } catch (err) {
       throw statementError(err, sql, this.url);

@@ -53,6 +53,11 @@ export interface Dialect {
 export interface StreamOptions {
   /** Rows per yielded batch (default 1000). Memory stays bounded by this. */
   batchSize?: number;
+  /**
+   * dumpRows: the consumer is done with a batch (and copied what it keeps) when it asks for the
+   * next one, so the batch's buffers may be reused (MySQL).
+   */
+  reuseBatches?: boolean;
 }
 
 /** A batch from Db.dumpRows. */

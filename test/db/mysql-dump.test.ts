@@ -24,11 +24,11 @@ async function serverTuples(db: Db, table: string): Promise<string[]> {
   return rows.map((r) => r.r.toString('hex'));
 }
 
-async function ourTuples(db: Db, table: string, batchSize: number): Promise<{ tuples: string[]; lines: string[] }> {
+async function ourTuples(db: Db, table: string, batchSize: number, reuseBatches = false): Promise<{ tuples: string[]; lines: string[] }> {
   const cols = (await db.listColumns(table)).map((c) => c.name);
   const tuples: string[] = [];
   const lines: string[] = [];
-  for await (const b of db.dumpRows(table, cols, ['id'], { batchSize })) {
+  for await (const b of db.dumpRows(table, cols, ['id'], { batchSize, reuseBatches })) {
     tuples.push(...b.chunks.map((c) => c.toString('hex')));
     lines.push(b.lines!.text.toString('hex'));
     expect(b.rows).toBe(b.chunks.length);
@@ -77,8 +77,8 @@ describeEngines(
       it(`${name}: every tuple equals the server's CONCAT(QUOTE(), HEX()) row, in every batch size`, async () => {
         const want = await serverTuples(db, 'V');
         expect(want.length).toBeGreaterThanOrEqual(40);
-        for (const batchSize of [1, 7, 1000]) {
-          const got = await ourTuples(db, 'V', batchSize);
+        for (const [batchSize, reuse] of [[1, false], [7, false], [7, true], [1000, false]] as const) {
+          const got = await ourTuples(db, 'V', batchSize, reuse);
           expect(got.tuples).toEqual(want);
           expect(got.lines.join('')).toBe(want.map((w) => w + '0a').join(''));
         }
