@@ -239,7 +239,8 @@ async function writeInserts(out: DumpWriter, insertHead: Buffer, lines: { text: 
 async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOptions): Promise<{ manifest: TableManifest; foreignKeys: string[] }> {
   const q = (n: string) => tx.dialect.quoteIdent(n);
   const ddl = await tableDdl(tx, table);
-  const columns = (await tx.listColumns(table)).map((c) => c.name);
+  const columnInfo = await tx.listColumns(table);
+  const columns = columnInfo.map((c) => c.name);
   if (opts.onTable) opts.onTable(table, Number((await tx.query(`SELECT COUNT(*) AS n FROM ${q(table)}`))[0].n));
   await out.write(`\n-- table ${table}\n`);
   for (const s of ddl.drop) await out.write(s + ';\n');
@@ -253,7 +254,7 @@ async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOpt
   // costs 60 % more there); InnoDB and SQLite rowid tables read in primary-key order at no cost.
   const order = tx.engine === 'postgres' ? [] : orderBy(table);
   // Each batch is hashed and copied into the compressor's segments before the next is asked for.
-  for await (const batch of tx.dumpRows(table, columns, order, { batchSize: 5000, reuseBatches: true })) {
+  for await (const batch of tx.dumpRows(table, columns, order, { batchSize: 5000, reuseBatches: true, columnInfo })) {
     if (copy) {
       // COPY lines end in \n already: the block is both the dump text and the checksummed text.
       for (const block of batch.chunks) {

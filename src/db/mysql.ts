@@ -13,7 +13,7 @@ import { assertWritable, type ClusterInfo } from './cluster.js';
 import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import { dumpColumn, RowFormatter, streamFormatted } from './mysql-dump.js';
 import { galeraInfo, LOCK_TABLE, withGaleraLock, writeSetBatch } from './mysql-galera.js';
-import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
+import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
 const SOCKETS = ['/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock', '/tmp/mysql.sock'];
 
@@ -189,9 +189,9 @@ export class MysqlDb implements Db {
    * One `(…)` tuple per row, formatted in JS from a plain SELECT as the server's QUOTE()/HEX()
    * would (src/db/mysql-dump.ts); non-UTF-8 (latin1) columns are converted to utf8mb4 by the server.
    */
-  async *dumpRows(table: string, columns: string[], orderBy: string[], opts: StreamOptions = {}): AsyncIterable<DumpedRows> {
+  async *dumpRows(table: string, columns: string[], orderBy: string[], opts: DumpOptions = {}): AsyncIterable<DumpedRows> {
     const q = dialect.quoteIdent;
-    const info = new Map((await this.listColumns(table)).map((c) => [c.name, c]));
+    const info = new Map((opts.columnInfo ?? (await this.listColumns(table))).map((c) => [c.name, c]));
     const cols = columns.map((c) => dumpColumn(q(c), info.get(c)?.dataType ?? 'varchar', info.get(c)?.charset));
     const order = orderBy.length ? ` ORDER BY ${orderBy.map(q).join(', ')}` : '';
     const sql = `SELECT ${cols.map((c) => c.expr).join(', ')} FROM ${q(table)}${order}`;

@@ -53,11 +53,17 @@ export interface Dialect {
 export interface StreamOptions {
   /** Rows per yielded batch (default 1000). Memory stays bounded by this. */
   batchSize?: number;
+}
+
+/** Options of Db.dumpRows. */
+export interface DumpOptions extends StreamOptions {
   /**
-   * dumpRows: the consumer is done with a batch (and copied what it keeps) when it asks for the
-   * next one, so the batch's buffers may be reused (MySQL).
+   * The consumer is done with a batch (and copied what it keeps) when it asks for the next one, so
+   * the batch's buffers may be reused.
    */
   reuseBatches?: boolean;
+  /** The table's columns as listColumns gave them in this transaction: not read again (MySQL). */
+  columnInfo?: ColumnInfo[];
 }
 
 /** A batch from Db.dumpRows. */
@@ -103,7 +109,7 @@ export interface Db {
    * PostgreSQL COPY text lines (each with its `\n`), MySQL/SQLite VALUES tuples `(…,…)`. The server formats the values (COPY TO STDOUT, QUOTE()/HEX(), quote()), so a backup
    * does not decode and re-encode every value in JS.
    */
-  dumpRows(table: string, columns: string[], orderBy: string[], opts?: StreamOptions): AsyncIterable<DumpedRows>;
+  dumpRows(table: string, columns: string[], orderBy: string[], opts?: DumpOptions): AsyncIterable<DumpedRows>;
   /**
    * Loads rows given in this engine's dump text, unparsed (what mysqldump/pg_dump/dumpRows write):
    * PostgreSQL COPY text lines, MySQL/SQLite a VALUES list of tuples. `columns` null = the
