@@ -90,9 +90,10 @@ export class RowFormatter {
     const src = packet.buffer;
     let p = packet.offset;
     const end = packet.end;
-    // Each value of n bytes takes at least n + 1 of the packet and at most 2n + 3 of the literal
-    // (quotes, a comma); a NULL takes 1 and writes 5: the row fits in 5 × its packet.
-    this.reserve(5 * (end - p) + 4);
+    // A value of n bytes takes at least n + 1 of the packet and at most 2n + 3 of the tuple (escapes
+    // or hex, quotes, a comma); a NULL takes 1 and writes 5 (NULL and a comma): at most 2 × the
+    // packet plus 3 a column, and the parentheses and `\n`.
+    this.reserve(2 * (end - p) + 3 * this.kinds.length + 3);
     const out = this.buf;
     let o = this.pos;
     this.starts.push(o);

@@ -106,7 +106,8 @@ export interface Db {
   stream(sql: string, params?: SqlValue[], opts?: StreamOptions): AsyncIterable<Row[]>;
   /**
    * Streams the rows of `table` (ordered by `orderBy`) in the text a dump of this engine carries:
-   * PostgreSQL COPY text lines (each with its `\n`), MySQL/SQLite VALUES tuples `(…,…)`. The server formats the values (COPY TO STDOUT, QUOTE()/HEX(), quote()), so a backup
+   * PostgreSQL COPY text lines (each with its `\n`), MySQL/SQLite VALUES tuples `(…,…)`. The server formats the values (COPY TO STDOUT, quote()), or
+   * for MySQL sends their bytes as it converts them and JS adds QUOTE()'s quotes and escapes (src/db/mysql-dump.ts), so a backup
    * does not decode and re-encode every value in JS.
    */
   dumpRows(table: string, columns: string[], orderBy: string[], opts?: DumpOptions): AsyncIterable<DumpedRows>;
