@@ -281,7 +281,13 @@ export async function* streamFormatted(conn: CoreConnection, sql: string, fmt: R
   const endPromise = new Promise<void>((res) => (endedNow = res));
   const cmd = conn.query(sql);
   // mysql2 assigns its own parser once the columns are known, then calls `_rowParser.next` per row.
-  Object.defineProperty(cmd, '_rowParser', { get: () => parser, set: () => undefined, configurable: true });
+  // Should a mysql2 version stop doing so, the rows would go unseen: an error, never an empty dump.
+  let assigned = false;
+  Object.defineProperty(cmd, '_rowParser', {
+    get: () => parser,
+    set: () => void (assigned = true),
+    configurable: true,
+  });
   cmd.on('error', (e: unknown) => {
     failure ??= e;
     ended = true;
@@ -289,6 +295,7 @@ export async function* streamFormatted(conn: CoreConnection, sql: string, fmt: R
     notify();
   });
   cmd.on('end', () => {
+    if (!assigned) failure ??= new DatabaseError('this mysql2 version reads result rows in a way linotp-migrate does not know', 'install the mysql2 version in package.json');
     ended = true;
     endedNow();
     notify();

@@ -1,8 +1,10 @@
 // MySQL dump rows formatted in JS (src/db/mysql-dump.ts) are byte for byte what the server's own
 // QUOTE()/HEX() expressions wrote before: every column type LinOTP uses, utf8mb4, utf8mb3 and
 // latin1 tables (mis-encoded text included), escapes, NULLs, long values and batch boundaries.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import { afterAll, beforeAll, describe as suite, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/index.js';
+import { Lit, RowFormatter, streamFormatted } from '../../src/db/mysql-dump.js';
 import type { Db } from '../../src/db/types.js';
 import { createTestDatabase, describeEngines } from '../helpers/db.js';
 
@@ -117,3 +119,26 @@ describeEngines(
   },
   ['mysql'],
 );
+
+// The row parser is mysql2's `_rowParser` slot: a mysql2 that stopped using it must fail the dump.
+
+suite('streamFormatted without a mysql2 that assigns _rowParser', () => {
+  it('fails instead of yielding an empty table', async () => {
+    const conn = {
+      query() {
+        const cmd = new EventEmitter();
+        setImmediate(() => {
+          cmd.emit('fields', [{}]);
+          cmd.emit('end');
+        });
+        return cmd;
+      },
+      pause() {},
+      resume() {},
+    };
+    const consume = async () => {
+      for await (const _ of streamFormatted(conn, 'SELECT 1', new RowFormatter([Lit.Verbatim], 't'), 10, true)) void _;
+    };
+    await expect(consume()).rejects.toThrow(/mysql2 version/);
+  });
+});
