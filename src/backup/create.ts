@@ -57,43 +57,25 @@ export function backupStamp(d: Date): string {
 }
 
 /**
- * The dump member: buffered, hashed (SHA-256 of the member) and gzip-compressed as it is written,
- * so the uncompressed dump never touches the disk and compression runs beside the dumping.
+ * The dump member: hashed (SHA-256 of the member) and gzip-compressed as it is written, so the
+ * uncompressed dump never touches the disk and compression runs beside the dumping. The member
+ * writer copies what it is given: a written buffer may be reused at once.
  */
 class DumpWriter {
-  private buf: Buffer[] = [];
-  private size = 0;
   private readonly hash = createHash('sha256');
   readonly member: GzipMemberWriter;
   constructor(file: string, level: number) {
     this.member = new GzipMemberWriter(file, level);
   }
   get bytes(): number {
-    return this.member.bytes + this.size;
+    return this.member.bytes;
   }
   async write(s: string | Buffer): Promise<void> {
     const b = typeof s === 'string' ? Buffer.from(s, 'utf8') : s;
-    if (b.length >= 1 << 18) {
-      // Large pieces (COPY blocks, INSERT statements) go on without another copy.
-      await this.flush();
-      this.hash.update(b);
-      await this.member.write(b);
-      return;
-    }
-    this.buf.push(b);
-    this.size += b.length;
-    if (this.size > 1 << 20) await this.flush();
-  }
-  async flush(): Promise<void> {
-    if (!this.buf.length) return;
-    const data = this.buf.length === 1 ? this.buf[0] : Buffer.concat(this.buf, this.size);
-    this.buf = [];
-    this.size = 0;
-    this.hash.update(data);
-    await this.member.write(data);
+    this.hash.update(b);
+    await this.member.write(b);
   }
   async close(): Promise<string> {
-    await this.flush();
     await this.member.finish();
     return this.hash.digest('hex');
   }
@@ -228,11 +210,37 @@ export async function createBackup(db: Db, opts: CreateOptions): Promise<CreateR
 
 const COMMA = Buffer.from(',');
 const END = Buffer.from(';\n');
+const NL = Buffer.from('\n');
+/** Statements of at most ~1 MB stay far below max_allowed_packet and SQLite's limits. */
+const STATEMENT_BYTES = 1 << 20;
+
+/**
+ * INSERT statements of a batch given as lines (MySQL, src/db/types.ts DumpedRows): the `\n` after
+ * each tuple, already hashed, becomes its `,` or the statement's `;` in place, so the rows are
+ * written without another copy. Cut where the tuple writer below cuts: the same dump bytes.
+ */
+async function writeInserts(out: DumpWriter, insertHead: Buffer, lines: { text: Buffer; starts: number[] }): Promise<void> {
+  const { text, starts } = lines;
+  let from = 0;
+  for (let i = 0; i < starts.length; i++) {
+    const next = i + 1 < starts.length ? starts[i + 1] : text.length;
+    if (next - from > STATEMENT_BYTES || next === text.length) {
+      text[next - 1] = 0x3b; // ;
+      await out.write(insertHead);
+      await out.write(text.subarray(from, next));
+      await out.write(NL);
+      from = next;
+    } else {
+      text[next - 1] = 0x2c; // ,
+    }
+  }
+}
 
 async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOptions): Promise<{ manifest: TableManifest; foreignKeys: string[] }> {
   const q = (n: string) => tx.dialect.quoteIdent(n);
   const ddl = await tableDdl(tx, table);
-  const columns = (await tx.listColumns(table)).map((c) => c.name);
+  const columnInfo = await tx.listColumns(table);
+  const columns = columnInfo.map((c) => c.name);
   if (opts.onTable) opts.onTable(table, Number((await tx.query(`SELECT COUNT(*) AS n FROM ${q(table)}`))[0].n));
   await out.write(`\n-- table ${table}\n`);
   for (const s of ddl.drop) await out.write(s + ';\n');
@@ -245,7 +253,8 @@ async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOpt
   // PostgreSQL rows in their physical order, as pg_dump writes them (sorting a large audit table
   // costs 60 % more there); InnoDB and SQLite rowid tables read in primary-key order at no cost.
   const order = tx.engine === 'postgres' ? [] : orderBy(table);
-  for await (const batch of tx.dumpRows(table, columns, order, { batchSize: 5000 })) {
+  // Each batch is hashed and copied into the compressor's segments before the next is asked for.
+  for await (const batch of tx.dumpRows(table, columns, order, { batchSize: 5000, reuseBatches: true, columnInfo })) {
     if (copy) {
       // COPY lines end in \n already: the block is both the dump text and the checksummed text.
       for (const block of batch.chunks) {
@@ -253,6 +262,9 @@ async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOpt
         await out.write(block);
       }
       hasher.rows += batch.rows;
+    } else if (batch.lines) {
+      hasher.addLines(batch.lines.text, batch.rows);
+      await writeInserts(out, insertHead, batch.lines);
     } else {
       hasher.addTuples(batch.chunks);
       // Statements of at most ~1 MB stay far below max_allowed_packet and SQLite's limits.
@@ -262,7 +274,7 @@ async function dumpTable(tx: Db, table: string, out: DumpWriter, opts: CreateOpt
         if (size) parts.push(COMMA);
         parts.push(tuple);
         size += tuple.length + 1;
-        if (size > 1 << 20) {
+        if (size > STATEMENT_BYTES) {
           parts.push(END);
           await out.write(Buffer.concat(parts));
           parts = [insertHead];

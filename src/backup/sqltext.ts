@@ -1,7 +1,8 @@
 /**
  * SQL text of dumps: undoing PostgreSQL COPY escapes, and the engine-independent row checksum used in
- * manifests. Dumps are written by the servers themselves (Db.dumpRows: MySQL QUOTE(), SQLite quote(),
- * PostgreSQL COPY TO); the one JS writer the code uses is src/db/postgres.ts copyField (cross-engine loads).
+ * manifests. Dumps are written by the servers themselves (Db.dumpRows: SQLite quote(), PostgreSQL COPY TO)
+ * or exactly as they would (MySQL QUOTE()/HEX(), src/db/mysql-dump.ts); the other JS writer the code uses is
+ * src/db/postgres.ts copyField (cross-engine loads).
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { SqlValue } from '../db/types.js';

@@ -11,8 +11,9 @@ import type { Pool, PoolConnection, PoolOptions } from 'mysql2/promise';
 import { DatabaseError } from '../errors.js';
 import { assertWritable, type ClusterInfo } from './cluster.js';
 import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
+import { dumpColumn, RowFormatter, streamFormatted } from './mysql-dump.js';
 import { galeraInfo, LOCK_TABLE, withGaleraLock, writeSetBatch } from './mysql-galera.js';
-import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
+import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
 const SOCKETS = ['/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock', '/tmp/mysql.sock'];
 
@@ -77,18 +78,6 @@ export function formatSql(sql: string, params: SqlValue[] = []): string {
 }
 
 type Runner = Pool | PoolConnection;
-
-const BINARY_TYPES = /^(binary|varbinary|tinyblob|blob|mediumblob|longblob|geometry|point|linestring|polygon)$/;
-const NUMERIC_TYPES = /^(tinyint|smallint|mediumint|int|integer|bigint|decimal|numeric|float|double|real|bit)$/;
-
-/** SQL giving the dump literal of one column (what mysqldump writes for it). */
-export function mysqlLiteralExpr(col: string, dataType: string, charset?: string): string {
-  if (BINARY_TYPES.test(dataType)) return `IF(${col} IS NULL, 'NULL', IF(LENGTH(${col}) = 0, 'X''''', CONCAT('0x', HEX(${col}))))`;
-  if (dataType === 'bit') return `IFNULL(CAST(${col} AS UNSIGNED), 'NULL')`;
-  if (NUMERIC_TYPES.test(dataType)) return `IFNULL(${col}, 'NULL')`;
-  // UTF-8 columns concatenate as they are (utf8mb4 is taken as the superset); others are converted.
-  return charset && /^utf8/.test(charset) ? `QUOTE(${col})` : `QUOTE(CONVERT(${col} USING utf8mb4))`;
-}
 
 export class MysqlDb implements Db {
   readonly engine = 'mysql' as const;
@@ -197,24 +186,32 @@ export class MysqlDb implements Db {
   }
 
   /**
-   * One `(…)` tuple per row built by the server: QUOTE() escapes text exactly as our reader (and
-   * mysqldump) expect, binary columns as 0x… hex; non-UTF-8 (latin1) columns are converted to
-   * utf8mb4, which is what the connection charset would deliver anyway.
+   * One `(…)` tuple per row, formatted in JS from a plain SELECT as the server's QUOTE()/HEX()
+   * would (src/db/mysql-dump.ts); non-UTF-8 (latin1) columns are converted to utf8mb4 by the server.
    */
-  async *dumpRows(table: string, columns: string[], orderBy: string[], opts: StreamOptions = {}): AsyncIterable<DumpedRows> {
+  async *dumpRows(table: string, columns: string[], orderBy: string[], opts: DumpOptions = {}): AsyncIterable<DumpedRows> {
     const q = dialect.quoteIdent;
-    const info = new Map((await this.listColumns(table)).map((c) => [c.name, c]));
-    const exprs = columns.map((c) => mysqlLiteralExpr(q(c), info.get(c)?.dataType ?? 'varchar', info.get(c)?.charset));
+    const info = new Map((opts.columnInfo ?? (await this.listColumns(table))).map((c) => [c.name, c]));
+    const cols = columns.map((c) => dumpColumn(q(c), info.get(c)?.dataType ?? 'varchar', info.get(c)?.charset));
     const order = orderBy.length ? ` ORDER BY ${orderBy.map(q).join(', ')}` : '';
-    const sql = `SELECT CAST(CONCAT('(', ${exprs.join(", ',', ")}, ')') AS BINARY) AS r FROM ${q(table)}${order}`;
-    for await (const batch of this.stream(sql, [], opts)) {
-      const chunks = batch.map((row) => {
-        const r = row.r;
-        // CONCAT gives NULL when the row is longer than max_allowed_packet.
-        if (!Buffer.isBuffer(r)) throw new DatabaseError(`a row of ${table} is larger than the server's max_allowed_packet`, 'raise max_allowed_packet on the server for the backup');
-        return r;
-      });
-      yield { rows: chunks.length, chunks };
+    const sql = `SELECT ${cols.map((c) => c.expr).join(', ')} FROM ${q(table)}${order}`;
+    const own = this.conn ? undefined : await this.pool.getConnection();
+    const pc = (this.conn ?? own)!;
+    const fmt = new RowFormatter(
+      cols.map((c) => c.kind),
+      table,
+    );
+    let finished = false;
+    try {
+      // The streaming protocol lives on the callback ("core") connection.
+      yield* streamFormatted((pc as any).connection, sql, fmt, Math.max(1, opts.batchSize ?? 1000), !own, Boolean(opts.reuseBatches));
+      finished = true;
+    } catch (err) {
+      throw statementError(err, sql, this.url);
+    } finally {
+      // A pooled connection left mid-result (an error, or the consumer stopped) is not reused.
+      if (own && finished) own.release();
+      else if (own) own.destroy();
     }
   }
 

@@ -12,7 +12,7 @@ import { DatabaseError } from '../errors.js';
 import { assertWritable, parsePrimaryConninfo, type ClusterInfo } from './cluster.js';
 import { pinSchemaOption, resolveLinotpSchema } from './pg-schema.js';
 import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
-import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
+import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 
 const SOCKET_DIRS = ['/var/run/postgresql', '/run/postgresql', '/tmp'];
 
@@ -102,6 +102,7 @@ class CopyOut {
   private queued = 0;
   /** pg's parser reuses its buffer: every row is copied out into blocks of our own. */
   private block = Buffer.allocUnsafe(BLOCK);
+  private readonly spare: Buffer<ArrayBuffer>[] = [];
   private used = 0;
   private rows = 0;
   private finished = false;
@@ -126,9 +127,15 @@ class CopyOut {
     this.queue.push(this.block.subarray(0, this.used));
     this.queued += this.used;
     this.queuedRows += this.rows;
-    this.block = Buffer.allocUnsafe(BLOCK);
+    this.block = this.spare.pop() ?? Buffer.allocUnsafe(BLOCK);
     this.used = 0;
     this.rows = 0;
+  }
+  /** Blocks of a batch the consumer is done with (DumpOptions.reuseBatches), to be filled again. */
+  recycle(batch: DumpedRows): void {
+    for (const c of batch.chunks) {
+      if (c.byteOffset === 0 && c.buffer.byteLength === BLOCK && this.spare.length < 16) this.spare.push(Buffer.from(c.buffer as ArrayBuffer, 0, BLOCK));
+    }
   }
   handleCopyData(msg: { chunk: Buffer }): void {
     if (this.discard) return;
@@ -343,7 +350,7 @@ export class PostgresDb implements Db {
   }
 
   /** COPY (SELECT … ORDER BY …) TO STDOUT: exactly what pg_dump writes, with no value parsed in JS. */
-  async *dumpRows(table: string, columns: string[], orderBy: string[]): AsyncIterable<DumpedRows> {
+  async *dumpRows(table: string, columns: string[], orderBy: string[], opts: DumpOptions = {}): AsyncIterable<DumpedRows> {
     const q = dialect.quoteIdent;
     const order = orderBy.length ? ` ORDER BY ${orderBy.map(q).join(', ')}` : '';
     const text = `COPY (SELECT ${columns.map(q).join(', ')} FROM ${q(table)}${order}) TO STDOUT`;
@@ -362,6 +369,7 @@ export class PostgresDb implements Db {
         }
         if (!batch) break;
         yield batch;
+        if (opts.reuseBatches) op.recycle(batch);
       }
       done = true;
     } finally {

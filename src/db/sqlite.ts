@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { DatabaseError } from '../errors.js';
 import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, thisHost, type OpenOptions } from './common.js';
 import type { ClusterInfo } from './cluster.js';
-import type { ColumnInfo, Db, DumpedRows, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
+import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 import { describeDbUrl } from './url.js';
 
 /** SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32. */
@@ -125,7 +125,7 @@ export class SqliteDb implements Db {
    * quoted with replace() and ||, which keep every byte (the literal then holds a raw NUL, as
    * the dump reader reads it; costs ~5% on a dump).
    */
-  async *dumpRows(table: string, columns: string[], orderBy: string[], opts: StreamOptions = {}): AsyncIterable<DumpedRows> {
+  async *dumpRows(table: string, columns: string[], orderBy: string[], opts: DumpOptions = {}): AsyncIterable<DumpedRows> {
     const q = dialect.quoteIdent;
     const order = orderBy.length ? ` ORDER BY ${orderBy.map(q).join(', ')}` : '';
     const literal = (c: string) => `CASE WHEN typeof(${c}) = 'text' AND instr(CAST(${c} AS BLOB), X'00') > 0 THEN '''' || replace(${c}, '''', '''''') || '''' ELSE quote(${c}) END`;

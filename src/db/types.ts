@@ -55,11 +55,29 @@ export interface StreamOptions {
   batchSize?: number;
 }
 
+/** Options of Db.dumpRows. */
+export interface DumpOptions extends StreamOptions {
+  /**
+   * The consumer is done with a batch (and copied what it keeps) when it asks for the next one, so
+   * the batch's buffers may be reused.
+   */
+  reuseBatches?: boolean;
+  /** The table's columns as listColumns gave them in this transaction: not read again (MySQL). */
+  columnInfo?: ColumnInfo[];
+}
+
 /** A batch from Db.dumpRows. */
 export interface DumpedRows {
   rows: number;
   /** PostgreSQL: blocks of whole COPY lines; MySQL/SQLite: one tuple per element. */
   chunks: Buffer[];
+  /**
+   * MySQL: the same tuples in one buffer, each followed by `\n` (the text the row checksum hashes),
+   * so a consumer needs no copy; tuple i starts at `starts[i]` and ends before the next one's `\n`.
+   * The `\n` bytes are no part of any chunk: the consumer may overwrite them (src/backup/create.ts
+   * writes `,` and `;` there).
+   */
+  lines?: { text: Buffer; starts: number[] };
 }
 
 export interface TransactionOptions {
@@ -88,10 +106,11 @@ export interface Db {
   stream(sql: string, params?: SqlValue[], opts?: StreamOptions): AsyncIterable<Row[]>;
   /**
    * Streams the rows of `table` (ordered by `orderBy`) in the text a dump of this engine carries:
-   * PostgreSQL COPY text lines (each with its `\n`), MySQL/SQLite VALUES tuples `(…,…)`. The server formats the values (COPY TO STDOUT, QUOTE()/HEX(), quote()), so a backup
+   * PostgreSQL COPY text lines (each with its `\n`), MySQL/SQLite VALUES tuples `(…,…)`. The server formats the values (COPY TO STDOUT, quote()), or
+   * for MySQL sends their bytes as it converts them and JS adds QUOTE()'s quotes and escapes (src/db/mysql-dump.ts), so a backup
    * does not decode and re-encode every value in JS.
    */
-  dumpRows(table: string, columns: string[], orderBy: string[], opts?: StreamOptions): AsyncIterable<DumpedRows>;
+  dumpRows(table: string, columns: string[], orderBy: string[], opts?: DumpOptions): AsyncIterable<DumpedRows>;
   /**
    * Loads rows given in this engine's dump text, unparsed (what mysqldump/pg_dump/dumpRows write):
    * PostgreSQL COPY text lines, MySQL/SQLite a VALUES list of tuples. `columns` null = the
