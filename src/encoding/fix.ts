@@ -149,10 +149,72 @@ async function applyPage(db: Db, t: TargetTable, changes: RowChange[], state: Fi
       // statement grows with the square of its rows: keep statements small.
       for (let i = 0; i < simple.length; i += CASE_ROWS) result.changedRows += await caseUpdate(tx, t, simple.slice(i, i + CASE_ROWS));
     }
-    for (const c of keyed) {
-      if (await keyedUpdate(tx, t, c, keys, state, result)) result.changedRows++;
-    }
+    if (keyed.length) result.changedRows += await keyedUpdates(tx, t, keyed, keys, state, result);
   });
+}
+
+/** Groups of columns that must stay unique: the whole primary key, and each unique column. */
+function keyGroups(t: TargetTable, keys: Set<string>): string[][] {
+  return [t.pk, ...[...keys].filter((k) => !t.pk.includes(k)).map((k) => [k])];
+}
+
+const newKey = (t: TargetTable, c: RowChange, g: string[]) => g.map((col) => c.set.get(col)?.to ?? c.pk[t.pk.indexOf(col)]);
+/** Rows per existence check (one select of CASE WHEN EXISTS columns). */
+const CLASH_ROWS = 100;
+
+/**
+ * The rows of a page whose key columns change. The new keys are first checked against the table
+ * all at once (one statement per CLASH_ROWS rows instead of one per row: a LinOTP 2 imported_user
+ * table renames nearly every userid); a row whose new key exists, or repeats a new key of this page,
+ * is then checked and updated one by one as before (keyedUpdate), so the outcome is the same.
+ * MySQL compares keys by collation (`ß` may equal `ss`): a repeat JS does not see is refused by the
+ * unique index, which rolls back that statement only, and the row takes the careful path too.
+ */
+async function keyedUpdates(db: Db, t: TargetTable, keyed: RowChange[], keys: Set<string>, state: FixState, result: TableResult): Promise<number> {
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  const groups = keyGroups(t, keys);
+  const pkMatch = t.pk.map((col) => `${q(col)} = ?`).join(' AND ');
+  const taken: boolean[] = [];
+  for (let i = 0; i < keyed.length; i += CLASH_ROWS) {
+    const chunk = keyed.slice(i, i + CLASH_ROWS);
+    const params: SqlValue[] = [];
+    const cols = chunk.map((c, j) => {
+      const exists = groups
+        .filter((g) => g.some((col) => c.set.has(col)))
+        .map((g) => {
+          params.push(...newKey(t, c, g), ...c.pk);
+          return `EXISTS (SELECT 1 FROM ${q(t.stored)} WHERE ${g.map((col) => `${q(col)} = ?`).join(' AND ')} AND NOT (${pkMatch}))`;
+        });
+      return `CASE WHEN ${exists.join(' OR ')} THEN 1 ELSE 0 END AS c${j}`;
+    });
+    const [row] = await db.query(`SELECT ${cols.join(', ')}`, params);
+    chunk.forEach((_, j) => taken.push(Number(row[`c${j}`]) === 1));
+  }
+  const seen = new Set<string>();
+  let changed = 0;
+  for (let i = 0; i < keyed.length; i++) {
+    const c = keyed[i];
+    const mine = groups.filter((g) => g.some((col) => c.set.has(col))).map((g) => JSON.stringify([g, newKey(t, c, g)]));
+    const repeat = mine.some((k) => seen.has(k));
+    mine.forEach((k) => seen.add(k));
+    let done = false;
+    if (!taken[i] && !repeat) {
+      try {
+        done = await writeKeyed(db, t, c);
+      } catch (err) {
+        if (!isDuplicateKey(db, err)) throw err;
+        done = await keyedUpdate(db, t, c, keys, state, result);
+      }
+    } else done = await keyedUpdate(db, t, c, keys, state, result);
+    if (done) changed++;
+  }
+  return changed;
+}
+
+/** A unique-index refusal that leaves the transaction usable (MySQL/SQLite roll back the statement only). */
+function isDuplicateKey(db: Db, err: unknown): boolean {
+  const code = String((err as { cause?: { code?: string } })?.cause?.code ?? '');
+  return (db.engine === 'mysql' && code === 'ER_DUP_ENTRY') || (db.engine === 'sqlite' && /^SQLITE_CONSTRAINT_(PRIMARYKEY|UNIQUE)$/.test(code));
 }
 
 /** Many rows in one statement: `SET col = CASE WHEN pk = ? AND col = ? THEN ? … ELSE col END WHERE pk IN (…)`. */
@@ -226,11 +288,9 @@ async function mysqlConvertUpdate(db: Db, t: TargetTable, changes: RowChange[]):
 async function keyedUpdate(db: Db, t: TargetTable, c: RowChange, keys: Set<string>, state: FixState, result: TableResult): Promise<boolean> {
   const q = (n: string) => db.dialect.quoteIdent(n);
   const pkMatch = t.pk.map((col) => `${q(col)} = ?`).join(' AND ');
-  // Groups that must stay unique: the whole primary key, and each unique column.
-  const groups: string[][] = [t.pk, ...[...keys].filter((k) => !t.pk.includes(k)).map((k) => [k])];
-  for (const g of groups) {
+  for (const g of keyGroups(t, keys)) {
     if (!g.some((col) => c.set.has(col))) continue;
-    const values = g.map((col) => c.set.get(col)?.to ?? c.pk[t.pk.indexOf(col)]);
+    const values = newKey(t, c, g);
     const clash = await db.query(`SELECT 1 AS x FROM ${q(t.stored)} WHERE ${g.map((col) => `${q(col)} = ?`).join(' AND ')} AND NOT (${pkMatch})`, [...values, ...c.pk]);
     if (clash.length) {
       for (const col of g) {
@@ -246,6 +306,13 @@ async function keyedUpdate(db: Db, t: TargetTable, c: RowChange, keys: Set<strin
     }
   }
   if (!c.set.size) return false;
+  return writeKeyed(db, t, c);
+}
+
+/** The guarded UPDATE of one row: it changes the row only while it still holds the values read. */
+async function writeKeyed(db: Db, t: TargetTable, c: RowChange): Promise<boolean> {
+  const q = (n: string) => db.dialect.quoteIdent(n);
+  const pkMatch = t.pk.map((col) => `${q(col)} = ?`).join(' AND ');
   const cols = [...c.set.keys()];
   const params: SqlValue[] = [...cols.map((col) => c.set.get(col)!.to), ...c.pk, ...cols.map((col) => c.set.get(col)!.from)];
   const sql = `UPDATE ${q(t.stored)} SET ${cols.map((col) => `${q(col)} = ?`).join(', ')} WHERE ${pkMatch} AND ${cols.map((col) => `${q(col)} = ?`).join(' AND ')}`;

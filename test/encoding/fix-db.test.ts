@@ -9,7 +9,8 @@ import { openDatabase } from '../../src/db/index.js';
 import type { Db, SqlValue } from '../../src/db/types.js';
 import { runFixEncoding, UTF8_CONVERSION_KEY, type FixEncodingReport } from '../../src/encoding/index.js';
 import { buildInstallation, type Installation } from '../../src/fixtures/installation.js';
-import { writeInstallation, type WriteOptions } from '../../src/fixtures/write.js';
+import { createFixtureSchema, writeInstallation, type WriteOptions } from '../../src/fixtures/write.js';
+import { doubleEncode } from '../../src/encoding/mysql-latin1.js';
 import { primaryKeyColumns } from '../../src/schema/tables.js';
 import { createTestDatabase, describeEngines, type TestEngine } from '../helpers/db.js';
 
@@ -211,6 +212,40 @@ describe('--tables', () => {
     } finally {
       await db.close();
       await drop();
+    }
+  });
+});
+
+describeEngines('fix-db-encoding on key columns', (engine) => {
+  it('reports a repaired key that already exists, and one that repeats another by collation, without failing', async () => {
+    const t = await createTestDatabase(engine, { charset: 'utf8mb4' });
+    const db = await openDatabase(t.url);
+    try {
+      await createFixtureSchema(db);
+      const rows: [string, string, string, string][] = [
+        ['linotp.Config', 'x', '', ''],
+        [doubleEncode('linotp.Jürgen'), 'old', '', ''], // its repair exists already
+        ['linotp.Jürgen', 'correct', '', ''],
+        [doubleEncode('linotp.Kühn'), 'a', '', ''], // repairs to keys equal under MySQL's _ci collations (ü = û)
+        [doubleEncode('linotp.Kûhn'), 'b', '', ''],
+        ...Array.from({ length: 150 }, (_, i) => [doubleEncode(`linotp.Müller${i}`), String(i), '', ''] as [string, string, string, string]),
+      ];
+      await db.insertMany('Config', ['Key', 'Value', 'Type', 'Description'], rows);
+      const r = await runFixEncoding(db, { tables: ['Config'], pageSize: 64 });
+      const keys = new Set((await db.query(`SELECT ${db.dialect.quoteIdent('Key')} AS k FROM ${db.dialect.quoteIdent('Config')}`)).map((x) => String(x.k)));
+      expect(keys.has(doubleEncode('linotp.Jürgen'))).toBe(true);
+      expect(keys.has('linotp.Müller149')).toBe(true);
+      expect(keys.size).toBe(rows.length);
+      const kühn = engine === 'mysql' ? 1 : 0; // MySQL: Kühn = Kûhn, the second stays as it was
+      expect(r.totals.conflicts).toBe(1 + kühn);
+      expect(r.conflicts.map((c) => c.before)).toContain(doubleEncode('linotp.Jürgen'));
+      expect(r.tables[0].repaired.Key).toBe(152 - kühn);
+      const again = await runFixEncoding(db, { tables: ['Config'] });
+      expect(again.totals.repairedValues).toBe(0);
+      expect(again.totals.conflicts).toBe(1 + kühn);
+    } finally {
+      await db.close();
+      await t.drop();
     }
   });
 });
