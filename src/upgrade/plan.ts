@@ -93,7 +93,15 @@ export interface UpgradePlan {
   blockers: string[];
   warnings: string[];
   /** Internals apply reuses (not rendered). */
-  internal: { utf8?: Utf8Plan; reencrypt?: ReencryptSummary; dropTables: string[]; createTables: string[]; dropAuditDbTable?: string };
+  internal: {
+    utf8?: Utf8Plan;
+    reencrypt?: ReencryptSummary;
+    dropTables: string[];
+    createTables: string[];
+    dropAuditDbTable?: string;
+    /** The main database's audit row count as step 3.0.0.0 took it, so the timestamp check does not count 1M rows again. */
+    auditRows?: { table: string; rows: number };
+  };
 }
 
 /** Tables LinOTP 3.4's `drop_all` removes: the metadata tables (admin_users when the tools controller is loaded). */
@@ -309,7 +317,9 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   if (!opts.truncateAudit && !opts.auditConvertedSeparately) {
     // LinOTP 2 wrote local times that LinOTP 3 shows as UTC (issue: audit trail across the upgrade).
     // Before a move the rows are still in the main database (moved unchanged, converted afterwards).
-    const audit = await planAuditTimezone(move ? db : (opts.auditDb ?? db), { timezone: opts.auditTimezone, ambiguous: opts.auditAmbiguous });
+    const target = move ? db : (opts.auditDb ?? db);
+    const counted = target === db ? plan.internal.auditRows : undefined;
+    const audit = await planAuditTimezone(target, { timezone: opts.auditTimezone, ambiguous: opts.auditAmbiguous, counted });
     plan.warnings.push(...audit.warnings);
     if (audit.action) plan.actions.push({ id: 'audit-to-utc', ...audit.action });
   }
@@ -377,6 +387,7 @@ async function planStep(db: Db, t: Tables, step: MigrationStep, plan: UpgradePla
   switch (step) {
     case '3.0.0.0': {
       const audit = await countRows(db, t, 'audit');
+      if (t.has('audit')) plan.internal.auditRows = { table: t.stored('audit'), rows: audit };
       a.effects.auditRows = audit;
       // The charset conversion is MySQL-only: other engines' plans do not mention it.
       if (db.engine !== 'mysql') a.title = 'mark the 3.0 model; 2.x audit signatures become invalid (the MySQL charset conversion does not apply here)';
