@@ -146,7 +146,8 @@ export interface ReencryptSummary {
 }
 
 const add = (into: Counts, from: Partial<Counts>) => {
-  for (const k of VALUE_KINDS) into[k] += from[k] ?? 0;
+  // Only the kinds present (a token has one or two): this runs twice per token per pass.
+  for (const k in from) into[k as ValueKind] += from[k as ValueKind] ?? 0;
 };
 
 const PAGE = 1000;
@@ -182,24 +183,44 @@ export async function runReencryption(
   if (!t.has('Token')) return sum;
   const cols = TOKEN_CRYPTO_COLUMNS.map((c) => t.c(c)).join(', ');
   const idCol = t.c('LinOtpTokenId');
-  let last = -1;
+  const fetchAfter = (last: SqlValue) => quiet(db.query(`SELECT ${cols} FROM ${t.t('Token')} WHERE ${idCol} > ? ORDER BY ${idCol} LIMIT ${PAGE}`, [last]));
+  // A pipeline of three stages, so that the database and we work at the same time (one core each):
+  // the next page is asked for before this one is decrypted, and this page's UPDATE runs while the
+  // next page is decrypted. On one connection the statements still run in the order sent; the
+  // pages are disjoint id ranges. Every UPDATE is awaited before returning, so an error still
+  // reaches the caller (and its transaction) before anything commits.
+  let next = fetchAfter(-1);
+  let writing: Promise<void> = Promise.resolve();
   for (;;) {
-    const page = await db.query(`SELECT ${cols} FROM ${t.t('Token')} WHERE ${idCol} > ? ORDER BY ${idCol} LIMIT ${PAGE}`, [last]);
+    const page = await next;
     if (page.length === 0) break;
+    next = fetchAfter(Number(page[page.length - 1].LinOtpTokenId));
     const updates: { id: SqlValue; cols: Record<string, string> }[] = [];
     for (const row of page) {
       const r = processTokenRow(key, row);
       add(sum.legacy, r.legacy);
       add(sum.pkcs7, r.pkcs7);
-      sum.failures.push(...r.failures);
-      if (Object.keys(r.update).length && (r.failures.length === 0 || opts.skipFailures)) updates.push({ id: row.LinOtpTokenId, cols: r.update });
+      if (r.failures.length) sum.failures.push(...r.failures);
+      if (hasKeys(r.update) && (r.failures.length === 0 || opts.skipFailures)) updates.push({ id: row.LinOtpTokenId, cols: r.update });
     }
-    if (opts.write && updates.length) await updateTokens(db, t, updates);
+    await writing;
+    if (opts.write && updates.length) writing = quiet(updateTokens(db, t, updates));
     sum.tokens += page.length;
     opts.onTokens?.(page.length);
-    last = Number(page[page.length - 1].LinOtpTokenId);
   }
+  await writing;
   return sum;
+}
+
+/** A promise whose rejection is handled where it is awaited, possibly later: not an unhandled rejection meanwhile. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 /**
