@@ -170,6 +170,14 @@ export class ValueCipher {
     return { plain, padding };
   }
 
+  /** The padding `cipher` decrypts to (DecryptError as decrypt): a key check that builds no plaintext. */
+  check(iv: Buffer, cipher: Buffer): Padding {
+    const raw = this.#decryptRaw(iv, cipher);
+    const { padding } = readPayload(raw);
+    raw.fill(0);
+    return padding;
+  }
+
   /** = encryptValue with this key. */
   encrypt(iv: Buffer, plain: Buffer, padding: Padding): Buffer {
     checkIv(iv);

@@ -49,18 +49,28 @@ function attempt(c: ValueCipher, iv: Buffer, cipher: Buffer): Decrypted<Buffer> 
 }
 
 /**
+ * The padding a same-IV re-encryption writes, or `check`: decrypt and classify only, encrypt
+ * nothing (the value returned is empty). init's plan checks every value before anything changes and
+ * the rewrite decrypts them again, so the plan has no use for the ciphertext.
+ */
+export type Rewrite = Padding | 'check';
+
+/**
  * A value re-encrypted under its own IV (seeds, user PINs, `@@` PINs, ocra secrets): the raw
  * plaintext is kept as it is, only the padding changes (ValueCipher.reencrypt says which blocks).
  */
-function rewrap(c: ValueCipher, iv: Buffer, cipher: Buffer, padding: Padding): Decrypted<Buffer> {
+function rewrap(c: ValueCipher, iv: Buffer, cipher: Buffer, to: Rewrite): Decrypted<Buffer> {
   try {
-    const r = c.reencrypt(iv, cipher, padding);
+    if (to === 'check') return { ok: true, value: NOTHING, padding: c.check(iv, cipher) };
+    const r = c.reencrypt(iv, cipher, to);
     return { ok: true, value: r.cipher, padding: r.padding };
   } catch (e) {
     if (e instanceof DecryptError) return { ok: false, reason: e.reason };
     throw e;
   }
 }
+
+const NOTHING = Buffer.alloc(0);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a leading U+FEFF is content, kept
 function asText(r: Decrypted<Buffer>): Decrypted<string> {
@@ -127,7 +137,7 @@ export function encryptTokenSeed(key: EncKey, seedHex: string, keyIv: string, pa
  * Re-encrypts a seed with the SAME IV (what 3.1.0.0 does). Works on the raw plaintext, so a seed
  * that is not hex (some token types) survives unchanged.
  */
-export function reencryptTokenSeed(key: EncKey, keyEnc: string, keyIv: string, padding: Padding = 'pkcs7'): Decrypted<string> {
+export function reencryptTokenSeed(key: EncKey, keyEnc: string, keyIv: string, padding: Rewrite = 'pkcs7'): Decrypted<string> {
   const iv = hexToBytes(keyIv, 'LinOtpKeyIV');
   const r = rewrap(key.cipher(TOKEN_SLOT), iv, hexToBytes(keyEnc, 'LinOtpKeyEnc'), padding);
   if (!r.ok) return r;
@@ -146,7 +156,7 @@ export function encryptUserPin(key: EncKey, pin: string, pinIv: string, padding:
 }
 
 /** Same IV, like seeds (LinOTP reads these with `decrypt(value, iv)`). */
-export function reencryptUserPin(key: EncKey, pinEnc: string, pinIv: string, padding: Padding = 'pkcs7'): Decrypted<string> {
+export function reencryptUserPin(key: EncKey, pinEnc: string, pinIv: string, padding: Rewrite = 'pkcs7'): Decrypted<string> {
   const iv = hexToBytes(pinIv, 'PIN IV');
   const r = rewrap(key.cipher(TOKEN_SLOT), iv, hexToBytes(pinEnc, 'encrypted PIN'), padding);
   if (!r.ok) return r;
@@ -185,10 +195,11 @@ export function encryptOtpPin(key: EncKey, pin: string, ivHex: string, padding: 
 }
 
 /** Re-encrypts a `@@` PIN with the IV it already carries (= LinOtpSeed), so 3.4's check matches. */
-export function reencryptOtpPin(key: EncKey, pinHash: string, padding: Padding = 'pkcs7'): Decrypted<string> {
+export function reencryptOtpPin(key: EncKey, pinHash: string, padding: Rewrite = 'pkcs7'): Decrypted<string> {
   const { iv, cipher } = parseEncryptedPin(pinHash);
   const r = rewrap(key.cipher(TOKEN_SLOT), iv, cipher, padding);
   if (!r.ok) return r;
+  if (padding === 'check') return { ok: true, value: '', padding: r.padding };
   const inner = joinIvValue(iv, r.value);
   return { ok: true, value: '@@' + Buffer.from(inner, 'latin1').toString('hex'), padding: r.padding };
 }
@@ -260,7 +271,7 @@ export function decryptOcraSharedSecret(key: EncKey, tokenInfo: string | null): 
  * TokenInfo with the sharedSecret re-encrypted (same IV). Only that string is replaced, so the
  * rest of the JSON text (key order, spacing of 2.x dicts) stays byte-identical.
  */
-export function reencryptOcraSharedSecret(key: EncKey, tokenInfo: string, padding: Padding = 'pkcs7'): Decrypted<string> | undefined {
+export function reencryptOcraSharedSecret(key: EncKey, tokenInfo: string, padding: Rewrite = 'pkcs7'): Decrypted<string> | undefined {
   const v = sharedSecretOf(tokenInfo);
   if (v === undefined) return undefined;
   const { iv, cipher } = splitIvValue(v, 'TokenInfo sharedSecret');
@@ -268,6 +279,7 @@ export function reencryptOcraSharedSecret(key: EncKey, tokenInfo: string, paddin
   if (!r.ok) return r;
   const quoted = JSON.stringify(v);
   if (tokenInfo.split(quoted).length !== 2) throw new MalformedValueError('LinOtpTokenInfo holds the sharedSecret value more than once');
+  if (padding === 'check') return { ok: true, value: '', padding: r.padding };
   const next = JSON.stringify(joinIvValue(iv, r.value));
   return { ok: true, value: tokenInfo.replace(quoted, () => next), padding: r.padding };
 }

@@ -44,8 +44,11 @@ export const TOKEN_CRYPTO_COLUMNS = TOKEN_SECRET_COLUMNS;
 
 const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
-/** Pure: what re-encryption changes in one Token row. */
-export function processTokenRow(key: EncKey, row: Row): TokenRowResult {
+/**
+ * Pure: what re-encryption changes in one Token row. `checkOnly` (the plan): the same counts and
+ * failures, but nothing is encrypted and `update` stays empty.
+ */
+export function processTokenRow(key: EncKey, row: Row, opts: { checkOnly?: boolean } = {}): TokenRowResult {
   const out: TokenRowResult = { update: {}, legacy: {}, pkcs7: {}, failures: [] };
   const where = `token ${s(row.LinOtpTokenSerialnumber) || `#${s(row.LinOtpTokenId)}`}`;
   for (const secret of TOKEN_SECRETS) {
@@ -54,7 +57,7 @@ export function processTokenRow(key: EncKey, row: Row): TokenRowResult {
     if (secret.rewriteNeedsIv && !s(row[secret.ivColumn!])) continue;
     let r: Decrypted<string> | undefined;
     try {
-      r = secret.reencrypt(key, row);
+      r = secret.reencrypt(key, row, opts.checkOnly ? 'check' : 'pkcs7');
     } catch (e) {
       out.failures.push({ where, kind: secret.kind, reason: `malformed: ${(e as Error).message}` });
       continue;
@@ -63,7 +66,7 @@ export function processTokenRow(key: EncKey, row: Row): TokenRowResult {
     if (!r.ok) {
       out.failures.push({ where, kind: secret.kind, reason: r.reason });
     } else if (r.padding === 'legacy') {
-      out.update[secret.column] = r.value;
+      if (!opts.checkOnly) out.update[secret.column] = r.value;
       out.legacy[secret.kind] = (out.legacy[secret.kind] ?? 0) + 1;
     } else {
       out.pkcs7[secret.kind] = (out.pkcs7[secret.kind] ?? 0) + 1;
@@ -197,7 +200,7 @@ export async function runReencryption(
     next = fetchAfter(Number(page[page.length - 1].LinOtpTokenId));
     const updates: { id: SqlValue; cols: Record<string, string> }[] = [];
     for (const row of page) {
-      const r = processTokenRow(key, row);
+      const r = processTokenRow(key, row, { checkOnly: !opts.write });
       add(sum.legacy, r.legacy);
       add(sum.pkcs7, r.pkcs7);
       if (r.failures.length) sum.failures.push(...r.failures);
