@@ -38,14 +38,14 @@ function sampleNote(s: TimestampSample): string {
  */
 export async function planAuditTimezone(
   db: Db,
-  /** `counted`: a row count the caller has just taken, used when it is of the table found here (saves a full count of it). */
-  opts: { timezone?: string; ambiguous?: AmbiguousRule; table?: string; counted?: { table: string; rows: number } } = {},
+  /** `rowsOf`: the caller's count of the table found here, if it has one (saves a second full count of it). */
+  opts: { timezone?: string; ambiguous?: AmbiguousRule; table?: string; rowsOf?: (table: string) => Promise<number> | undefined } = {},
 ): Promise<AuditTimezonePlan> {
   const zone = opts.timezone === undefined ? undefined : validateZone(opts.timezone);
   const table = await findAuditTable(db, opts.table ?? DEFAULT_AUDIT_TABLE);
   if (!table) return { warnings: [] };
   if (!zone) {
-    const forms = await countAuditTimestampForms(db, { table, total: opts.counted?.table === table ? opts.counted.rows : undefined });
+    const forms = await countAuditTimestampForms(db, { table, total: await opts.rowsOf?.(table) });
     if (forms.local === 0) return { warnings: [] };
     return {
       warnings: [

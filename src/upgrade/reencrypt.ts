@@ -18,6 +18,7 @@ import { TOKEN_SECRET_COLUMNS, TOKEN_SECRETS, type TokenSecretKind } from '../cr
 import { isEncryptedConfigType, reencryptConfigValue } from '../crypto/values.js';
 import type { Db, Row, SqlValue } from '../db/types.js';
 import { readConfigRows, type Tables } from './sql.js';
+import { quiet } from './promises.js';
 
 export type ValueKind = TokenSecretKind | 'config' | 'chunkedConfig';
 export const VALUE_KINDS: ValueKind[] = ['seed', 'otpPin', 'userPin', 'soPin', 'ocraSecret', 'config', 'chunkedConfig'];
@@ -213,12 +214,6 @@ export async function runReencryption(
   }
   await writing;
   return sum;
-}
-
-/** A promise whose rejection is handled where it is awaited, possibly later: not an unhandled rejection meanwhile. */
-function quiet<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => undefined);
-  return p;
 }
 
 function hasKeys(o: object): boolean {
