@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fc from 'fast-check';
-import { DecryptError, MalformedValueError, ValueCipher, decryptValue, encryptValue, type Padding } from '../../src/crypto/aes.js';
+import { DecryptError, MalformedValueError, ValueCipher, decryptValue, encryptValue, hexToBytes, type Padding } from '../../src/crypto/aes.js';
 import { KeyError } from '../../src/errors.js';
 
 const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
@@ -119,5 +119,37 @@ describe('ValueCipher (one reused key context) = decryptValue / encryptValue', (
     expect(() => vc.reencrypt(iv, Buffer.alloc(0), 'pkcs7')).toThrow(MalformedValueError);
     expect(() => new ValueCipher(Buffer.alloc(16))).toThrow(RangeError);
     expect(vc.decrypt(iv, c).plain.toString()).toBe('secret');
+  });
+});
+
+describe('hexToBytes', () => {
+  it('decodes even-length hex of either case, and nothing else', () => {
+    expect(hexToBytes('', 'x')).toEqual(Buffer.alloc(0));
+    expect(hexToBytes('00aBcD', 'x')).toEqual(Buffer.from([0, 0xab, 0xcd]));
+    // Node's decoder stops at a bad digit and reads U+0130 'İ' as '0', U+0161 'š' as 'a': all refused.
+    for (const bad of ['abc', 'zz', 'abz0', 'ab cd', '0\u0130', '\u01300', 'ab\u0161b', '\u0661\u0662', 'a\u00e1', '\u00ab\u00cd']) {
+      expect(() => hexToBytes(bad, 'x')).toThrow(MalformedValueError);
+    }
+  });
+
+  it('agrees with a strict regular expression on any text', () => {
+    fc.assert(
+      fc.property(fc.oneof(
+          fc.string(),
+          fc.string({ unit: 'binary' }),
+          fc.uint8Array().map((b) => Buffer.from(b).toString('hex')),
+          fc.string({ unit: fc.constantFrom('0', 'a', 'F', 'g', 'İ', 'š', ' ', '\u0000') }),
+        ), (s) => {
+        const strict = s.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(s);
+        let got: Buffer | undefined;
+        try {
+          got = hexToBytes(s, 'x');
+        } catch (e) {
+          if (!(e instanceof MalformedValueError)) throw e;
+        }
+        return strict ? got !== undefined && got.equals(Buffer.from(s, 'hex')) : got === undefined;
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
