@@ -45,7 +45,7 @@ export async function planAuditTimezone(
   const table = await findAuditTable(db, opts.table ?? DEFAULT_AUDIT_TABLE);
   if (!table) return { warnings: [] };
   if (!zone) {
-    const forms = await countAuditTimestampForms(db, { table, total: await opts.rowsOf?.(table) });
+    const forms = await countAuditTimestampForms(db, { table, total: opts.rowsOf?.(table) });
     if (forms.local === 0) return { warnings: [] };
     return {
       warnings: [
