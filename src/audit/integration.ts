@@ -36,12 +36,16 @@ function sampleNote(s: TimestampSample): string {
  * Changes nothing. A zone that is not an IANA name throws UsageError (call it before opening anything
  * if possible: `validateZone`).
  */
-export async function planAuditTimezone(db: Db, opts: { timezone?: string; ambiguous?: AmbiguousRule; table?: string } = {}): Promise<AuditTimezonePlan> {
+export async function planAuditTimezone(
+  db: Db,
+  /** `rowsOf`: the caller's count of the table found here, if it has one (saves a second full count of it). */
+  opts: { timezone?: string; ambiguous?: AmbiguousRule; table?: string; rowsOf?: (table: string) => Promise<number> | undefined } = {},
+): Promise<AuditTimezonePlan> {
   const zone = opts.timezone === undefined ? undefined : validateZone(opts.timezone);
   const table = await findAuditTable(db, opts.table ?? DEFAULT_AUDIT_TABLE);
   if (!table) return { warnings: [] };
   if (!zone) {
-    const forms = await countAuditTimestampForms(db, { table });
+    const forms = await countAuditTimestampForms(db, { table, total: opts.rowsOf?.(table) });
     if (forms.local === 0) return { warnings: [] };
     return {
       warnings: [

@@ -163,7 +163,7 @@ const initDatabase: CommandSpec = {
         return;
       }
       // Refusals (an existing different file, no key for an encrypted definition) before anything changes.
-      await host.planHostParts(db, encKey, hostOpts);
+      await host.checkHostParts(db, encKey, hostOpts);
       if (uopts.eraseAllData) await confirmOrAbort(ctx, `Do you really want to erase the database ${describeDbUrl(db.url)}?`);
       let result: UpgradeResult;
       try {

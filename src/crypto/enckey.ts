@@ -12,6 +12,7 @@ import { writeLinotpFile, type LinotpFileResult } from '../files/linotp-file.js'
 import type { FileOwner } from '../files/ownership.js';
 import { KeyError } from '../errors.js';
 import { parseDumpForm, looksLikeDump, formatDump } from './paper.js';
+import { ValueCipher } from './aes.js';
 
 export const ENC_KEY_BYTES = 96;
 export const SLOT_BYTES = 32;
@@ -33,6 +34,8 @@ export class EncKey {
   /** Where the key came from (a path or a description), for messages. */
   readonly source: string;
   readonly form: EncKeyForm;
+  /** One ValueCipher per slot, made on first use: a cipher per value was most of the cost of a token pass (src/crypto/aes.ts). */
+  readonly #ciphers: (ValueCipher | undefined)[] = [];
 
   constructor(bytes: Buffer, source: string, form: EncKeyForm = 'raw') {
     if (bytes.length !== ENC_KEY_BYTES) {
@@ -47,6 +50,21 @@ export class EncKey {
   slot(n: KeySlot): Buffer {
     if (n !== 0 && n !== 1 && n !== 2) throw new RangeError(`encKey slot must be 0, 1 or 2, not ${String(n)}`);
     return Buffer.from(this.#bytes.subarray(n * SLOT_BYTES, (n + 1) * SLOT_BYTES));
+  }
+
+  /**
+   * The AES-256 cipher of one slot, kept for the life of this key (like the bytes themselves), so
+   * thousands of values do not each set up their own OpenSSL context and key schedule.
+   */
+  cipher(n: KeySlot): ValueCipher {
+    let c = this.#ciphers[n];
+    if (!c) {
+      const k = this.slot(n);
+      c = new ValueCipher(k);
+      k.fill(0);
+      this.#ciphers[n] = c;
+    }
+    return c;
   }
 
   /** Hex SHA-256 of the 96 bytes: safe to print, identifies the key. */

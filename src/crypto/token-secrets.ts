@@ -19,6 +19,7 @@ import {
   reencryptTokenSeed,
   reencryptUserPin,
   type Decrypted,
+  type Rewrite,
 } from './values.js';
 
 export type TokenSecretKind = 'seed' | 'otpPin' | 'userPin' | 'soPin' | 'ocraSecret';
@@ -38,7 +39,8 @@ export interface TokenSecret {
   /** Does this row hold such a value encrypted with the encKey? */
   present(row: TokenRow): boolean;
   decrypt(key: EncKey, row: TokenRow): Decrypted<unknown> | undefined;
-  reencrypt(key: EncKey, row: TokenRow): Decrypted<string> | undefined;
+  /** `to` (default PKCS#7): the padding written, or `check` to only decrypt and classify (value ''). */
+  reencrypt(key: EncKey, row: TokenRow, to?: Rewrite): Decrypted<string> | undefined;
 }
 
 export const text = (v: unknown): string => (v === null || v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
@@ -53,7 +55,7 @@ function userPin(kind: 'userPin' | 'soPin', column: string, label: string): Toke
     rewriteNeedsIv: true,
     present: (row) => text(row[column]) !== '',
     decrypt: (key, row) => decryptUserPin(key, text(row[column]), text(row[ivColumn])),
-    reencrypt: (key, row) => reencryptUserPin(key, text(row[column]), text(row[ivColumn])),
+    reencrypt: (key, row, to) => reencryptUserPin(key, text(row[column]), text(row[ivColumn]), to),
   };
 }
 
@@ -66,7 +68,7 @@ export const TOKEN_SECRETS: readonly TokenSecret[] = [
     // Not pw tokens (a crypt hash, unencrypted), nor qr/push (no seed).
     present: (row) => classifyTokenSeed({ keyEnc: text(row.LinOtpKeyEnc), keyIv: text(row.LinOtpKeyIV), tokenType: text(row.LinOtpTokenType) }) === 'encrypted',
     decrypt: (key, row) => decryptTokenSeed(key, text(row.LinOtpKeyEnc), text(row.LinOtpKeyIV)),
-    reencrypt: (key, row) => reencryptTokenSeed(key, text(row.LinOtpKeyEnc), text(row.LinOtpKeyIV)),
+    reencrypt: (key, row, to) => reencryptTokenSeed(key, text(row.LinOtpKeyEnc), text(row.LinOtpKeyIV), to),
   },
   {
     kind: 'otpPin',
@@ -75,7 +77,7 @@ export const TOKEN_SECRETS: readonly TokenSecret[] = [
     // `@@` + IV + ciphertext; the IV for 3.4 is LinOtpSeed (src/crypto/values.ts).
     present: (row) => classifyOtpPin(text(row.LinOtpPinHash)) === 'encrypted',
     decrypt: (key, row) => decryptOtpPin(key, text(row.LinOtpPinHash)),
-    reencrypt: (key, row) => reencryptOtpPin(key, text(row.LinOtpPinHash)),
+    reencrypt: (key, row, to) => reencryptOtpPin(key, text(row.LinOtpPinHash), to),
   },
   userPin('userPin', 'LinOtpTokenPinUser', 'user PIN'),
   userPin('soPin', 'LinOtpTokenPinSO', 'SO PIN'),
@@ -85,7 +87,7 @@ export const TOKEN_SECRETS: readonly TokenSecret[] = [
     label: '',
     present: (row) => text(row.LinOtpTokenInfo).includes('sharedSecret'),
     decrypt: (key, row) => decryptOcraSharedSecret(key, text(row.LinOtpTokenInfo)),
-    reencrypt: (key, row) => reencryptOcraSharedSecret(key, text(row.LinOtpTokenInfo)),
+    reencrypt: (key, row, to) => reencryptOcraSharedSecret(key, text(row.LinOtpTokenInfo), to),
   },
 ];
 

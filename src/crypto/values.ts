@@ -20,7 +20,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { EncKey } from './enckey.js';
 import { CONFIG_SLOT, TOKEN_SLOT } from './enckey.js';
-import { DecryptError, MalformedValueError, decryptValue, encryptValue, hexToBytes, type Padding } from './aes.js';
+import { DecryptError, MalformedValueError, hexToBytes, type Padding, type ValueCipher } from './aes.js';
 
 /**
  * Why a value did not decrypt to what its format promises:
@@ -38,17 +38,39 @@ export function impliesWrongKey(reason: FailReason): boolean {
 }
 export type Decrypted<T> = { ok: true; value: T; padding: Padding } | { ok: false; reason: FailReason };
 
-function attempt(key: Buffer, iv: Buffer, cipher: Buffer): Decrypted<Buffer> {
+function attempt(c: ValueCipher, iv: Buffer, cipher: Buffer): Decrypted<Buffer> {
   try {
-    const { plain, padding } = decryptValue(key, iv, cipher);
+    const { plain, padding } = c.decrypt(iv, cipher);
     return { ok: true, value: plain, padding };
   } catch (e) {
     if (e instanceof DecryptError) return { ok: false, reason: e.reason };
     throw e;
-  } finally {
-    key.fill(0);
   }
 }
+
+/**
+ * The padding a same-IV re-encryption writes, or `check`: decrypt and classify only, encrypt
+ * nothing (the value returned is empty). init's plan checks every value before anything changes and
+ * the rewrite decrypts them again, so the plan has no use for the ciphertext.
+ */
+export type Rewrite = Padding | 'check';
+
+/**
+ * A value re-encrypted under its own IV (seeds, user PINs, `@@` PINs, ocra secrets): the raw
+ * plaintext is kept as it is, only the padding changes (ValueCipher.reencrypt says which blocks).
+ */
+function rewrap(c: ValueCipher, iv: Buffer, cipher: Buffer, to: Rewrite): Decrypted<Buffer> {
+  try {
+    if (to === 'check') return { ok: true, value: NOTHING, padding: c.check(iv, cipher) };
+    const r = c.reencrypt(iv, cipher, to);
+    return { ok: true, value: r.cipher, padding: r.padding };
+  } catch (e) {
+    if (e instanceof DecryptError) return { ok: false, reason: e.reason };
+    throw e;
+  }
+}
+
+const NOTHING = Buffer.alloc(0);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }); // a leading U+FEFF is content, kept
 function asText(r: Decrypted<Buffer>): Decrypted<string> {
@@ -99,7 +121,7 @@ export function pwTokenHash(keyEnc: string): string {
  * the result must be hex again ("hex-of-hex"); the seed hex string is returned.
  */
 export function decryptTokenSeed(key: EncKey, keyEnc: string, keyIv: string): Decrypted<string> {
-  const r = attempt(key.slot(TOKEN_SLOT), hexToBytes(keyIv, 'LinOtpKeyIV'), hexToBytes(keyEnc, 'LinOtpKeyEnc'));
+  const r = attempt(key.cipher(TOKEN_SLOT), hexToBytes(keyIv, 'LinOtpKeyIV'), hexToBytes(keyEnc, 'LinOtpKeyEnc'));
   if (!r.ok) return r;
   const seed = r.value.toString('latin1');
   if (seed.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(seed)) return { ok: false, reason: 'seed-not-hex' };
@@ -108,37 +130,37 @@ export function decryptTokenSeed(key: EncKey, keyEnc: string, keyIv: string): De
 
 /** `LinOtpKeyEnc` for a seed hex string under the given IV. */
 export function encryptTokenSeed(key: EncKey, seedHex: string, keyIv: string, padding: Padding): string {
-  return encryptValue(key.slot(TOKEN_SLOT), hexToBytes(keyIv, 'LinOtpKeyIV'), Buffer.from(seedHex, 'utf8'), padding).toString('hex');
+  return key.cipher(TOKEN_SLOT).encrypt(hexToBytes(keyIv, 'LinOtpKeyIV'), Buffer.from(seedHex, 'utf8'), padding).toString('hex');
 }
 
 /**
  * Re-encrypts a seed with the SAME IV (what 3.1.0.0 does). Works on the raw plaintext, so a seed
  * that is not hex (some token types) survives unchanged.
  */
-export function reencryptTokenSeed(key: EncKey, keyEnc: string, keyIv: string, padding: Padding = 'pkcs7'): Decrypted<string> {
+export function reencryptTokenSeed(key: EncKey, keyEnc: string, keyIv: string, padding: Rewrite = 'pkcs7'): Decrypted<string> {
   const iv = hexToBytes(keyIv, 'LinOtpKeyIV');
-  const r = attempt(key.slot(TOKEN_SLOT), iv, hexToBytes(keyEnc, 'LinOtpKeyEnc'));
+  const r = rewrap(key.cipher(TOKEN_SLOT), iv, hexToBytes(keyEnc, 'LinOtpKeyEnc'), padding);
   if (!r.ok) return r;
-  return { ok: true, value: encryptValue(key.slot(TOKEN_SLOT), iv, r.value, padding).toString('hex'), padding: r.padding };
+  return { ok: true, value: r.value.toString('hex'), padding: r.padding };
 }
 
 // ---------------------------------------------------------------- user / SO PINs
 
 /** `LinOtpTokenPinUser`/`…IV` (and `LinOtpTokenPinSO`/`…IV`): hex(cipher), hex(IV), slot 0. */
 export function decryptUserPin(key: EncKey, pinEnc: string, pinIv: string): Decrypted<string> {
-  return asText(attempt(key.slot(TOKEN_SLOT), hexToBytes(pinIv, 'PIN IV'), hexToBytes(pinEnc, 'encrypted PIN')));
+  return asText(attempt(key.cipher(TOKEN_SLOT), hexToBytes(pinIv, 'PIN IV'), hexToBytes(pinEnc, 'encrypted PIN')));
 }
 
 export function encryptUserPin(key: EncKey, pin: string, pinIv: string, padding: Padding): string {
-  return encryptValue(key.slot(TOKEN_SLOT), hexToBytes(pinIv, 'PIN IV'), Buffer.from(pin, 'utf8'), padding).toString('hex');
+  return key.cipher(TOKEN_SLOT).encrypt(hexToBytes(pinIv, 'PIN IV'), Buffer.from(pin, 'utf8'), padding).toString('hex');
 }
 
 /** Same IV, like seeds (LinOTP reads these with `decrypt(value, iv)`). */
-export function reencryptUserPin(key: EncKey, pinEnc: string, pinIv: string, padding: Padding = 'pkcs7'): Decrypted<string> {
+export function reencryptUserPin(key: EncKey, pinEnc: string, pinIv: string, padding: Rewrite = 'pkcs7'): Decrypted<string> {
   const iv = hexToBytes(pinIv, 'PIN IV');
-  const r = attempt(key.slot(TOKEN_SLOT), iv, hexToBytes(pinEnc, 'encrypted PIN'));
+  const r = rewrap(key.cipher(TOKEN_SLOT), iv, hexToBytes(pinEnc, 'encrypted PIN'), padding);
   if (!r.ok) return r;
-  return { ok: true, value: encryptValue(key.slot(TOKEN_SLOT), iv, r.value, padding).toString('hex'), padding: r.padding };
+  return { ok: true, value: r.value.toString('hex'), padding: r.padding };
 }
 
 // ---------------------------------------------------------------- OTP PINs (LinOtpPinHash)
@@ -159,7 +181,7 @@ export function parseEncryptedPin(pinHash: string): { ivHex: string; iv: Buffer;
 
 export function decryptOtpPin(key: EncKey, pinHash: string): Decrypted<string> {
   const { iv, cipher } = parseEncryptedPin(pinHash);
-  return asText(attempt(key.slot(TOKEN_SLOT), iv, cipher));
+  return asText(attempt(key.cipher(TOKEN_SLOT), iv, cipher));
 }
 
 /**
@@ -168,16 +190,17 @@ export function decryptOtpPin(key: EncKey, pinHash: string): Decrypted<string> {
  */
 export function encryptOtpPin(key: EncKey, pin: string, ivHex: string, padding: Padding): string {
   const iv = hexToBytes(ivHex, 'LinOtpSeed');
-  const inner = joinIvValue(iv, encryptValue(key.slot(TOKEN_SLOT), iv, Buffer.from(pin, 'utf8'), padding));
+  const inner = joinIvValue(iv, key.cipher(TOKEN_SLOT).encrypt(iv, Buffer.from(pin, 'utf8'), padding));
   return '@@' + Buffer.from(inner, 'latin1').toString('hex');
 }
 
 /** Re-encrypts a `@@` PIN with the IV it already carries (= LinOtpSeed), so 3.4's check matches. */
-export function reencryptOtpPin(key: EncKey, pinHash: string, padding: Padding = 'pkcs7'): Decrypted<string> {
+export function reencryptOtpPin(key: EncKey, pinHash: string, padding: Rewrite = 'pkcs7'): Decrypted<string> {
   const { iv, cipher } = parseEncryptedPin(pinHash);
-  const r = attempt(key.slot(TOKEN_SLOT), iv, cipher);
+  const r = rewrap(key.cipher(TOKEN_SLOT), iv, cipher, padding);
   if (!r.ok) return r;
-  const inner = joinIvValue(iv, encryptValue(key.slot(TOKEN_SLOT), iv, r.value, padding));
+  if (padding === 'check') return { ok: true, value: '', padding: r.padding };
+  const inner = joinIvValue(iv, r.value);
   return { ok: true, value: '@@' + Buffer.from(inner, 'latin1').toString('hex'), padding: r.padding };
 }
 
@@ -205,21 +228,21 @@ export function isEncryptedConfigType(type: string | null | undefined): boolean 
 /** Config `Value` `"<ivhex>:<cipherhex>"`, slot 1, plaintext UTF-8. Chunked values must be reassembled first. */
 export function decryptConfigValue(key: EncKey, value: string): Decrypted<string> {
   const { iv, cipher } = splitIvValue(value, 'Config value');
-  return asText(attempt(key.slot(CONFIG_SLOT), iv, cipher));
+  return asText(attempt(key.cipher(CONFIG_SLOT), iv, cipher));
 }
 
 /** A NEW random IV unless one is given (as 3.1.0.0 does). */
 export function encryptConfigValue(key: EncKey, plain: string, padding: Padding, ivHex?: string): string {
   const iv = ivHex === undefined ? randomBytes(16) : hexToBytes(ivHex, 'Config IV');
-  return joinIvValue(iv, encryptValue(key.slot(CONFIG_SLOT), iv, Buffer.from(plain, 'utf8'), padding));
+  return joinIvValue(iv, key.cipher(CONFIG_SLOT).encrypt(iv, Buffer.from(plain, 'utf8'), padding));
 }
 
 export function reencryptConfigValue(key: EncKey, value: string, padding: Padding = 'pkcs7'): Decrypted<string> {
   const { iv, cipher } = splitIvValue(value, 'Config value');
-  const r = attempt(key.slot(CONFIG_SLOT), iv, cipher);
+  const r = attempt(key.cipher(CONFIG_SLOT), iv, cipher);
   if (!r.ok) return r;
   const newIv = randomBytes(16);
-  return { ok: true, value: joinIvValue(newIv, encryptValue(key.slot(CONFIG_SLOT), newIv, r.value, padding)), padding: r.padding };
+  return { ok: true, value: joinIvValue(newIv, key.cipher(CONFIG_SLOT).encrypt(newIv, r.value, padding)), padding: r.padding };
 }
 
 // ---------------------------------------------------------------- ocra/ocra2 sharedSecret
@@ -241,29 +264,30 @@ export function decryptOcraSharedSecret(key: EncKey, tokenInfo: string | null): 
   const v = sharedSecretOf(tokenInfo);
   if (v === undefined) return undefined;
   const { iv, cipher } = splitIvValue(v, 'TokenInfo sharedSecret');
-  return attempt(key.slot(TOKEN_SLOT), iv, cipher);
+  return attempt(key.cipher(TOKEN_SLOT), iv, cipher);
 }
 
 /**
  * TokenInfo with the sharedSecret re-encrypted (same IV). Only that string is replaced, so the
  * rest of the JSON text (key order, spacing of 2.x dicts) stays byte-identical.
  */
-export function reencryptOcraSharedSecret(key: EncKey, tokenInfo: string, padding: Padding = 'pkcs7'): Decrypted<string> | undefined {
+export function reencryptOcraSharedSecret(key: EncKey, tokenInfo: string, padding: Rewrite = 'pkcs7'): Decrypted<string> | undefined {
   const v = sharedSecretOf(tokenInfo);
   if (v === undefined) return undefined;
   const { iv, cipher } = splitIvValue(v, 'TokenInfo sharedSecret');
-  const r = attempt(key.slot(TOKEN_SLOT), iv, cipher);
+  const r = rewrap(key.cipher(TOKEN_SLOT), iv, cipher, padding);
   if (!r.ok) return r;
   const quoted = JSON.stringify(v);
   if (tokenInfo.split(quoted).length !== 2) throw new MalformedValueError('LinOtpTokenInfo holds the sharedSecret value more than once');
-  const next = JSON.stringify(joinIvValue(iv, encryptValue(key.slot(TOKEN_SLOT), iv, r.value, padding)));
+  if (padding === 'check') return { ok: true, value: '', padding: r.padding };
+  const next = JSON.stringify(joinIvValue(iv, r.value));
   return { ok: true, value: tokenInfo.replace(quoted, () => next), padding: r.padding };
 }
 
 /** `"iv:cipher"` for a raw shared secret (slot 0), new random IV unless one is given. */
 export function encryptOcraSharedSecret(key: EncKey, secret: Buffer, padding: Padding, ivHex?: string): string {
   const iv = ivHex === undefined ? randomBytes(16) : hexToBytes(ivHex, 'sharedSecret IV');
-  return joinIvValue(iv, encryptValue(key.slot(TOKEN_SLOT), iv, secret, padding));
+  return joinIvValue(iv, key.cipher(TOKEN_SLOT).encrypt(iv, secret, padding));
 }
 
 export { groupConfigRows, type ConfigRow, type ConfigEntry, type ChunkProblem } from './chunks.js';

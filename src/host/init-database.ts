@@ -57,6 +57,18 @@ export async function planHostParts(db: Db, key: EncKey | undefined, o: HostPart
   return { warnings: [...new Set(warnings)], preview: doc(plan, checked) };
 }
 
+/**
+ * What apply would refuse (an existing different file, no key for an encrypted definition), thrown
+ * before the upgrade changes anything. planHostParts without the findings: they only make warnings,
+ * which apply does not print, and reading them is a full pass over the Token table plus two
+ * aggregates (~0.5 s on 50k tokens). Without --provider-files-dir and --ca-out nothing can be refused.
+ */
+export async function checkHostParts(db: Db, key: EncKey | undefined, o: HostPartsOptions): Promise<void> {
+  const { dir, caDir, owner } = resolved(o);
+  if (dir === undefined && caDir === undefined) return;
+  checkProviderFiles(await readProviderFilesPlan(db, key, dir, caDir), owner, o.env);
+}
+
 export async function applyHostParts(db: Db, key: EncKey | undefined, o: HostPartsOptions): Promise<{ warnings: string[]; result?: ProviderFilesDoc }> {
   const { dir, caDir, owner } = resolved(o);
   if (dir === undefined && caDir === undefined) return { warnings: [] };

@@ -92,7 +92,7 @@ export async function applyUpgrade(db: Db, opts: UpgradeOptions = {}, hooks: Upg
           t = await Tables.load(db);
           break;
         case 'repair-padding':
-          done.result = await inTx(action.id, (tx) => reencrypt(tx, t, opts, hooks));
+          done.result = await inTx(action.id, (tx) => reencrypt(tx, t, opts, hooks, plan.internal.reencrypt?.tokens));
           break;
         case 'fix-sequences': {
           const lagging = await laggingSequences(db, t);
@@ -209,7 +209,7 @@ async function runStep(
       return { convertedTables: u.converted, repairedRows: u.repairedRows, utf8ConversionSuggested: u.suggested };
     }
     case '3.1.0.0':
-      return inTx(step, (tx) => reencrypt(tx, t, opts, hooks), step);
+      return inTx(step, (tx) => reencrypt(tx, t, opts, hooks, plan.internal.reencrypt?.tokens), step);
     case '3.2.0.0':
       return inTx(step, (tx) => insertDefaults(tx, t, names.resolver, names.realm, true), step);
     case '3.2.2.0':
@@ -219,9 +219,10 @@ async function runStep(
   }
 }
 
-async function reencrypt(tx: Db, t: Tables, opts: UpgradeOptions, hooks: UpgradeHooks): Promise<AppliedAction['result']> {
+async function reencrypt(tx: Db, t: Tables, opts: UpgradeOptions, hooks: UpgradeHooks, planned?: number): Promise<AppliedAction['result']> {
   if (!opts.encKey) throw new KeyError('the encKey is needed to re-encrypt', 'give it with --enc-key');
-  const tokens = t.has('Token') ? Number((await tx.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t.t('Token')}`))[0]?.n ?? 0) : 0;
+  // The bar's total: the tokens the plan's key check just walked under this lock (no second count).
+  const tokens = planned ?? (t.has('Token') ? Number((await tx.query<{ n: number }>(`SELECT COUNT(*) AS n FROM ${t.t('Token')}`))[0]?.n ?? 0) : 0);
   const bar = hooks.progress?.('re-encrypting tokens', tokens);
   const sum = await runReencryption(tx, t, opts.encKey, { write: true, skipFailures: opts.skipUndecryptable, onTokens: (n) => bar?.tick(n) });
   bar?.finish();

@@ -21,6 +21,7 @@ import { configKeyExists, countRows, Tables } from './sql.js';
 import { planAuditTimezone } from '../audit/integration.js';
 import { planAuditMove } from './move-audit.js';
 import type { AmbiguousRule } from '../audit/timezone.js';
+import { once, quiet } from './promises.js';
 
 export interface UpgradeOptions {
   /** Needed when values must be re-encrypted (3.1.0.0 or a padding repair). */
@@ -93,7 +94,13 @@ export interface UpgradePlan {
   blockers: string[];
   warnings: string[];
   /** Internals apply reuses (not rendered). */
-  internal: { utf8?: Utf8Plan; reencrypt?: ReencryptSummary; dropTables: string[]; createTables: string[]; dropAuditDbTable?: string };
+  internal: {
+    utf8?: Utf8Plan;
+    reencrypt?: ReencryptSummary;
+    dropTables: string[];
+    createTables: string[];
+    dropAuditDbTable?: string;
+  };
 }
 
 /** Tables LinOTP 3.4's `drop_all` removes: the metadata tables (admin_users when the tools controller is loaded). */
@@ -250,6 +257,17 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   if (!plan.fresh && v.state === 'untouched') plan.warnings.push(`no linotp.Config row but ${tokens} tokens: migrating anyway (LinOTP would only stamp the version)`);
   const steps: MigrationStep[] = plan.fresh ? [] : v.state === 'untouched' ? describeModelVersion({ ...stored, touched: true }).remainingSteps : v.remainingSteps;
 
+  // The audit table's counts (1M rows: ~0.4 s) are the database's work alone: started here, they run
+  // on another pooled connection while the key check below keeps us busy decrypting, and are awaited
+  // where the plan uses them, so its contents and their order are as before. Reads only.
+  const auditRows = once(() => countRows(db, t, 'audit'));
+  const tzTarget = move ? db : (opts.auditDb ?? db);
+  const rowsOf = (table: string) => (tzTarget === db && t.has('audit') && t.stored('audit') === table ? auditRows() : undefined);
+  // LinOTP 2 wrote local times that LinOTP 3 shows as UTC (issue: audit trail across the upgrade).
+  // Before a move the rows are still in the main database (moved unchanged, converted afterwards).
+  const auditTz =
+    !opts.truncateAudit && !opts.auditConvertedSeparately ? quiet(planAuditTimezone(tzTarget, { timezone: opts.auditTimezone, ambiguous: opts.auditAmbiguous, rowsOf })) : undefined;
+
   const needsKey = steps.includes('3.1.0.0');
   if (opts.encKey && !plan.fresh) {
     const sum = await runReencryption(db, t, opts.encKey, { write: false });
@@ -280,7 +298,7 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
   let restMissing = missing;
 
   for (const step of steps) {
-    const a = await planStep(db, t, step, plan, { resolver, realm, opts, create });
+    const a = await planStep(db, t, step, plan, { resolver, realm, opts, create, auditRows });
     if (step === '3.2.0.0') {
       const admin = missing.filter((k) => adminKeys.has(k));
       a.effects = { configRowsToInsert: admin.length, realmRowsToInsert: realmMissing ? 1 : 0 };
@@ -303,13 +321,11 @@ export async function planUpgrade(db: Db, opts: UpgradeOptions = {}): Promise<Up
 
   const auditT = opts.auditDb ? await Tables.load(opts.auditDb) : undefined;
   if (opts.truncateAudit && ((t.has('audit') && !create.includes('audit')) || auditT?.has('audit') || move)) {
-    const n = (move ? move.rows - move.alreadyThere - move.collisions : await countRows(db, t, 'audit')) + (opts.auditDb && auditT ? await countRows(opts.auditDb, auditT, 'audit') : 0);
+    const n = (move ? move.rows - move.alreadyThere - move.collisions : await auditRows()) + (opts.auditDb && auditT ? await countRows(opts.auditDb, auditT, 'audit') : 0);
     plan.actions.push({ id: 'truncate-audit', title: 'delete all audit rows (--truncate-audit)', effects: { auditRowsToDelete: n }, notes: [], changesData: n > 0 });
   }
-  if (!opts.truncateAudit && !opts.auditConvertedSeparately) {
-    // LinOTP 2 wrote local times that LinOTP 3 shows as UTC (issue: audit trail across the upgrade).
-    // Before a move the rows are still in the main database (moved unchanged, converted afterwards).
-    const audit = await planAuditTimezone(move ? db : (opts.auditDb ?? db), { timezone: opts.auditTimezone, ambiguous: opts.auditAmbiguous });
+  if (auditTz) {
+    const audit = await auditTz;
     plan.warnings.push(...audit.warnings);
     if (audit.action) plan.actions.push({ id: 'audit-to-utc', ...audit.action });
   }
@@ -359,6 +375,8 @@ interface StepCtx {
   realm: string;
   opts: UpgradeOptions;
   create: string[];
+  /** The main database's audit row count, taken once per plan. */
+  auditRows: () => Promise<number>;
 }
 
 async function planStep(db: Db, t: Tables, step: MigrationStep, plan: UpgradePlan, ctx: StepCtx): Promise<PlannedAction> {
@@ -376,7 +394,7 @@ async function planStep(db: Db, t: Tables, step: MigrationStep, plan: UpgradePla
   }
   switch (step) {
     case '3.0.0.0': {
-      const audit = await countRows(db, t, 'audit');
+      const audit = await ctx.auditRows();
       a.effects.auditRows = audit;
       // The charset conversion is MySQL-only: other engines' plans do not mention it.
       if (db.engine !== 'mysql') a.title = 'mark the 3.0 model; 2.x audit signatures become invalid (the MySQL charset conversion does not apply here)';

@@ -18,6 +18,7 @@ import { TOKEN_SECRET_COLUMNS, TOKEN_SECRETS, type TokenSecretKind } from '../cr
 import { isEncryptedConfigType, reencryptConfigValue } from '../crypto/values.js';
 import type { Db, Row, SqlValue } from '../db/types.js';
 import { readConfigRows, type Tables } from './sql.js';
+import { quiet } from './promises.js';
 
 export type ValueKind = TokenSecretKind | 'config' | 'chunkedConfig';
 export const VALUE_KINDS: ValueKind[] = ['seed', 'otpPin', 'userPin', 'soPin', 'ocraSecret', 'config', 'chunkedConfig'];
@@ -44,8 +45,11 @@ export const TOKEN_CRYPTO_COLUMNS = TOKEN_SECRET_COLUMNS;
 
 const s = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
 
-/** Pure: what re-encryption changes in one Token row. */
-export function processTokenRow(key: EncKey, row: Row): TokenRowResult {
+/**
+ * Pure: what re-encryption changes in one Token row. `checkOnly` (the plan): the same counts and
+ * failures, but nothing is encrypted and `update` stays empty.
+ */
+export function processTokenRow(key: EncKey, row: Row, opts: { checkOnly?: boolean } = {}): TokenRowResult {
   const out: TokenRowResult = { update: {}, legacy: {}, pkcs7: {}, failures: [] };
   const where = `token ${s(row.LinOtpTokenSerialnumber) || `#${s(row.LinOtpTokenId)}`}`;
   for (const secret of TOKEN_SECRETS) {
@@ -54,7 +58,7 @@ export function processTokenRow(key: EncKey, row: Row): TokenRowResult {
     if (secret.rewriteNeedsIv && !s(row[secret.ivColumn!])) continue;
     let r: Decrypted<string> | undefined;
     try {
-      r = secret.reencrypt(key, row);
+      r = secret.reencrypt(key, row, opts.checkOnly ? 'check' : 'pkcs7');
     } catch (e) {
       out.failures.push({ where, kind: secret.kind, reason: `malformed: ${(e as Error).message}` });
       continue;
@@ -63,7 +67,7 @@ export function processTokenRow(key: EncKey, row: Row): TokenRowResult {
     if (!r.ok) {
       out.failures.push({ where, kind: secret.kind, reason: r.reason });
     } else if (r.padding === 'legacy') {
-      out.update[secret.column] = r.value;
+      if (!opts.checkOnly) out.update[secret.column] = r.value;
       out.legacy[secret.kind] = (out.legacy[secret.kind] ?? 0) + 1;
     } else {
       out.pkcs7[secret.kind] = (out.pkcs7[secret.kind] ?? 0) + 1;
@@ -146,7 +150,8 @@ export interface ReencryptSummary {
 }
 
 const add = (into: Counts, from: Partial<Counts>) => {
-  for (const k of VALUE_KINDS) into[k] += from[k] ?? 0;
+  // Only the kinds present (a token has one or two): this runs twice per token per pass.
+  for (const k in from) into[k as ValueKind] += from[k as ValueKind] ?? 0;
 };
 
 const PAGE = 1000;
@@ -182,24 +187,38 @@ export async function runReencryption(
   if (!t.has('Token')) return sum;
   const cols = TOKEN_CRYPTO_COLUMNS.map((c) => t.c(c)).join(', ');
   const idCol = t.c('LinOtpTokenId');
-  let last = -1;
+  const fetchAfter = (last: SqlValue) => quiet(db.query(`SELECT ${cols} FROM ${t.t('Token')} WHERE ${idCol} > ? ORDER BY ${idCol} LIMIT ${PAGE}`, [last]));
+  // A pipeline of three stages, so that the database and we work at the same time (one core each):
+  // the next page is asked for before this one is decrypted, and this page's UPDATE runs while the
+  // next page is decrypted. On one connection the statements still run in the order sent; the
+  // pages are disjoint id ranges. Every UPDATE is awaited before returning, so an error still
+  // reaches the caller (and its transaction) before anything commits.
+  let next = fetchAfter(-1);
+  let writing: Promise<void> = Promise.resolve();
   for (;;) {
-    const page = await db.query(`SELECT ${cols} FROM ${t.t('Token')} WHERE ${idCol} > ? ORDER BY ${idCol} LIMIT ${PAGE}`, [last]);
+    const page = await next;
     if (page.length === 0) break;
+    next = fetchAfter(Number(page[page.length - 1].LinOtpTokenId));
     const updates: { id: SqlValue; cols: Record<string, string> }[] = [];
     for (const row of page) {
-      const r = processTokenRow(key, row);
+      const r = processTokenRow(key, row, { checkOnly: !opts.write });
       add(sum.legacy, r.legacy);
       add(sum.pkcs7, r.pkcs7);
-      sum.failures.push(...r.failures);
-      if (Object.keys(r.update).length && (r.failures.length === 0 || opts.skipFailures)) updates.push({ id: row.LinOtpTokenId, cols: r.update });
+      if (r.failures.length) sum.failures.push(...r.failures);
+      if (hasKeys(r.update) && (r.failures.length === 0 || opts.skipFailures)) updates.push({ id: row.LinOtpTokenId, cols: r.update });
     }
-    if (opts.write && updates.length) await updateTokens(db, t, updates);
+    await writing;
+    if (opts.write && updates.length) writing = quiet(updateTokens(db, t, updates));
     sum.tokens += page.length;
     opts.onTokens?.(page.length);
-    last = Number(page[page.length - 1].LinOtpTokenId);
   }
+  await writing;
   return sum;
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 /**

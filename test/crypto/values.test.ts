@@ -201,3 +201,26 @@ describe('user PINs and ocra sharedSecret', () => {
     expect(decryptOcraSharedSecret(wrongKey, info)?.ok).toBe(false);
   });
 });
+
+describe("same-IV re-encryption with 'check' (init's plan)", () => {
+  const iv = 'a0a1a2a3a4a5a6a7a8a9aaabacadaeaf';
+  const ss = encryptOcraSharedSecret(key, Buffer.from('00112233445566778899aabbccddeeff', 'hex'), 'legacy', iv);
+  const info = `{"rollout": "1", "sharedSecret": "${ss}"}`;
+  const cases: [string, (k: EncKey, to: 'pkcs7' | 'check') => ReturnType<typeof reencryptTokenSeed> | undefined][] = [
+    ['seed', (k, to) => reencryptTokenSeed(k, encryptTokenSeed(key, '3132', iv, 'legacy'), iv, to)],
+    ['user PIN', (k, to) => reencryptUserPin(k, encryptUserPin(key, 'pä$$', iv, 'legacy'), iv, to)],
+    ['@@ PIN', (k, to) => reencryptOtpPin(k, token2.pinHash, to)],
+    ['ocra secret', (k, to) => reencryptOcraSharedSecret(k, info, to)],
+  ];
+  it.each(cases)('%s: the same verdict and padding, no value', (_name, run) => {
+    for (const k of [key, wrongKey]) {
+      const full = run(k, 'pkcs7');
+      const check = run(k, 'check');
+      expect(check).toEqual(full?.ok ? { ...full, value: '' } : full);
+    }
+  });
+  it('ocra secret held twice: malformed either way', () => {
+    const twice = `{"sharedSecret": "${ss}", "copy": "${ss}"}`;
+    expect(() => reencryptOcraSharedSecret(key, twice, 'check')).toThrow(MalformedValueError);
+  });
+});

@@ -23,6 +23,16 @@ describe('processTokenRow', () => {
     const modern = { ...SAMPLE_TOKENS[0], LinOtpKeyEnc: encryptTokenSeed(KEY, '3132', iv, 'pkcs7'), LinOtpKeyIV: iv };
     expect(processTokenRow(KEY, modern)).toEqual({ update: {}, legacy: {}, pkcs7: { seed: 1 }, failures: [] });
   });
+  it('checkOnly (the plan): the same counts and failures as the rewrite, nothing encrypted', () => {
+    const wrong = new EncKey(Buffer.alloc(96, 9), 'wrong');
+    const damaged = { ...SAMPLE_TOKENS[0], LinOtpKeyEnc: 'zz' };
+    for (const row of [...SAMPLE_TOKENS, damaged]) {
+      for (const key of [KEY, wrong]) {
+        const full = processTokenRow(key, row);
+        expect(processTokenRow(key, row, { checkOnly: true })).toEqual({ ...full, update: {} });
+      }
+    }
+  });
   it('reports a wrong key as a failure naming the token, never the value', () => {
     const r = processTokenRow(new EncKey(Buffer.alloc(96, 9), 'wrong'), SAMPLE_TOKENS[0]);
     expect(r.update).toEqual({});
