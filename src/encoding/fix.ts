@@ -67,7 +67,9 @@ export async function processTable(db: Db, t: TargetTable, state: FixState, tota
   const intKey = db.engine === 'mysql' ? integerKey(t) : undefined;
   const keys = keyColumns(t);
   const serverColumns = new Set(intKey ? t.columns.filter((c) => !keys.has(c)) : []);
-  if (intKey) await mysqlServerPass(db, t, intKey, [...serverColumns], state, result);
+  const left = intKey ? await mysqlServerPass(db, t, intKey, [...serverColumns], totalRows, state, result) : 0;
+  // Nothing left for Node in the server's columns and no key column to look at: no second scan.
+  if (intKey && left === 0 && serverColumns.size === t.columns.length) return result;
   // In a dry run the server pass changed nothing: its values must not be counted twice.
   const skipServer = !state.apply && serverColumns.size > 0;
   const candidate = '(' + t.columns.map((c) => candidateSql(db, t, c, state, skipServer && serverColumns.has(c))).join(' OR ') + ')';

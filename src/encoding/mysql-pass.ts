@@ -25,9 +25,13 @@ export function integerKey(t: TargetTable): string | undefined {
   return col?.type.kind === 'int' ? col.name : undefined;
 }
 
-/** Repairs (or, in a dry run, counts) the server-decidable values of `columns`; returns the rows seen. */
-export async function mysqlServerPass(db: Db, t: TargetTable, key: string, columns: string[], state: FixState, result: TableResult): Promise<void> {
-  if (!columns.length) return;
+/**
+ * Repairs (or, in a dry run, counts) the server-decidable values of `columns`. Returns how many
+ * candidates it left to Node (multiple encodings, C1 results): when none, the table needs no
+ * second scan for these columns.
+ */
+export async function mysqlServerPass(db: Db, t: TargetTable, key: string, columns: string[], totalRows: number, state: FixState, result: TableResult): Promise<number> {
+  if (!columns.length) return 0;
   const q = (n: string) => db.dialect.quoteIdent(n);
   const table = q(t.stored);
   const k = q(key);
@@ -35,11 +39,14 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
   const anyRepair = '(' + decisions.map((d) => d.serverRepair).join(' OR ') + ')';
   // Rows with no non-ASCII value need no decision at all (cheap: byte and character lengths).
   const anyNonAscii = '(' + columns.map((c) => `LENGTH(${q(c)}) <> CHAR_LENGTH(${q(c)})`).join(' OR ') + ')';
-  const [bounds] = await db.query<{ lo: SqlValue; hi: SqlValue; n: SqlValue }>(`SELECT MIN(${k}) AS lo, MAX(${k}) AS hi, COUNT(*) AS n FROM ${table}`);
-  if (bounds?.lo == null) return;
+  // Candidates the server leaves to Node (evaluated only where serverRepair failed).
+  const leftFor = (d: ReturnType<typeof mysqlDecision>) => `(NOT ${d.serverRepair} AND ${d.candidate})`;
+  const [bounds] = await db.query<{ lo: SqlValue; hi: SqlValue }>(`SELECT MIN(${k}) AS lo, MAX(${k}) AS hi FROM ${table}`);
+  if (bounds?.lo == null) return 0;
   const min = Number(bounds.lo);
   const max = Number(bounds.hi);
-  const rowsPerId = Number(bounds.n) / (max - min + 1);
+  const rowsPerId = totalRows / (max - min + 1);
+  let left = 0;
   const span = Math.max(1, state.pageSize);
   for (let lo: number | undefined = min; lo !== undefined && lo <= max; ) {
     const hi: number = lo + span; // [lo, hi): at most `span` rows, the ids being unique
@@ -49,22 +56,29 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
     if (state.apply) {
       await db.transaction(async (tx) => {
         const vars = columns.map((_, i) => `@lm_fix_${i}`);
-        await tx.execute(`SET ${vars.map((v) => `${v} = 0`).join(', ')}, @lm_rows = 0, @lm_last = NULL`);
+        await tx.execute(`SET ${vars.map((v) => `${v} = 0`).join(', ')}, @lm_rows = 0, @lm_last = NULL, @lm_left = 0`);
         // Counting inside the CASE (value by value, and a row when its key is new) saves evaluating
         // the decision a second time in the WHERE; it runs only where the repair happens.
         const count = (v: string) => `(${v} := ${v} + 1) AND ((@lm_rows := @lm_rows + IF(@lm_last <=> ${k}, 0, 1)) IS NOT NULL) AND ((@lm_last := ${k}) IS NOT NULL)`;
-        const sets = columns.map((c, i) => `${q(c)} = CASE WHEN ${decisions[i].serverRepair} AND ${count(vars[i])} THEN ${decisions[i].repaired} ELSE ${q(c)} END`);
+        // The second WHEN never holds: it only counts what is left for Node.
+        const sets = columns.map(
+          (c, i) =>
+            `${q(c)} = CASE WHEN ${decisions[i].serverRepair} AND ${count(vars[i])} THEN ${decisions[i].repaired} WHEN ${decisions[i].candidate} AND (@lm_left := @lm_left + 1) < 0 THEN ${q(c)} ELSE ${q(c)} END`,
+        );
         await tx.execute(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${range} AND ${anyNonAscii}`);
-        const [counts] = await tx.query(`SELECT ${vars.map((v, i) => `${v} AS n${i}`).join(', ')}, @lm_rows AS n_rows`);
+        const [counts] = await tx.query(`SELECT ${vars.map((v, i) => `${v} AS n${i}`).join(', ')}, @lm_rows AS n_rows, @lm_left AS n_left`);
         columns.forEach((c, i) => addCount(result, c, Number(counts[`n${i}`])));
         result.changedRows += Number(counts.n_rows);
+        left += Number(counts.n_left);
       });
       state.ms.updating += performance.now() - t0;
     } else {
       const sums = decisions.map((d, i) => `SUM(${d.serverRepair}) AS n${i}`);
-      const [counts] = await db.query(`SELECT ${sums.join(', ')}, SUM(${anyRepair}) AS rows_ FROM ${table} WHERE ${range} AND ${anyNonAscii}`);
+      const lefts = decisions.map((d) => `SUM(${leftFor(d)})`).join(' + ');
+      const [counts] = await db.query(`SELECT ${sums.join(', ')}, SUM(${anyRepair}) AS rows_, ${lefts} AS left_ FROM ${table} WHERE ${range} AND ${anyNonAscii}`);
       columns.forEach((c, i) => addCount(result, c, Number(counts[`n${i}`] ?? 0)));
       result.changedRows += Number(counts.rows_ ?? 0);
+      left += Number(counts.left_ ?? 0);
       state.ms.deciding += performance.now() - t0;
     }
     state.onRows?.(Math.round(span * rowsPerId));
@@ -72,6 +86,7 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
     const [next]: { lo: SqlValue }[] = await db.query<{ lo: SqlValue }>(`SELECT MIN(${k}) AS lo FROM ${table} WHERE ${k} >= ${hi}`);
     lo = next?.lo == null ? undefined : Number(next.lo);
   }
+  return left;
 }
 
 function addCount(result: TableResult, col: string, n: number): void {
