@@ -116,7 +116,22 @@ export async function processTable(db: Db, t: TargetTable, state: FixState, tota
   return result;
 }
 
+const FOUR_BYTE = /[\u{10000}-\u{10FFFF}]/u;
+
 function decideRow(t: TargetTable, row: Row, state: FixState, result: TableResult, counted?: Set<string>): RowChange | undefined {
+  if (state.holdFourByte.has(t.stored)) {
+    // A utf8mb3 table checked while repairing (see mysql-pass.ts): a row whose repair needs 4 bytes
+    // waits for the conversion (a dry run counts it now).
+    const four = t.columns.some((col) => {
+      const v = row[col];
+      const verdict = typeof v === 'string' ? classify(v) : undefined;
+      return verdict !== undefined && verdict.kind !== 'ok' && FOUR_BYTE.test(verdict.repaired);
+    });
+    if (four) {
+      state.needsUtf8mb4.add(t.stored);
+      if (state.apply) return undefined;
+    }
+  }
   let change: RowChange | undefined;
   const pk = t.pk.map((c) => row[c]);
   for (const col of t.columns) {

@@ -10,6 +10,7 @@ import { UNREPLICATED_HINT, unreplicatedMessage, unreplicatedTables, writeSetRow
 import { describeDbUrl } from '../db/url.js';
 import { DatabaseError } from '../errors.js';
 import { processTable, type FixState, type TableResult, type ValueChange } from './fix.js';
+import { integerKey } from './mysql-pass.js';
 import { conversionSql, planCharsetConversions, type CharsetConversion, type KeptCharset } from './mysql-charset.js';
 import { findTargets } from './targets.js';
 
@@ -73,6 +74,25 @@ async function markerPresent(db: Db, configTable: string | undefined): Promise<b
 
 const secs = (ms: number) => Math.round(ms / 10) / 100;
 
+/**
+ * The second pass over a table converted while repairing adds its repairs (rows held back in the
+ * first pass, so nothing is counted twice); what both passes see and leave — values encoded three
+ * times, key conflicts — counts as the second pass found it.
+ */
+function mergeSecondPass(first: TableResult, second: TableResult, state: FixState): void {
+  for (const [col, n] of Object.entries(second.repaired)) first.repaired[col] = (first.repaired[col] ?? 0) + n;
+  first.changedRows += second.changedRows;
+  first.examined += second.examined;
+  const overlap = first.multiple + first.conflicts;
+  first.multiple = second.multiple;
+  first.conflicts = second.conflicts;
+  if (overlap) {
+    const once = <T extends ValueChange>(list: T[]) => list.filter((x, i) => list.findIndex((y) => y.table === x.table && y.column === x.column && y.key === x.key) === i);
+    state.multipleSamples.splice(0, Infinity, ...once(state.multipleSamples));
+    state.conflicts.splice(0, Infinity, ...once(state.conflicts));
+  }
+}
+
 export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Promise<FixEncodingReport> {
   const started = Date.now();
   const t00 = performance.now();
@@ -83,7 +103,10 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
   // Validation before any change: MySQL key lengths, the --tables names (findTargets), Galera engines.
   const unreplicated = await unreplicatedTables(db, targets.map((t) => t.stored));
   if (unreplicated.length) throw new DatabaseError(`${unreplicatedMessage(unreplicated)}; nothing was changed`, UNREPLICATED_HINT);
-  const { conversions, kept } = await planCharsetConversions(db, targets, { allUtf8mb3: Boolean(opts.utf8mb4 || opts.repairMultiple) });
+  const { conversions, kept, deferred } = await planCharsetConversions(db, targets, {
+    allUtf8mb3: Boolean(opts.utf8mb4 || opts.repairMultiple),
+    checkWhileRepairing: (t) => integerKey(t) !== undefined,
+  });
   // On Galera a page's updates are one write set: keep it under wsrep_max_ws_rows.
   const wsRows = writeSetRows(await db.cluster());
   const present = await markerPresent(db, configTable);
@@ -92,6 +115,8 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
   const state: FixState = {
     apply: !dryRun,
     charsets: new Map(),
+    holdFourByte: new Set(deferred.keys()),
+    needsUtf8mb4: new Set(),
     repairMultiple: Boolean(opts.repairMultiple),
     pageSize: Math.min(opts.pageSize ?? DEFAULT_PAGE_SIZE, wsRows),
     samplesWanted: opts.samples ?? 0,
@@ -126,8 +151,22 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
       };
       const r = await processTable(db, t, state, Number(n));
       state.onRows(Number(n) - ticked); // rows the server filtered out or repaired itself were decided too
-      results.push(r);
       bar?.finish();
+      const deferredConversion = deferred.get(t.stored);
+      if (deferredConversion && state.needsUtf8mb4.has(t.stored)) {
+        // A repair needs a 4-byte character: convert, then repair the rows that were held back.
+        kept.splice(kept.findIndex((k) => k.table === t.stored), 1);
+        conversions.push(deferredConversion);
+        state.holdFourByte.delete(t.stored);
+        if (!dryRun) {
+          const t0 = performance.now();
+          await db.execute(conversionSql(db, deferredConversion));
+          convertingMs += performance.now() - t0;
+          state.charsets.set(t.stored, new Map((await db.listColumns(t.stored)).map((c) => [c.name, c.charset])));
+          mergeSecondPass(r, await processTable(db, t, state, Number(n)), state);
+        }
+      }
+      results.push(r);
     }
     // Like LinOTP: the marker goes when the conversion is done — only after a full, clean run.
     if (!dryRun && present && !opts.tables?.length && state.conflicts.length === 0) {

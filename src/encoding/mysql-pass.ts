@@ -14,7 +14,7 @@
  */
 import type { Db, SqlValue } from '../db/types.js';
 import { classify } from './repair.js';
-import { mysqlDecision } from './mysql-decide.js';
+import { mysqlDecision, needsUtf8mb4Sql } from './mysql-decide.js';
 import type { FixState, TableResult } from './state.js';
 import type { TargetTable } from './targets.js';
 
@@ -35,7 +35,11 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
   const q = (n: string) => db.dialect.quoteIdent(n);
   const table = q(t.stored);
   const k = q(key);
-  const decisions = columns.map((c) => mysqlDecision(q(c), state.charsets.get(t.stored)?.get(c)));
+  const charset = (c: string) => state.charsets.get(t.stored)?.get(c);
+  const decisions = columns.map((c) => mysqlDecision(q(c), charset(c)));
+  // A utf8mb3 table checked while repairing: a row with a repair needing 4 bytes is left whole (and
+  // counted), so that after the conversion the second pass repairs it and counts it once.
+  const hold = state.holdFourByte.has(t.stored) ? '(' + columns.map((c) => needsUtf8mb4Sql(q(c), charset(c))).join(' OR ') + ')' : undefined;
   const anyRepair = '(' + decisions.map((d) => d.serverRepair).join(' OR ') + ')';
   // Rows with no non-ASCII value need no decision at all (cheap: byte and character lengths).
   const anyNonAscii = '(' + columns.map((c) => `LENGTH(${q(c)}) <> CHAR_LENGTH(${q(c)})`).join(' OR ') + ')';
@@ -56,17 +60,21 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
     if (state.apply) {
       await db.transaction(async (tx) => {
         const vars = columns.map((_, i) => `@lm_fix_${i}`);
-        await tx.execute(`SET ${vars.map((v) => `${v} = 0`).join(', ')}, @lm_rows = 0, @lm_last = NULL, @lm_left = 0`);
+        await tx.execute(`SET ${vars.map((v) => `${v} = 0`).join(', ')}, @lm_rows = 0, @lm_last = NULL, @lm_left = 0, @lm_held = 0, @lm_hold = 0`);
         // Counting inside the CASE (value by value, and a row when its key is new) saves evaluating
         // the decision a second time in the WHERE; it runs only where the repair happens.
         const count = (v: string) => `(${v} := ${v} + 1) AND ((@lm_rows := @lm_rows + IF(@lm_last <=> ${k}, 0, 1)) IS NOT NULL) AND ((@lm_last := ${k}) IS NOT NULL)`;
         // The second WHEN never holds: it only counts what is left for Node.
+        // MariaDB evaluates the assignments left to right, each row's first one before any column
+        // has changed: it decides (and counts) whether the row is held.
+        const held = (i: number) => (!hold ? '' : i === 0 ? `WHEN (@lm_hold := ${hold}) AND (@lm_held := @lm_held + 1) > 0 THEN ${q(columns[0])} ` : `WHEN @lm_hold THEN ${q(columns[i])} `);
         const sets = columns.map(
           (c, i) =>
-            `${q(c)} = CASE WHEN ${decisions[i].serverRepair} AND ${count(vars[i])} THEN ${decisions[i].repaired} WHEN ${decisions[i].candidate} AND (@lm_left := @lm_left + 1) < 0 THEN ${q(c)} ELSE ${q(c)} END`,
+            `${q(c)} = CASE ${held(i)}WHEN ${decisions[i].serverRepair} AND ${count(vars[i])} THEN ${decisions[i].repaired} WHEN ${decisions[i].candidate} AND (@lm_left := @lm_left + 1) < 0 THEN ${q(c)} ELSE ${q(c)} END`,
         );
         await tx.execute(`UPDATE ${table} SET ${sets.join(', ')} WHERE ${range} AND ${anyNonAscii}`);
-        const [counts] = await tx.query(`SELECT ${vars.map((v, i) => `${v} AS n${i}`).join(', ')}, @lm_rows AS n_rows, @lm_left AS n_left`);
+        const [counts] = await tx.query(`SELECT ${vars.map((v, i) => `${v} AS n${i}`).join(', ')}, @lm_rows AS n_rows, @lm_left AS n_left, @lm_held AS n_held`);
+        if (Number(counts.n_held) > 0) state.needsUtf8mb4.add(t.stored);
         columns.forEach((c, i) => addCount(result, c, Number(counts[`n${i}`])));
         result.changedRows += Number(counts.n_rows);
         left += Number(counts.n_left);
@@ -75,7 +83,9 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
     } else {
       const sums = decisions.map((d, i) => `SUM(${d.serverRepair}) AS n${i}`);
       const lefts = decisions.map((d) => `SUM(${leftFor(d)})`).join(' + ');
-      const [counts] = await db.query(`SELECT ${sums.join(', ')}, SUM(${anyRepair}) AS rows_, ${lefts} AS left_ FROM ${table} WHERE ${range} AND ${anyNonAscii}`);
+      const held = hold ? `, SUM(${hold}) AS held_` : '';
+      const [counts] = await db.query(`SELECT ${sums.join(', ')}, SUM(${anyRepair}) AS rows_, ${lefts} AS left_${held} FROM ${table} WHERE ${range} AND ${anyNonAscii}`);
+      if (Number(counts.held_ ?? 0) > 0) state.needsUtf8mb4.add(t.stored);
       columns.forEach((c, i) => addCount(result, c, Number(counts[`n${i}`] ?? 0)));
       result.changedRows += Number(counts.rows_ ?? 0);
       left += Number(counts.left_ ?? 0);

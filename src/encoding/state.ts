@@ -24,6 +24,12 @@ export interface TableResult {
 
 export interface FixState {
   apply: boolean;
+  /**
+   * MySQL utf8mb3 tables whose 4-byte repairs are held back while they are read (rows with one are
+   * left whole), and those where one was found: converted to utf8mb4, then repaired again.
+   */
+  holdFourByte: Set<string>;
+  needsUtf8mb4: Set<string>;
   /** MySQL: the character set of each text column (by table) as it is read. */
   charsets: Map<string, Map<string, string | undefined>>;
   repairMultiple: boolean;
