@@ -105,5 +105,15 @@ export function mysqlDecision(col: string, charset: string | undefined): MysqlDe
 export function needsUtf8mb4Sql(col: string, charset: string | undefined): string {
   const s = asText(col, charset);
   // The short class first: it rules out almost every value before the long expression runs.
-  return `(${s} REGEXP ${literal(latin1Class(0xf0, 0xf4))} AND ${candidate(s)})`;
+  return `(${s} REGEXP ${FOUR_BYTE_LEAD} AND ${candidate(s)})`;
 }
+
+/** The same for a row: one short test over all its columns first (they share one character set). */
+export function rowNeedsUtf8mb4Sql(cols: string[], charset: (col: string) => string | undefined): string {
+  const all = asText(`CONCAT_WS('', ${cols.join(', ')})`, charset(cols[0]));
+  const same = cols.every((c) => charset(c) === charset(cols[0]));
+  const each = '(' + cols.map((c) => needsUtf8mb4Sql(c, charset(c))).join(' OR ') + ')';
+  return same ? `(${all} REGEXP ${FOUR_BYTE_LEAD} AND ${each})` : each;
+}
+
+const FOUR_BYTE_LEAD = literal(latin1Class(0xf0, 0xf4));

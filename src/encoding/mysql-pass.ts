@@ -14,7 +14,7 @@
  */
 import type { Db, SqlValue } from '../db/types.js';
 import { classify } from './repair.js';
-import { mysqlDecision, needsUtf8mb4Sql } from './mysql-decide.js';
+import { mysqlDecision, rowNeedsUtf8mb4Sql } from './mysql-decide.js';
 import type { FixState, TableResult } from './state.js';
 import type { TargetTable } from './targets.js';
 
@@ -39,7 +39,8 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
   const decisions = columns.map((c) => mysqlDecision(q(c), charset(c)));
   // A utf8mb3 table checked while repairing: a row with a repair needing 4 bytes is left whole (and
   // counted), so that after the conversion the second pass repairs it and counts it once.
-  const hold = state.holdFourByte.has(t.stored) ? '(' + columns.map((c) => needsUtf8mb4Sql(q(c), charset(c))).join(' OR ') + ')' : undefined;
+  const quoted = new Map(columns.map((c) => [q(c), c]));
+  const hold = state.holdFourByte.has(t.stored) ? rowNeedsUtf8mb4Sql([...quoted.keys()], (qc) => charset(quoted.get(qc)!)) : undefined;
   const anyRepair = '(' + decisions.map((d) => d.serverRepair).join(' OR ') + ')';
   // Rows with no non-ASCII value need no decision at all (cheap: byte and character lengths).
   const anyNonAscii = '(' + columns.map((c) => `LENGTH(${q(c)}) <> CHAR_LENGTH(${q(c)})`).join(' OR ') + ')';
