@@ -27,7 +27,7 @@ export type { FixState, TableResult, ValueChange } from './state.js';
  * except, in a dry run, values the server pass already counted. Elsewhere: a non-ASCII character
  * (more bytes than characters); repair.ts leaves ASCII alone.
  */
-export function candidateSql(db: Db, t: TargetTable, col: string, state: FixState, serverRepaired: boolean): string {
+function candidateSql(db: Db, t: TargetTable, col: string, state: FixState, serverRepaired: boolean): string {
   const c = db.dialect.quoteIdent(col);
   if (db.engine === 'mysql') {
     const d = mysqlDecision(c, state.charsets.get(t.stored)?.get(col));
@@ -48,7 +48,7 @@ const CONFLICT_LIMIT = 200;
 const CASE_ROWS = 64;
 
 /** Key-like columns: primary key and single-column unique constraints/indexes. */
-export function keyColumns(t: TargetTable): Set<string> {
+function keyColumns(t: TargetTable): Set<string> {
   const s = new Set(t.pk);
   for (const u of t.def.uniques) if (u.columns.length === 1) s.add(u.columns[0]);
   for (const i of t.def.indexes) if (i.unique && i.columns.length === 1) s.add(i.columns[0]);

@@ -108,12 +108,15 @@ export function needsUtf8mb4Sql(col: string, charset: string | undefined): strin
   return `(${s} REGEXP ${FOUR_BYTE_LEAD} AND ${candidate(s)})`;
 }
 
-/** The same for a row: one short test over all its columns first (they share one character set). */
-export function rowNeedsUtf8mb4Sql(cols: string[], charset: (col: string) => string | undefined): string {
-  const all = asText(`CONCAT_WS('', ${cols.join(', ')})`, charset(cols[0]));
-  const same = cols.every((c) => charset(c) === charset(cols[0]));
-  const each = '(' + cols.map((c) => needsUtf8mb4Sql(c, charset(c))).join(' OR ') + ')';
-  return same ? `(${all} REGEXP ${FOUR_BYTE_LEAD} AND ${each})` : each;
+/**
+ * The same for a row of (quoted column, character set) pairs: one short test over all its columns
+ * first when they share one character set.
+ */
+export function rowNeedsUtf8mb4Sql(cols: [string, string | undefined][]): string {
+  const [, first] = cols[0];
+  const each = '(' + cols.map(([c, cs]) => needsUtf8mb4Sql(c, cs)).join(' OR ') + ')';
+  if (!cols.every(([, cs]) => cs === first)) return each;
+  return `(${asText(`CONCAT_WS('', ${cols.map(([c]) => c).join(', ')})`, first)} REGEXP ${FOUR_BYTE_LEAD} AND ${each})`;
 }
 
 const FOUR_BYTE_LEAD = literal(latin1Class(0xf0, 0xf4));

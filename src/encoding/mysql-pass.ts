@@ -39,8 +39,7 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
   const decisions = columns.map((c) => mysqlDecision(q(c), charset(c)));
   // A utf8mb3 table checked while repairing: a row with a repair needing 4 bytes is left whole (and
   // counted), so that after the conversion the second pass repairs it and counts it once.
-  const quoted = new Map(columns.map((c) => [q(c), c]));
-  const hold = state.holdFourByte.has(t.stored) ? rowNeedsUtf8mb4Sql([...quoted.keys()], (qc) => charset(quoted.get(qc)!)) : undefined;
+  const hold = state.holdFourByte.has(t.stored) ? rowNeedsUtf8mb4Sql(columns.map((c) => [q(c), charset(c)])) : undefined;
   const anyRepair = '(' + decisions.map((d) => d.serverRepair).join(' OR ') + ')';
   // Rows with no non-ASCII value need no decision at all (cheap: byte and character lengths).
   const anyNonAscii = '(' + columns.map((c) => `LENGTH(${q(c)}) <> CHAR_LENGTH(${q(c)})`).join(' OR ') + ')';
@@ -65,9 +64,9 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
         // Counting inside the CASE (value by value, and a row when its key is new) saves evaluating
         // the decision a second time in the WHERE; it runs only where the repair happens.
         const count = (v: string) => `(${v} := ${v} + 1) AND ((@lm_rows := @lm_rows + IF(@lm_last <=> ${k}, 0, 1)) IS NOT NULL) AND ((@lm_last := ${k}) IS NOT NULL)`;
-        // The second WHEN never holds: it only counts what is left for Node.
-        // MariaDB evaluates the assignments left to right, each row's first one before any column
-        // has changed: it decides (and counts) whether the row is held.
+        // Per column: a held row keeps its value (MariaDB evaluates the assignments left to right, so
+        // the first one, seeing the row unchanged, decides and counts whether it is held); then the
+        // repair; the last WHEN never holds, it only counts what is left for Node.
         const held = (i: number) => (!hold ? '' : i === 0 ? `WHEN (@lm_hold := ${hold}) AND (@lm_held := @lm_held + 1) > 0 THEN ${q(columns[0])} ` : `WHEN @lm_hold THEN ${q(columns[i])} `);
         const sets = columns.map(
           (c, i) =>
