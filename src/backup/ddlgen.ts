@@ -91,6 +91,11 @@ export function createTableFromDump(def: DumpTableDef, e: Engine, o: GenOptions 
   return sql;
 }
 
+/** MySQL: one ALTER TABLE adding plain indexes of a dump's CREATE TABLE to a filled table (one scan builds them all). */
+export function addIndexesSql(table: string, indexes: DumpIndex[]): string {
+  return `ALTER TABLE ${quoteAlways(table, 'mysql')} ${indexes.map((i) => `ADD ${indexInTable(i, 'mysql')}`).join(', ')}`;
+}
+
 function indexInTable(i: DumpIndex, e: Engine): string {
   const name = i.name ? quoteAlways(i.name, e) + ' ' : '';
   if (e === 'mysql') return `${i.unique ? 'UNIQUE KEY' : i.fulltext ? 'FULLTEXT KEY' : 'KEY'} ${name}(${parts(i.columns, e)})`;

@@ -6,6 +6,8 @@
  * - MySQL/MariaDB, whose DDL commits implicitly: every table is built and filled as a shadow
  *   `<name>__lm_new`, then all are swapped in with ONE `RENAME TABLE` (atomic), and the old ones
  *   dropped. A run killed before the RENAME leaves only shadows, which the next run removes.
+ *   The rows go over `jobs` connections at once (lanes.ts); plain indexes are added after the
+ *   rows (one sorted build each instead of a B-tree insert per row; docs/performance.md).
  * Same-engine restores build each table from the dump's parsed definition (ddlparse.ts → ddlgen.ts:
  * the dump's columns, types, keys and indexes, never its SQL text); cross-engine restores create
  * LinOTP's tables from the schema model for the dump's LinOTP version. Every batch's stored row
@@ -14,6 +16,7 @@
  * (imported_user rows of the admin resolver) survive; every restored table is emptied and refilled.
  */
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import type { Db, Engine, SqlValue } from '../db/types.js';
 import { describeDbUrl } from '../db/url.js';
 import { DatabaseError, InputError, InterruptedError } from '../errors.js';
@@ -23,11 +26,12 @@ import { describeModelVersion } from '../schema/version.js';
 import { assertWritable, type ClusterInfo } from '../db/cluster.js';
 import { ConversionError, convertValue, modelFor, tableDefFor } from './convert.js';
 import { SHADOW_RE } from './create.js';
-import { createTableFromDump, ddlStatementSql, type GenOptions } from './ddlgen.js';
-import type { DumpTableDef } from './ddldef.js';
+import { addIndexesSql, createTableFromDump, ddlStatementSql, type GenOptions } from './ddlgen.js';
+import type { DumpIndex, DumpTableDef } from './ddldef.js';
 import { readDump, type DumpEvent } from './dumpread.js';
 import type { DumpInfo, IgnoredStatements } from './inspect.js';
 import { replicatedEngine } from './galera.js';
+import { Lanes, withExtraConnections } from './lanes.js';
 import { dumpWhere, type BackupSource } from './source.js';
 
 export const DEFAULT_ADMIN_RESOLVER = 'LinOTP_local_admins';
@@ -95,6 +99,8 @@ export interface RestoreOptions {
    * sent it runs to the end (the target then holds the restored tables).
    */
   signal?: AbortSignal;
+  /** MySQL/MariaDB: connections the rows are loaded over (default: the CPU count, at most MAX_JOBS). */
+  jobs?: number;
 }
 
 export interface RestoreResult {
@@ -239,6 +245,8 @@ interface LoadContext {
   /** Same-engine DDL from the dump, rebuilt from its parsed form (indexes, constraints, sequences). */
   ddl(t: PlannedTable | undefined, ev: Extract<DumpEvent, { type: 'ddl' }>): Promise<void>;
   preserved: { columns: string[]; rows: SqlValue[][]; keys: Set<string> };
+  /** More connections rows are loaded over besides `db` (MySQL --jobs; none where the restore is one transaction). */
+  extra: Db[];
 }
 
 const adminKey = (groupid: unknown, userid: unknown) => `${String(groupid)}\u0000${String(userid)}`;
@@ -263,81 +271,81 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
   const read = new Map<string, number>();
   const dump = checkedDump(src);
   const where = dumpWhere(src);
-  // One insert in flight while the next batch is parsed: parsing and the server's work overlap.
-  let inflight: Promise<unknown> | undefined;
-  const settle = async () => {
-    const p = inflight;
-    inflight = undefined;
-    if (p) await p;
-  };
-  for await (const ev of readDump(dump.stream, src.dialect, where)) {
-    throwIfInterrupted(ctx.opts);
-    if (ev.type !== 'rows') await settle();
-    if (ev.type === 'create') {
-      const t = byName.get(ev.table);
-      if (!t || created.has(t.source)) continue;
-      created.add(t.source);
-      ctx.opts.onTable?.(t.target, t.rows);
-      await ctx.create(t);
-    } else if (ev.type === 'rows') {
-      const t = byName.get(ev.table);
-      if (!t) continue;
-      if (!created.has(t.source)) {
+  // Inserts in flight (one per connection) while the next batch is parsed: parsing and the server's work overlap.
+  const lanes = new Lanes([ctx.db, ...ctx.extra]);
+  const settle = () => lanes.settle();
+  try {
+    for await (const ev of readDump(dump.stream, src.dialect, where)) {
+      throwIfInterrupted(ctx.opts);
+      if (ev.type !== 'rows') await settle();
+      if (ev.type === 'create') {
+        const t = byName.get(ev.table);
+        if (!t || created.has(t.source)) continue;
         created.add(t.source);
         ctx.opts.onTable?.(t.target, t.rows);
         await ctx.create(t);
-      }
-      const columns = ev.columns ?? t.columns;
-      const keepAdmins = t.target.toLowerCase() === 'imported_user' && ctx.preserved.keys.size > 0;
-      const candidate = t.ddl === 'dump' && !keepAdmins ? ev.passthrough() : null;
-      // On Galera one INSERT is one write set: a statement over the cluster's limits is inserted in chunks instead.
-      const text = candidate && fitsWriteSet(ctx.plan, () => ev.count(), candidate.length) ? candidate : null;
-      read.set(t.source, (read.get(t.source) ?? 0) + ev.count());
-      if (!loaded.has(t.target)) loaded.set(t.target, 0);
-      /** The server must store every row sent: INSERT IGNORE-like losses or REPLACE-like doubles are errors. */
-      const stored = (sent: number) => (n: number) => {
-        if (n !== sent) throw new InputError(`${where} line ${ev.line}: ${n} of ${sent} rows of ${t.source} were stored`, 'nothing was changed; the dump holds duplicate keys or rows the target table cannot take');
-        loaded.set(t.target, (loaded.get(t.target) ?? 0) + n);
-        ctx.opts.onRows?.(t.target, n);
-      };
-      if (text) {
-        // Same engine, the dump's own table: its checked text goes to the server as it is (as mariadb/psql would).
-        await settle();
-        inflight = ctx.db.loadRows(ctx.into(t), ev.columns, text).then(stored(ev.count()));
-        inflight.catch(() => undefined);
-      } else {
-        let rows = ev.values();
-        if (keepAdmins) {
-          const g = columns.indexOf('groupid');
-          const u = columns.indexOf('userid');
-          rows = rows.filter((r) => !ctx.preserved.keys.has(adminKey(r[g], r[u])));
+      } else if (ev.type === 'rows') {
+        const t = byName.get(ev.table);
+        if (!t) continue;
+        if (!created.has(t.source)) {
+          created.add(t.source);
+          ctx.opts.onTable?.(t.target, t.rows);
+          await ctx.create(t);
         }
-        if (t.ddl === 'model') {
-          const types = columns.map((c) => t.def!.columns.find((x) => x.name === c)!.type);
-          try {
-            rows = rows.map((r) => r.map((v, i) => convertValue(v, types[i])));
-          } catch (e) {
-            if (e instanceof ConversionError) throw new InputError(`${where} line ${ev.line}: a value of ${t.source} cannot be converted: ${e.message}`);
-            throw e;
+        const columns = ev.columns ?? t.columns;
+        const keepAdmins = t.target.toLowerCase() === 'imported_user' && ctx.preserved.keys.size > 0;
+        const candidate = t.ddl === 'dump' && !keepAdmins ? ev.passthrough() : null;
+        // On Galera one INSERT is one write set: a statement over the cluster's limits is inserted in chunks instead.
+        const text = candidate && fitsWriteSet(ctx.plan, () => ev.count(), candidate.length) ? candidate : null;
+        read.set(t.source, (read.get(t.source) ?? 0) + ev.count());
+        if (!loaded.has(t.target)) loaded.set(t.target, 0);
+        /** The server must store every row sent: INSERT IGNORE-like losses or REPLACE-like doubles are errors. */
+        const stored = (sent: number) => (n: number) => {
+          if (n !== sent) throw new InputError(`${where} line ${ev.line}: ${n} of ${sent} rows of ${t.source} were stored`, 'nothing was changed; the dump holds duplicate keys or rows the target table cannot take');
+          loaded.set(t.target, (loaded.get(t.target) ?? 0) + n);
+          ctx.opts.onRows?.(t.target, n);
+        };
+        if (text) {
+          // Same engine, the dump's own table: its checked text goes to the server as it is (as mariadb/psql would).
+          const n = ev.count();
+          await lanes.submit((db) => db.loadRows(ctx.into(t), ev.columns, text).then(stored(n)));
+        } else {
+          let rows = ev.values();
+          if (keepAdmins) {
+            const g = columns.indexOf('groupid');
+            const u = columns.indexOf('userid');
+            rows = rows.filter((r) => !ctx.preserved.keys.has(adminKey(r[g], r[u])));
+          }
+          if (t.ddl === 'model') {
+            const types = columns.map((c) => t.def!.columns.find((x) => x.name === c)!.type);
+            try {
+              rows = rows.map((r) => r.map((v, i) => convertValue(v, types[i])));
+            } catch (e) {
+              if (e instanceof ConversionError) throw new InputError(`${where} line ${ev.line}: a value of ${t.source} cannot be converted: ${e.message}`);
+              throw e;
+            }
+          }
+          if (rows.length) {
+            const r = rows;
+            await lanes.submit((db) => db.insertMany(ctx.into(t), columns, r).then(stored(r.length)));
           }
         }
-        if (rows.length) {
-          await settle();
-          inflight = ctx.db.insertMany(ctx.into(t), columns, rows).then(stored(rows.length));
-          inflight.catch(() => undefined); // handled by settle(); avoids an unhandled-rejection report meanwhile
-        }
+        await ctx.opts.afterBatch?.(t.target);
+      } else if (ev.type === 'set' && ev.name === 'time_zone' && ctx.db.engine === 'mysql' && src.dialect === 'mysql') {
+        // TIMESTAMP values in the dump are in this zone (mysqldump and our dumps: '+00:00'), on every connection.
+        for (const db of lanes.dbs) await db.execute('SET SESSION time_zone = ?', [ev.value]);
+      } else if (ev.type === 'ddl' && ctx.plan.sameEngine) {
+        const t = ev.table ? byName.get(ev.table) : undefined;
+        if (ev.table && (!t || t.ddl !== 'dump')) continue;
+        await ctx.ddl(t, ev);
       }
-      await ctx.opts.afterBatch?.(t.target);
-    } else if (ev.type === 'set' && ev.name === 'time_zone' && ctx.db.engine === 'mysql' && src.dialect === 'mysql') {
-      // TIMESTAMP values in the dump are in this zone (mysqldump and our dumps: '+00:00').
-      await ctx.db.execute('SET SESSION time_zone = ?', [ev.value]);
-    } else if (ev.type === 'ddl' && ctx.plan.sameEngine) {
-      const t = ev.table ? byName.get(ev.table) : undefined;
-      if (ev.table && (!t || t.ddl !== 'dump')) continue;
-      await ctx.ddl(t, ev);
     }
+    await settle();
+  } catch (err) {
+    // batches still in flight finish (or fail) before the caller drops the shadows they write to
+    await lanes.settle().catch(() => undefined);
+    throw err;
   }
-  await settle();
   dump.verify();
   for (const t of ctx.plan.tables) {
     const n = read.get(t.source) ?? 0;
@@ -387,6 +395,7 @@ async function applyInTransaction(db: Db, src: BackupSource, plan: RestorePlan, 
       opts,
       preserved,
       into: (t) => t.target,
+      extra: [],
       async create(t) {
         await tx.execute(drop(t.target));
         if (t.ddl === 'dump') {
@@ -416,6 +425,24 @@ async function applyInTransaction(db: Db, src: BackupSource, plan: RestorePlan, 
     }
     return loaded;
   });
+}
+
+/**
+ * A plain (non-unique) index no foreign key of its table needs: built after the rows. Unique keys
+ * stay in the CREATE TABLE (a duplicate fails at its row, as in the dump's own order), and so do
+ * indexes a foreign key leans on (InnoDB would make one of its own meanwhile).
+ */
+function deferrable(i: DumpIndex, def: DumpTableDef): boolean {
+  if (i.unique || i.fulltext) return false;
+  return !def.foreignKeys.some((fk) => fk.columns.every((c, n) => i.columns[n]?.name === c));
+}
+
+/** Connections a MySQL restore loads over at most (the pool holds 8, one is the lock's). */
+export const MAX_JOBS = 6;
+
+/** --jobs default: one connection per CPU the process may use. */
+export function defaultJobs(): number {
+  return Math.min(MAX_JOBS, availableParallelism());
 }
 
 const NEW = '__lm_new';
@@ -510,15 +537,20 @@ async function loadAndSwap(db: Db, src: BackupSource, plan: RestorePlan, opts: R
       await tx.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO'");
       for (const t of leftovers) await tx.execute(`DROP TABLE IF EXISTS ${q(t)}`);
       const preserved = await readPreservedAdmins(tx, plan);
+      /** Plain indexes of the shadows, built after their rows (one sorted build instead of a B-tree insert per row). */
+      const deferred: { table: string; indexes: DumpIndex[] }[] = [];
       const ctx: LoadContext = {
         db: tx,
         plan,
         opts,
         preserved,
         into: (t) => t.target + NEW,
+        extra: [],
         async create(t) {
           if (t.ddl === 'dump') {
-            await tx.execute(createTableFromDump(t.dumpDef!, 'mysql', names));
+            const later = t.dumpDef!.indexes.filter((i) => deferrable(i, t.dumpDef!));
+            if (later.length) deferred.push({ table: t.target + NEW, indexes: later });
+            await tx.execute(createTableFromDump({ ...t.dumpDef!, indexes: t.dumpDef!.indexes.filter((i) => !later.includes(i)) }, 'mysql', names));
           } else {
             const def: TableDef = {
               ...t.def!,
@@ -534,7 +566,24 @@ async function loadAndSwap(db: Db, src: BackupSource, plan: RestorePlan, opts: R
           await tx.execute(ddlStatementSql(ev.stmt, 'mysql', names).sql);
         },
       };
-      const loaded = await load(ctx, src);
+      // Galera: one connection (its write sets are bounded per statement, and certified in order).
+      const jobs = plan.cluster.kind === 'galera' ? 1 : Math.min(MAX_JOBS, Math.max(1, opts.jobs ?? defaultJobs()));
+      const session = {
+        async setup(c: Db) {
+          await c.execute('SET SESSION foreign_key_checks = 0');
+          await c.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO'");
+        },
+        async teardown(c: Db) {
+          await c.execute('SET SESSION foreign_key_checks = ?', [Number(saved.fk)]);
+          await c.execute('SET SESSION sql_mode = ?', [String(saved.m)]);
+          await c.execute('SET SESSION time_zone = ?', [String(saved.tz)]);
+        },
+      };
+      const loaded = await withExtraConnections(tx, jobs - 1, session, (extra) => load({ ...ctx, extra }, src));
+      for (const d of deferred) {
+        throwIfInterrupted(opts);
+        await tx.execute(addIndexesSql(d.table, d.indexes));
+      }
       const current = await tx.listTables();
       const renames: string[] = [];
       for (const t of plan.tables) {

@@ -148,7 +148,7 @@ const restore: CommandSpec = {
   path: ['backup', 'restore'],
   summary: 'Restore a LinOTP backup into the database, all or nothing',
   description:
-    'Reads our archives, LinOTP 2 linotp-backup output (linotp_backup_*.sql with encKey_*.gpg, loose or in a tar.gz), mysqldump/mariadb-dump and pg_dump plain dumps. The whole input is parsed and checked first; then every LinOTP table in the backup is replaced at once (one transaction on PostgreSQL and SQLite; shadow tables and one RENAME on MySQL), so a failure leaves the target as it was. Local administrators already in the target survive. Into another engine, LinOTP\'s tables are created from the schema model and every row is carried over value for value.',
+    'Reads our archives, LinOTP 2 linotp-backup output (linotp_backup_*.sql with encKey_*.gpg, loose or in a tar.gz), mysqldump/mariadb-dump and pg_dump plain dumps. The whole input is parsed and checked first; then every LinOTP table in the backup is replaced at once (one transaction on PostgreSQL and SQLite; shadow tables and one RENAME on MySQL, filled over --jobs connections with their plain indexes built after the rows), so a failure leaves the target as it was. Local administrators already in the target survive. Into another engine, LinOTP\'s tables are created from the schema model and every row is carried over value for value.',
   options: [
     ...installationOptions,
     { flags: '--file <file>', description: 'the backup to restore' },
@@ -159,6 +159,7 @@ const restore: CommandSpec = {
     { ...ownerOption, description: 'with --install-enc-key: ' + ownerOption.description },
     { flags: '--admin-resolver <name>', description: 'ADMIN_RESOLVER_NAME whose imported_user rows (local admins) are kept (default LinOTP_local_admins)', env: 'LINOTP_ADMIN_RESOLVER_NAME' },
     { flags: '--allow-empty', description: 'restore a dump whose Token table has no rows (--no-data, --schema-only) over a target whose Token table has rows' },
+    { flags: '--jobs <n>', description: 'MySQL/MariaDB: load the rows over N connections at once (default: the number of CPUs, at most 6; 1 on Galera). PostgreSQL and SQLite restore in one transaction, over one connection' },
     ...planOptions,
   ],
   examples: ['linotp-migrate backup restore --file linotp_backup_2212061351.tar.gz --install-enc-key', 'linotp-migrate backup restore --file linotp_backup_2212061351.sql --database-uri postgresql://linotp:…@localhost/linotp --plan'],
@@ -167,6 +168,8 @@ const restore: CommandSpec = {
     const inst = install(ctx, opts);
     const file = path.resolve(ctx.cwd, opts.file);
     const dryRun = Boolean(opts.plan || opts.dryRun);
+    const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
+    if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1)) throw new UsageError(`--jobs ${opts.jobs}: the number of connections must be a whole number, 1 or more`, 'leave --jobs out for one connection per CPU, or give e.g. --jobs 2');
     const { verifyBackup } = await import('../backup/verify.js');
     const { loadEncKey } = await import('../crypto/enckey.js');
     // 1. The whole input, before anything else.
@@ -293,6 +296,7 @@ const restore: CommandSpec = {
       process.on('SIGTERM', onSignal);
       const result = await applyRestore(db, src, plan, {
         signal: interrupt.signal,
+        jobs,
         adminResolver: plan.adminResolver,
         onTable: (t, n) => {
           bar?.finish();

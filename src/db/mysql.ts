@@ -225,6 +225,20 @@ export class MysqlDb implements Db {
     }
   }
 
+  async withConnection<T>(fn: (c: Db) => Promise<T>): Promise<T> {
+    const c = await this.pool.getConnection();
+    const d = new MysqlDb(this.url, this.pool, c, this.maxPacket, this.writeSet);
+    try {
+      const result = await fn(d);
+      c.release();
+      return result;
+    } catch (err) {
+      // left in whatever session state the failure found it: not reused
+      c.destroy();
+      throw err;
+    }
+  }
+
   async transaction<T>(fn: (tx: Db) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     if (this.conn) return fn(this);
     const c = await this.pool.getConnection();

@@ -117,6 +117,11 @@ export interface Db {
    * table's column order. The fast path of same-engine restores. Returns the rows inserted.
    */
   loadRows(table: string, columns: string[] | null, text: Buffer): Promise<number>;
+  /**
+   * MySQL/MariaDB only: runs `fn` on one more pooled connection of its own, in autocommit mode (a
+   * restore loads its shadow tables over several at once). Absent where a restore is one transaction.
+   */
+  withConnection?<T>(fn: (c: Db) => Promise<T>): Promise<T>;
   /** Inserts many rows efficiently (multi-row INSERTs in chunks). Returns the number inserted. */
   insertMany(table: string, columns: string[], rows: SqlValue[][]): Promise<number>;
   /**

@@ -55,6 +55,12 @@ describe('honest errors', () => {
     expect(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout).not.toContain('newKey');
   });
 
+  it('backup restore --jobs 0 is a usage error (exit 2) before the backup is read', () => {
+    const r = run(['backup', 'restore', '--file', join(dir, 'missing.sql'), '--database-uri', `sqlite:///${join(dir, 'x.db')}`, '--jobs', '0', '--yes']);
+    expect(r.status).toBe(2);
+    expect(oneError(r.stderr)[0]).toBe('error: --jobs 0: the number of connections must be a whole number, 1 or more');
+  });
+
   it('a failed init database on SQLite leaves no new <file>_audit behind', async () => {
     const file = join(dir, 'linotp2.db');
     const db = await openDatabase(`sqlite:///${file}`, { create: true });

@@ -1,0 +1,61 @@
+/**
+ * Loads batches over several connections at once (`backup restore --jobs`): each batch goes to the
+ * first free connection while the next one is parsed, so the server works on up to N statements
+ * and the dump is read meanwhile. The first failure stops new work; `settle()` waits for what is in
+ * flight and throws it.
+ */
+import type { Db } from '../db/types.js';
+
+export class Lanes {
+  private readonly busy: (Promise<void> | undefined)[];
+  private failure: { error: unknown } | undefined;
+
+  constructor(readonly dbs: Db[]) {
+    this.busy = dbs.map(() => undefined);
+  }
+
+  /** Starts `fn` on a free connection, waiting for one when all are busy. */
+  async submit(fn: (db: Db) => Promise<unknown>): Promise<void> {
+    for (;;) {
+      this.throwIfFailed();
+      const i = this.busy.indexOf(undefined);
+      if (i >= 0) {
+        this.busy[i] = fn(this.dbs[i]).then(
+          () => {
+            this.busy[i] = undefined;
+          },
+          (error: unknown) => {
+            this.busy[i] = undefined;
+            this.failure ??= { error };
+          },
+        );
+        return;
+      }
+      await Promise.race(this.busy);
+    }
+  }
+
+  /** Waits for every batch in flight; throws the first failure. */
+  async settle(): Promise<void> {
+    await Promise.all(this.busy);
+    this.throwIfFailed();
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure) throw this.failure.error;
+  }
+}
+
+/**
+ * Runs `fn` with `n` more connections of `db`, each prepared by `setup` and put back by `teardown`
+ * (session settings must not leak into the pool), or none where the engine has no such thing.
+ */
+export async function withExtraConnections<T>(db: Db, n: number, session: { setup(c: Db): Promise<void>; teardown(c: Db): Promise<void> }, fn: (extra: Db[]) => Promise<T>): Promise<T> {
+  if (n <= 0 || !db.withConnection) return fn([]);
+  return db.withConnection(async (c) => {
+    await session.setup(c);
+    const result = await withExtraConnections(db, n - 1, session, (rest) => fn([c, ...rest]));
+    await session.teardown(c);
+    return result;
+  });
+}
