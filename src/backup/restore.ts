@@ -247,6 +247,8 @@ interface LoadContext {
   preserved: { columns: string[]; rows: SqlValue[][]; keys: Set<string> };
   /** More connections rows are loaded over besides `db` (MySQL --jobs; none where the restore is one transaction). */
   extra: Db[];
+  /** Every table rows go into was created by this restore's transaction (PostgreSQL, SQLite). */
+  createdInTransaction: boolean;
 }
 
 const adminKey = (groupid: unknown, userid: unknown) => `${String(groupid)}\u0000${String(userid)}`;
@@ -308,7 +310,7 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
         if (text) {
           // Same engine, the dump's own table: its checked text goes to the server as it is (as mariadb/psql would).
           const n = ev.count();
-          await lanes.submit((db) => db.loadRows(ctx.into(t), ev.columns, text).then(stored(n)));
+          await lanes.submit((db) => db.loadRows(ctx.into(t), ev.columns, text, { createdInTransaction: ctx.createdInTransaction }).then(stored(n)));
         } else {
           let rows = ev.values();
           if (keepAdmins) {
@@ -396,6 +398,7 @@ async function applyInTransaction(db: Db, src: BackupSource, plan: RestorePlan, 
       preserved,
       into: (t) => t.target,
       extra: [],
+      createdInTransaction: true,
       async create(t) {
         await tx.execute(drop(t.target));
         if (t.ddl === 'dump') {
@@ -546,6 +549,7 @@ async function loadAndSwap(db: Db, src: BackupSource, plan: RestorePlan, opts: R
         preserved,
         into: (t) => t.target + NEW,
         extra: [],
+        createdInTransaction: false,
         async create(t) {
           if (t.ddl === 'dump') {
             const later = t.dumpDef!.indexes.filter((i) => deferrable(i, t.dumpDef!));

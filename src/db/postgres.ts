@@ -12,7 +12,7 @@ import { DatabaseError } from '../errors.js';
 import { assertWritable, parsePrimaryConninfo, type ClusterInfo } from './cluster.js';
 import { pinSchemaOption, resolveLinotpSchema } from './pg-schema.js';
 import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
-import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
+import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions, LoadOptions } from './types.js';
 
 const SOCKET_DIRS = ['/var/run/postgresql', '/run/postgresql', '/tmp'];
 
@@ -378,8 +378,8 @@ export class PostgresDb implements Db {
     }
   }
 
-  async loadRows(table: string, columns: string[] | null, text: Buffer): Promise<number> {
-    const sql = `COPY ${dialect.quoteIdent(table)}${columns ? ` (${columns.map(dialect.quoteIdent).join(', ')})` : ''} FROM STDIN`;
+  async loadRows(table: string, columns: string[] | null, text: Buffer, opts: LoadOptions = {}): Promise<number> {
+    const sql = `COPY ${dialect.quoteIdent(table)}${columns ? ` (${columns.map(dialect.quoteIdent).join(', ')})` : ''} FROM STDIN${opts.createdInTransaction ? ' WITH (FREEZE)' : ''}`;
     const client = this.client ?? (await this.pool.connect());
     try {
       const op = new CopyIn(sql, text);

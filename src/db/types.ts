@@ -37,6 +37,14 @@ export interface ColumnInfo {
   charset?: string;
 }
 
+export interface LoadOptions {
+  /**
+   * PostgreSQL: the table was created in the current transaction, so its rows may be written
+   * already frozen (COPY … FREEZE): faster, and no later pass sets their hint bits. Ignored elsewhere.
+   */
+  createdInTransaction?: boolean;
+}
+
 export interface IndexInfo {
   name: string;
   columns: string[];
@@ -116,7 +124,7 @@ export interface Db {
    * PostgreSQL COPY text lines, MySQL/SQLite a VALUES list of tuples. `columns` null = the
    * table's column order. The fast path of same-engine restores. Returns the rows inserted.
    */
-  loadRows(table: string, columns: string[] | null, text: Buffer): Promise<number>;
+  loadRows(table: string, columns: string[] | null, text: Buffer, opts?: LoadOptions): Promise<number>;
   /**
    * MySQL/MariaDB only: runs `fn` on one more pooled connection of its own, in autocommit mode (a
    * restore loads its shadow tables over several at once). Absent where a restore is one transaction.
