@@ -31,7 +31,7 @@ import type { DumpIndex, DumpTableDef } from './ddldef.js';
 import { readDump, type DumpEvent } from './dumpread.js';
 import type { DumpInfo, IgnoredStatements } from './inspect.js';
 import { replicatedEngine } from './galera.js';
-import { Lanes, withExtraConnections } from './lanes.js';
+import { Lanes, withExtraConnections } from '../db/lanes.js';
 import { dumpWhere, type BackupSource } from './source.js';
 
 export const DEFAULT_ADMIN_RESOLVER = 'LinOTP_local_admins';

@@ -69,6 +69,12 @@ export class SqlScanner {
   consumed = 0;
   /** What ends a statement (mysql `DELIMITER`); `;` unless a dump changes it. */
   private delimiter: Buffer = Buffer.from(';');
+  /**
+   * Positions in `buf` of the next backslash / newline at or after some earlier `pos` (-1 >>> 0 when
+   * there is none: larger than any position); -1 = not known. Forgotten whenever `buf` changes.
+   */
+  private nextBackslash = -1;
+  private nextNewline = -1;
 
   constructor(
     source: AsyncIterable<Buffer>,
@@ -97,6 +103,8 @@ export class SqlScanner {
     }
     const chunk = r.value;
     this.consumed += chunk.length;
+    this.nextBackslash = -1;
+    this.nextNewline = -1;
     const restLen = this.buf.length - keepFrom;
     if (restLen === 0) {
       this.store = chunk;
@@ -321,17 +329,22 @@ export class SqlScanner {
         case S.Backtick:
         case S.Bracket: {
           const close = state === S.Single ? QUOTE : state === S.Double ? DQUOTE : state === S.Backtick ? BACKTICK : RBRACK;
-          // Fast path: jump to the next quote or backslash (most dump bytes are inside strings).
+          // Fast path: jump to the next quote or backslash (most dump bytes are inside strings). The
+          // next backslash and newline are remembered until passed (no search to the end of the
+          // buffer per string, no view allocated per string).
           if (b !== close && b !== BSL && b !== NL) {
-            const nq = this.buf.indexOf(close, this.pos);
-            let next = nq < 0 ? this.buf.length : nq;
-            // search only up to the quote: a rare byte searched to the end of a 1 MB buffer per string is quadratic
-            const span = this.buf.subarray(this.pos, next);
+            const buf = this.buf;
+            const nq = buf.indexOf(close, this.pos);
+            let next = nq < 0 ? buf.length : nq;
             if (escapes) {
-              const nb = span.indexOf(BSL);
-              if (nb >= 0) next = this.pos + nb;
+              if (this.nextBackslash < this.pos) this.nextBackslash = buf.indexOf(BSL, this.pos) >>> 0;
+              if (this.nextBackslash < next) next = this.nextBackslash;
             }
-            for (let k = span.indexOf(NL); k >= 0 && this.pos + k < next; k = span.indexOf(NL, k + 1)) this.line++;
+            if (this.nextNewline < this.pos) this.nextNewline = buf.indexOf(NL, this.pos) >>> 0;
+            while (this.nextNewline < next) {
+              this.line++;
+              this.nextNewline = buf.indexOf(NL, this.nextNewline + 1) >>> 0;
+            }
             this.pos = next;
             continue;
           }

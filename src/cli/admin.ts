@@ -80,6 +80,7 @@ const fixDbEncoding: CommandSpec = {
     { flags: '--repair-multiple', description: 'also repair values encoded three or more times (down to the innermost text)' },
     { flags: '--utf8mb4', description: 'MySQL: also convert utf8mb3 tables to utf8mb4 when no value needs it (each is a table rebuild; by default only latin1 tables and utf8mb3 tables holding a double-encoded 4-byte character are converted)' },
     { flags: '--batch-size <n>', description: 'rows per page and transaction', default: '5000' },
+    { flags: '--jobs <n>', description: 'MySQL/MariaDB: pages repaired at once, each over its own connection (default: the number of CPUs, at most 6)' },
   ],
   examples: [
     'linotp-migrate admin fix-db-encoding --ini /etc/linotp2/linotp.ini --dry-run --samples 10',
@@ -90,6 +91,8 @@ const fixDbEncoding: CommandSpec = {
     const samples = parseCount(opts.samples, '--samples') ?? 0;
     const pageSize = parseCount(opts.batchSize, '--batch-size') ?? 5000;
     if (pageSize < 1) throw new UsageError('--batch-size must be at least 1');
+    const jobs = parseCount(opts.jobs, '--jobs');
+    if (jobs === 0) throw new UsageError('--jobs must be at least 1', 'leave --jobs out for one connection per CPU');
     const dryRun = Boolean(opts.dryRun || opts.plan);
     const [{ resolveInstallation, requireDatabaseUri }, { openDatabase }, { runFixEncoding }] = await Promise.all([
       import('../settings/resolve.js'),
@@ -107,6 +110,7 @@ const fixDbEncoding: CommandSpec = {
         tables,
         samples,
         pageSize,
+        ...(jobs !== undefined ? { jobs } : {}),
         repairMultiple: Boolean(opts.repairMultiple),
         utf8mb4: Boolean(opts.utf8mb4),
         progress: (table, rows) => ctx.out.progress(table, rows),

@@ -248,6 +248,7 @@ export class MysqlDb implements Db {
         await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
         await c.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
       } else {
+        if (opts.readCommitted) await c.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
         await c.query('START TRANSACTION');
       }
       const result = await fn(tx);

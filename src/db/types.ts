@@ -95,6 +95,11 @@ export interface TransactionOptions {
    * READ ONLY, SQLite a deferred read transaction.
    */
   snapshot?: boolean;
+  /**
+   * MySQL: READ COMMITTED for this transaction (no gap locks), so that statements over adjacent
+   * key ranges on other connections do not wait for each other. PostgreSQL's default; ignored by SQLite.
+   */
+  readCommitted?: boolean;
 }
 
 export interface Db {

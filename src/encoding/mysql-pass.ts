@@ -12,6 +12,7 @@
  * Per-column counts come from user variables incremented inside the CASE (evaluated once per
  * updated row and column, only where the repair happens).
  */
+import { Lanes } from '../db/lanes.js';
 import type { Db, SqlValue } from '../db/types.js';
 import { classify } from './repair.js';
 import { mysqlDecision, rowNeedsUtf8mb4Sql } from './mysql-decide.js';
@@ -52,10 +53,10 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
   const rowsPerId = totalRows / (max - min + 1);
   let left = 0;
   const span = Math.max(1, state.pageSize);
-  for (let lo: number | undefined = min; lo !== undefined && lo <= max; ) {
-    const hi: number = lo + span; // [lo, hi): at most `span` rows, the ids being unique
-    const range = `${k} >= ${lo} AND ${k} < ${hi}`;
-    const t0 = performance.now();
+  // Ranges over `jobs` connections at once (each range's transaction takes one from the pool).
+  const lanes = new Lanes(Array.from({ length: Math.max(1, state.jobs) }, () => db));
+  const t0 = performance.now();
+  const one = async (db: Db, range: string) => {
     if (state.samples.length < state.samplesWanted) await collectSamples(db, t, key, columns, decisions, range, state);
     if (state.apply) {
       await db.transaction(async (tx) => {
@@ -78,8 +79,7 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
         columns.forEach((c, i) => addCount(result, c, Number(counts[`n${i}`])));
         result.changedRows += Number(counts.n_rows);
         left += Number(counts.n_left);
-      });
-      state.ms.updating += performance.now() - t0;
+      }, { readCommitted: true });
     } else {
       const sums = decisions.map((d, i) => `SUM(${d.serverRepair}) AS n${i}`);
       const lefts = decisions.map((d) => `SUM(${leftFor(d)})`).join(' + ');
@@ -89,12 +89,30 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
       columns.forEach((c, i) => addCount(result, c, Number(counts[`n${i}`] ?? 0)));
       result.changedRows += Number(counts.rows_ ?? 0);
       left += Number(counts.left_ ?? 0);
-      state.ms.deciding += performance.now() - t0;
     }
     state.onRows?.(Math.round(span * rowsPerId));
-    // Skip gaps in the ids (audit ids of a trimmed trail start high) with one index lookup.
-    const [next]: { lo: SqlValue }[] = await db.query<{ lo: SqlValue }>(`SELECT MIN(${k}) AS lo FROM ${table} WHERE ${k} >= ${hi}`);
-    lo = next?.lo == null ? undefined : Number(next.lo);
+  };
+  try {
+    for (let lo: number | undefined = min; lo !== undefined && lo <= max; ) {
+      const hi: number = lo + span; // [lo, hi): at most `span` rows, the ids being unique
+      const range = `${k} >= ${lo} AND ${k} < ${hi}`;
+      if (state.samples.length < state.samplesWanted) {
+        // the examples are the first ones in key order: those ranges one at a time
+        await lanes.settle();
+        await one(db, range);
+      } else {
+        await lanes.submit((db) => one(db, range));
+      }
+      // Skip gaps in the ids (audit ids of a trimmed trail start high) with one index lookup.
+      const [next]: { lo: SqlValue }[] = await db.query<{ lo: SqlValue }>(`SELECT MIN(${k}) AS lo FROM ${table} WHERE ${k} >= ${hi}`);
+      lo = next?.lo == null ? undefined : Number(next.lo);
+    }
+    await lanes.settle();
+  } catch (err) {
+    await lanes.settle().catch(() => undefined);
+    throw err;
+  } finally {
+    state.ms[state.apply ? 'updating' : 'deciding'] += performance.now() - t0;
   }
   return left;
 }

@@ -34,6 +34,8 @@ export interface FixState {
   charsets: Map<string, Map<string, string | undefined>>;
   repairMultiple: boolean;
   pageSize: number;
+  /** MySQL: id ranges repaired at once, each over its own connection. */
+  jobs: number;
   samplesWanted: number;
   samples: ValueChange[];
   multipleSamples: ValueChange[];

@@ -2,7 +2,7 @@
 // failure is thrown once what is in flight has finished.
 import { describe, expect, it } from 'vitest';
 import type { Db } from '../../src/db/types.js';
-import { Lanes } from '../../src/backup/lanes.js';
+import { Lanes } from '../../src/db/lanes.js';
 
 const fakeDbs = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `c${i}` }) as unknown as Db);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

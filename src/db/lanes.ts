@@ -1,10 +1,11 @@
 /**
- * Loads batches over several connections at once (`backup restore --jobs`): each batch goes to the
- * first free connection while the next one is parsed, so the server works on up to N statements
- * and the dump is read meanwhile. The first failure stops new work; `settle()` waits for what is in
- * flight and throws it.
+ * Statements over several connections at once (`backup restore --jobs`, fix-db-encoding's ranges):
+ * each piece of work goes to the first free lane while the next one is prepared, so the server
+ * works on up to N statements meanwhile. The first failure stops new work; `settle()` waits for
+ * what is in flight and throws it. A lane is a Db: one connection, or a pool handle whose
+ * transactions each take a connection of their own.
  */
-import type { Db } from '../db/types.js';
+import type { Db } from './types.js';
 
 export class Lanes {
   private readonly busy: (Promise<void> | undefined)[];
