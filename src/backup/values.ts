@@ -162,8 +162,12 @@ export function lexValues(bytes: Buffer, pos: number, dialect: Engine, where: st
 /** Decoder for string literals (the dump's SET NAMES charset). */
 export type Decode = (bytes: Buffer) => string;
 
-/** The bytes of a quoted string's content with its escapes undone. */
-function unescape(bytes: Buffer, start: number, end: number, backslash: boolean): Buffer {
+/**
+ * The bytes of a quoted string's content with its escapes undone. MySQL (`likeEscapes`) keeps `\%`
+ * and `\_` as two characters, as its server does outside LIKE patterns; PostgreSQL's E'' strings make
+ * any escaped character itself.
+ */
+function unescape(bytes: Buffer, start: number, end: number, backslash: boolean, likeEscapes = false): Buffer {
   const q = bytes[start - 1];
   let simple = true;
   for (let i = start; i < end && simple; i++) if ((backslash && bytes[i] === 0x5c) || bytes[i] === q) simple = false;
@@ -174,6 +178,7 @@ function unescape(bytes: Buffer, start: number, end: number, backslash: boolean)
     let b = bytes[i];
     if (b === 0x5c && backslash) {
       const e = bytes[++i];
+      if (likeEscapes && (e === 0x25 || e === 0x5f)) out[o++] = 0x5c;
       b = e === 0x30 ? 0 : e === 0x6e ? 0x0a : e === 0x72 ? 0x0d : e === 0x74 ? 0x09 : e === 0x62 ? 0x08 : e === 0x5a ? 0x1a : e;
     } else if (b === q) i++;
     out[o++] = b;
@@ -196,7 +201,7 @@ export function decodeValues(bytes: Buffer, lexed: LexedValues, dialect: Engine,
     const e = v[i + 2];
     switch (kind) {
       case ValueKind.String:
-        row.push(decode(unescape(bytes, s, e, backslashInPlain)));
+        row.push(decode(unescape(bytes, s, e, backslashInPlain, backslashInPlain)));
         break;
       case ValueKind.EscString:
         row.push(utf8.decode(unescape(bytes, s, e, true)));
@@ -206,7 +211,7 @@ export function decodeValues(bytes: Buffer, lexed: LexedValues, dialect: Engine,
         row.push(Buffer.from(bytes.toString('latin1', s, e), 'hex'));
         break;
       case ValueKind.Binary:
-        row.push(Buffer.from(unescape(bytes, s, e, backslashInPlain)));
+        row.push(Buffer.from(unescape(bytes, s, e, backslashInPlain, backslashInPlain)));
         break;
       default: {
         const word = bytes.toString('latin1', s, e);

@@ -34,6 +34,13 @@ describe('the VALUES lexer', () => {
     expect(rows[1]).toEqual([2, '', null, Buffer.alloc(0), Buffer.alloc(0), Buffer.alloc(0), 3, false]);
   });
 
+  it('keeps MySQL\'s \\% and \\_ as two characters, as the server does outside LIKE', () => {
+    const b = Buffer.from(`('100\\%', 'a\\_b', '\\x', _binary '\\%')`);
+    expect(decodeValues(b, lexValues(b, 0, 'mysql', 'w', true), 'mysql', utf8)).toEqual([['100\\%', 'a\\_b', 'x', Buffer.from('\\%')]]);
+    const e = Buffer.from(`(E'100\\%')`);
+    expect(decodeValues(e, lexValues(e, 0, 'postgres', 'w', true), 'postgres', utf8)).toEqual([['100%']]);
+  });
+
   it('reads PostgreSQL standard strings (no backslash escapes) and E strings', () => {
     const b = Buffer.from(`('a\\b', E'c\\nd', 'it''s')`);
     expect(decodeValues(b, lexValues(b, 0, 'postgres', 'w', true), 'postgres', utf8)).toEqual([['a\\b', 'c\nd', "it's"]]);
