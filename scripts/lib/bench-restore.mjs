@@ -3,13 +3,13 @@
 // alternating run by run so load on the machine hits both. Same engine, validation pass included.
 // MySQL also runs with --jobs 1 (one connection), which shows what the parallel load (default: one
 // connection per CPU) brings; PostgreSQL restores in one transaction over one connection either way.
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { benchDump, dbUrl, freshDatabase, dropDatabase, MYSQL_ADMIN, nativeLoadCommand as native, PG_ADMIN, SIZES } from './bench-data.mjs';
 import { benchRow, ours, root, sh } from './bench-run.mjs';
 
 export async function bench({ size = '5k', runs = 3, log = (m) => process.stderr.write(`[bench-restore] ${m}\n`), jobs1 = true, engines = ['mysql', 'postgres'] } = {}) {
   const { openDatabase } = await import(join(root, 'dist/db/index.js'));
+  const { jobsFor } = await import(join(root, 'dist/db/lanes.js'));
   const spec = SIZES[size];
   const rows = [];
   for (const engine of engines) {
@@ -36,7 +36,7 @@ export async function bench({ size = '5k', runs = 3, log = (m) => process.stderr
     const total = spec.tokens * 2 + spec.audit + spec.importedUsers;
     const tool = engine === 'mysql' ? 'mariadb DB < dump' : 'psql -f dump';
     const withRate = (row) => ({ ...row, rows: total, rowsPerSecond: Math.round(total / row.ours) });
-    const jobs = engine === 'mysql' ? ` (--jobs ${Math.min(6, availableParallelism())}, the default)` : '';
+    const jobs = engine === 'mysql' ? ` (--jobs ${jobsFor()}, the default)` : '';
     rows.push(withRate(benchRow(`${engine} backup restore${jobs} vs ${tool}`, r.ours, r.native)));
     if (r.one.length) rows.push(withRate(benchRow(`${engine} backup restore --jobs 1 vs ${tool}`, r.one, r.native)));
   }

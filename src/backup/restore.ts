@@ -16,7 +16,6 @@
  * (imported_user rows of the admin resolver) survive; every restored table is emptied and refilled.
  */
 import { createHash } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import type { Db, Engine, SqlValue } from '../db/types.js';
 import { describeDbUrl } from '../db/url.js';
 import { DatabaseError, InputError, InterruptedError } from '../errors.js';
@@ -31,7 +30,7 @@ import type { DumpIndex, DumpTableDef } from './ddldef.js';
 import { readDump, type DumpEvent } from './dumpread.js';
 import type { DumpInfo, IgnoredStatements } from './inspect.js';
 import { replicatedEngine } from './galera.js';
-import { Lanes, withExtraConnections } from '../db/lanes.js';
+import { jobsFor, Lanes, withExtraConnections } from '../db/lanes.js';
 import { dumpWhere, type BackupSource } from './source.js';
 
 export const DEFAULT_ADMIN_RESOLVER = 'LinOTP_local_admins';
@@ -99,7 +98,7 @@ export interface RestoreOptions {
    * sent it runs to the end (the target then holds the restored tables).
    */
   signal?: AbortSignal;
-  /** MySQL/MariaDB: connections the rows are loaded over (default: the CPU count, at most MAX_JOBS). */
+  /** MySQL/MariaDB: connections the rows are loaded over (default: the CPU count, at most MAX_JOBS of src/db/lanes.ts). */
   jobs?: number;
 }
 
@@ -440,14 +439,6 @@ function deferrable(i: DumpIndex, def: DumpTableDef): boolean {
   return !def.foreignKeys.some((fk) => fk.columns.every((c, n) => i.columns[n]?.name === c));
 }
 
-/** Connections a MySQL restore loads over at most (the pool holds 8, one is the lock's). */
-export const MAX_JOBS = 6;
-
-/** --jobs default: one connection per CPU the process may use. */
-export function defaultJobs(): number {
-  return Math.min(MAX_JOBS, availableParallelism());
-}
-
 const NEW = '__lm_new';
 const OLD = '__lm_old';
 
@@ -533,11 +524,22 @@ async function loadAndSwap(db: Db, src: BackupSource, plan: RestorePlan, opts: R
   return db.transaction(async (tx) => {
     const saved = (await tx.query('SELECT @@SESSION.sql_mode AS m, @@SESSION.time_zone AS tz, @@SESSION.foreign_key_checks AS fk'))[0];
     const leftovers = (await tx.listTables()).filter((t) => SHADOW_RE.test(t));
+    // The session of every connection the load uses, and how each is given back.
+    const session = {
+      async setup(c: Db) {
+        await c.execute('SET SESSION foreign_key_checks = 0');
+        // Strict: a value the target column cannot hold fails the restore instead of being cut
+        // silently; NO_AUTO_VALUE_ON_ZERO keeps id 0 rows, as mysqldump's own header does.
+        await c.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO'");
+      },
+      async teardown(c: Db) {
+        await c.execute('SET SESSION foreign_key_checks = ?', [Number(saved.fk)]);
+        await c.execute('SET SESSION sql_mode = ?', [String(saved.m)]);
+        await c.execute('SET SESSION time_zone = ?', [String(saved.tz)]);
+      },
+    };
     try {
-      await tx.execute('SET SESSION foreign_key_checks = 0');
-      // Strict: a value the target column cannot hold fails the restore instead of being cut
-      // silently; NO_AUTO_VALUE_ON_ZERO keeps id 0 rows, as mysqldump's own header does.
-      await tx.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO'");
+      await session.setup(tx);
       for (const t of leftovers) await tx.execute(`DROP TABLE IF EXISTS ${q(t)}`);
       const preserved = await readPreservedAdmins(tx, plan);
       /** Plain indexes of the shadows, built after their rows (one sorted build instead of a B-tree insert per row). */
@@ -571,18 +573,7 @@ async function loadAndSwap(db: Db, src: BackupSource, plan: RestorePlan, opts: R
         },
       };
       // Galera: one connection (its write sets are bounded per statement, and certified in order).
-      const jobs = plan.cluster.kind === 'galera' ? 1 : Math.min(MAX_JOBS, Math.max(1, opts.jobs ?? defaultJobs()));
-      const session = {
-        async setup(c: Db) {
-          await c.execute('SET SESSION foreign_key_checks = 0');
-          await c.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_AUTO_VALUE_ON_ZERO'");
-        },
-        async teardown(c: Db) {
-          await c.execute('SET SESSION foreign_key_checks = ?', [Number(saved.fk)]);
-          await c.execute('SET SESSION sql_mode = ?', [String(saved.m)]);
-          await c.execute('SET SESSION time_zone = ?', [String(saved.tz)]);
-        },
-      };
+      const jobs = plan.cluster.kind === 'galera' ? 1 : jobsFor(opts.jobs);
       const loaded = await withExtraConnections(tx, jobs - 1, session, (extra) => load({ ...ctx, extra }, src));
       for (const d of deferred) {
         throwIfInterrupted(opts);
@@ -605,9 +596,7 @@ async function loadAndSwap(db: Db, src: BackupSource, plan: RestorePlan, opts: R
       if (!swap.sent) await dropQuietly(tx, plan.tables.map((t) => t.target + NEW));
       throw err;
     } finally {
-      await tx.execute('SET SESSION foreign_key_checks = ?', [Number(saved.fk)]).catch(() => undefined);
-      await tx.execute('SET SESSION sql_mode = ?', [String(saved.m)]).catch(() => undefined);
-      await tx.execute('SET SESSION time_zone = ?', [String(saved.tz)]).catch(() => undefined);
+      await session.teardown(tx).catch(() => undefined);
     }
   });
 }

@@ -1,5 +1,6 @@
 /** `linotp-migrate admin fix-db-encoding`: flags → src/encoding (per-value mojibake repair) → report. */
 import type { ChalkInstance } from 'chalk';
+import { MAX_JOBS } from '../db/lanes.js';
 import { UsageError } from '../errors.js';
 import type { FixEncodingReport } from '../encoding/index.js';
 import { encodingTableNames } from '../encoding/targets.js';
@@ -80,7 +81,7 @@ const fixDbEncoding: CommandSpec = {
     { flags: '--repair-multiple', description: 'also repair values encoded three or more times (down to the innermost text)' },
     { flags: '--utf8mb4', description: 'MySQL: also convert utf8mb3 tables to utf8mb4 when no value needs it (each is a table rebuild; by default only latin1 tables and utf8mb3 tables holding a double-encoded 4-byte character are converted)' },
     { flags: '--batch-size <n>', description: 'rows per page and transaction', default: '5000' },
-    { flags: '--jobs <n>', description: 'MySQL/MariaDB: pages repaired at once, each over its own connection (default: the number of CPUs, at most 6)' },
+    { flags: '--jobs <n>', description: `MySQL/MariaDB: pages repaired at once, each over its own connection (default: the number of CPUs, at most ${MAX_JOBS})` },
   ],
   examples: [
     'linotp-migrate admin fix-db-encoding --ini /etc/linotp2/linotp.ini --dry-run --samples 10',

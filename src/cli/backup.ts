@@ -3,6 +3,7 @@
  * functions from src/backup/ called, results rendered.
  */
 import path from 'node:path';
+import { MAX_JOBS } from '../db/lanes.js';
 import type { IgnoredStatements } from '../backup/inspect.js';
 import type { EncKey } from '../crypto/enckey.js';
 import type { RestoreCluster } from '../backup/restore.js';
@@ -159,7 +160,7 @@ const restore: CommandSpec = {
     { ...ownerOption, description: 'with --install-enc-key: ' + ownerOption.description },
     { flags: '--admin-resolver <name>', description: 'ADMIN_RESOLVER_NAME whose imported_user rows (local admins) are kept (default LinOTP_local_admins)', env: 'LINOTP_ADMIN_RESOLVER_NAME' },
     { flags: '--allow-empty', description: 'restore a dump whose Token table has no rows (--no-data, --schema-only) over a target whose Token table has rows' },
-    { flags: '--jobs <n>', description: 'MySQL/MariaDB: load the rows over N connections at once (default: the number of CPUs, at most 6; 1 on Galera). PostgreSQL and SQLite restore in one transaction, over one connection' },
+    { flags: '--jobs <n>', description: `MySQL/MariaDB: load the rows over N connections at once (default: the number of CPUs, at most ${MAX_JOBS}; 1 on Galera). PostgreSQL and SQLite restore in one transaction, over one connection` },
     ...planOptions,
   ],
   examples: ['linotp-migrate backup restore --file linotp_backup_2212061351.tar.gz --install-enc-key', 'linotp-migrate backup restore --file linotp_backup_2212061351.sql --database-uri postgresql://linotp:…@localhost/linotp --plan'],

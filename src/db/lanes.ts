@@ -5,7 +5,16 @@
  * what is in flight and throws it. A lane is a Db: one connection, or a pool handle whose
  * transactions each take a connection of their own.
  */
+import { availableParallelism } from 'node:os';
 import type { Db } from './types.js';
+
+/** Connections a command works over at most (the pool holds 8; one is the lock's, one the command's own). */
+export const MAX_JOBS = 6;
+
+/** The connections for a `--jobs` value: as asked (1 … MAX_JOBS), by default one per CPU the process may use. */
+export function jobsFor(requested?: number): number {
+  return Math.max(1, Math.min(MAX_JOBS, requested ?? availableParallelism()));
+}
 
 export class Lanes {
   private readonly busy: (Promise<void> | undefined)[];

@@ -5,7 +5,7 @@
  * written. The `linotp.utf8_conversion` marker LinOTP's step 3.0.0.0 leaves is removed after a
  * complete run like LinOTP does — but the repair runs whether or not it is present.
  */
-import { availableParallelism } from 'node:os';
+import { jobsFor } from '../db/lanes.js';
 import type { Db } from '../db/types.js';
 import { UNREPLICATED_HINT, unreplicatedMessage, unreplicatedTables, writeSetRows } from '../db/cluster.js';
 import { describeDbUrl } from '../db/url.js';
@@ -19,8 +19,6 @@ export const UTF8_CONVERSION_KEY = 'linotp.utf8_conversion';
 export const LOCK_PURPOSE = 'admin fix-db-encoding';
 /** Rows per page and transaction: large enough that commits do not dominate, small enough for memory. */
 export const DEFAULT_PAGE_SIZE = 5000;
-/** Pages repaired at once at most (the pool holds 8 connections; one is the lock's). */
-export const MAX_FIX_JOBS = 6;
 
 export interface ProgressSink {
   tick(n: number): void;
@@ -124,7 +122,7 @@ export async function runFixEncoding(db: Db, opts: FixEncodingOptions = {}): Pro
     needsUtf8mb4: new Set(),
     repairMultiple: Boolean(opts.repairMultiple),
     pageSize: Math.min(opts.pageSize ?? DEFAULT_PAGE_SIZE, wsRows),
-    jobs: Math.max(1, Math.min(MAX_FIX_JOBS, opts.jobs ?? availableParallelism())),
+    jobs: jobsFor(opts.jobs),
     samplesWanted: opts.samples ?? 0,
     samples: [],
     multipleSamples: [],

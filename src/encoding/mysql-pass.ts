@@ -56,10 +56,10 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
   // Ranges over `jobs` connections at once (each range's transaction takes one from the pool).
   const lanes = new Lanes(Array.from({ length: Math.max(1, state.jobs) }, () => db));
   const t0 = performance.now();
-  const one = async (db: Db, range: string) => {
-    if (state.samples.length < state.samplesWanted) await collectSamples(db, t, key, columns, decisions, range, state);
+  const one = async (lane: Db, range: string) => {
+    if (state.samples.length < state.samplesWanted) await collectSamples(lane, t, key, columns, decisions, range, state);
     if (state.apply) {
-      await db.transaction(async (tx) => {
+      await lane.transaction(async (tx) => {
         const vars = columns.map((_, i) => `@lm_fix_${i}`);
         await tx.execute(`SET ${vars.map((v) => `${v} = 0`).join(', ')}, @lm_rows = 0, @lm_last = NULL, @lm_left = 0, @lm_held = 0, @lm_hold = 0`);
         // Counting inside the CASE (value by value, and a row when its key is new) saves evaluating
@@ -84,7 +84,7 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
       const sums = decisions.map((d, i) => `SUM(${d.serverRepair}) AS n${i}`);
       const lefts = decisions.map((d) => `SUM(${leftFor(d)})`).join(' + ');
       const held = hold ? `, SUM(${hold}) AS held_` : '';
-      const [counts] = await db.query(`SELECT ${sums.join(', ')}, SUM(${anyRepair}) AS rows_, ${lefts} AS left_${held} FROM ${table} WHERE ${range} AND ${anyNonAscii}`);
+      const [counts] = await lane.query(`SELECT ${sums.join(', ')}, SUM(${anyRepair}) AS rows_, ${lefts} AS left_${held} FROM ${table} WHERE ${range} AND ${anyNonAscii}`);
       if (Number(counts.held_ ?? 0) > 0) state.needsUtf8mb4.add(t.stored);
       columns.forEach((c, i) => addCount(result, c, Number(counts[`n${i}`] ?? 0)));
       result.changedRows += Number(counts.rows_ ?? 0);
@@ -101,7 +101,7 @@ export async function mysqlServerPass(db: Db, t: TargetTable, key: string, colum
         await lanes.settle();
         await one(db, range);
       } else {
-        await lanes.submit((db) => one(db, range));
+        await lanes.submit((lane) => one(lane, range));
       }
       // Skip gaps in the ids (audit ids of a trimmed trail start high) with one index lookup.
       const [next]: { lo: SqlValue }[] = await db.query<{ lo: SqlValue }>(`SELECT MIN(${k}) AS lo FROM ${table} WHERE ${k} >= ${hi}`);
