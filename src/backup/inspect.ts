@@ -16,6 +16,7 @@ import { readDump, type ColumnSpec } from './dumpread.js';
 import { decryptKeyBytes } from './gpg.js';
 import { dumpWhere, type BackupSource } from './source.js';
 import { RowTextHasher } from './sqltext.js';
+import { sha256Hasher } from './background-hash.js';
 
 export interface TableInfo {
   name: string;
@@ -27,6 +28,7 @@ export interface TableInfo {
   /** Line of the CREATE TABLE. */
   line?: number;
   rows: number;
+  /** Checksum of the table's row text, compared with the manifest's; '' for a dump without a manifest. */
   sha256: string;
 }
 
@@ -59,63 +61,75 @@ const SAMPLE = KEY_SAMPLE;
 
 export async function inspectDump(src: BackupSource, onBytes?: (bytes: number) => void): Promise<DumpInfo> {
   const where = dumpWhere(src);
-  const tables = new Map<string, TableInfo & { hasher: RowTextHasher }>();
+  const tables = new Map<string, TableInfo & { hasher: RowTextHasher | null }>();
+  // Per-table checksums are compared with a manifest; without one they would only cost a second hash of every row.
+  const checksums = Boolean(src.manifest);
   const info: DumpInfo = { dialect: src.dialect, tables: [], modelVersion: null, touched: false, isLinotp: false, statements: 0, ignored: [], notes: [], problems: [], samples: { seeds: [], config: [] } };
   const get = (name: string) => {
     let t = tables.get(name);
-    if (!t) tables.set(name, (t = { name, columns: [], rows: 0, sha256: '', hasher: new RowTextHasher() }));
+    if (!t) tables.set(name, (t = { name, columns: [], rows: 0, sha256: '', hasher: checksums ? new RowTextHasher() : null }));
     return t;
   };
   const ignored = new Map<string, IgnoredStatements>();
   let bytes = 0;
+  // The dump's checksum, where openBackup left it to this pass (a plain dump: read once, not twice),
+  // on a worker thread for a large dump.
+  const hash = src.dumpSha256 ? null : sha256Hasher(src.dumpBytes);
   const counted = (async function* () {
     for await (const c of src.openDump()) {
       bytes += c.length;
+      await hash?.update(c);
       onBytes?.(bytes);
       yield c;
     }
   })();
-  for await (const ev of readDump(counted, src.dialect, where)) {
-    info.statements++;
-    if (ev.type === 'create') {
-      const t = get(ev.table);
-      if (t.def) throw new InputError(`${where} line ${ev.line}: the dump is refused: a second CREATE TABLE ${ev.table} (the first at line ${t.line})`, 'restore one database\'s dump at a time');
-      if (t.rows) throw new InputError(`${where} line ${ev.line}: the dump is refused: CREATE TABLE ${ev.table} after rows for it`, 'the dump is damaged');
-      t.columns = ev.columns.map((c) => c.name);
-      t.columnSpecs = ev.columns;
-      t.def = ev.def;
-      t.line = ev.line;
-      for (const n of ev.def.notes) info.notes.push(`${ev.table}: ${n}`);
-    } else if (ev.type === 'ignored') {
-      // mysqldump creates a placeholder table for each view before the view itself: not a table of the dump
-      const placeholder = ev.view !== undefined ? tables.get(ev.view) : undefined;
-      if (placeholder?.def && placeholder.rows === 0) {
-        tables.delete(ev.view!);
-        info.notes = info.notes.filter((n) => !n.startsWith(`${ev.view}: `));
-        info.notes.push(`${ev.view}: the dump's placeholder table for view ${ev.view} (line ${placeholder.line}) is not restored`);
+  // A failed pass (a damaged dump) stops the hashing worker too.
+  try {
+    for await (const ev of readDump(counted, src.dialect, where)) {
+      info.statements++;
+      if (ev.type === 'create') {
+        const t = get(ev.table);
+        if (t.def) throw new InputError(`${where} line ${ev.line}: the dump is refused: a second CREATE TABLE ${ev.table} (the first at line ${t.line})`, 'restore one database\'s dump at a time');
+        if (t.rows) throw new InputError(`${where} line ${ev.line}: the dump is refused: CREATE TABLE ${ev.table} after rows for it`, 'the dump is damaged');
+        t.columns = ev.columns.map((c) => c.name);
+        t.columnSpecs = ev.columns;
+        t.def = ev.def;
+        t.line = ev.line;
+        for (const n of ev.def.notes) info.notes.push(`${ev.table}: ${n}`);
+      } else if (ev.type === 'ignored') {
+        // mysqldump creates a placeholder table for each view before the view itself: not a table of the dump
+        const placeholder = ev.view !== undefined ? tables.get(ev.view) : undefined;
+        if (placeholder?.def && placeholder.rows === 0) {
+          tables.delete(ev.view!);
+          info.notes = info.notes.filter((n) => !n.startsWith(`${ev.view}: `));
+          info.notes.push(`${ev.view}: the dump's placeholder table for view ${ev.view} (line ${placeholder.line}) is not restored`);
+        }
+        const known = ignored.get(ev.what);
+        if (known) known.count++;
+        else ignored.set(ev.what, { what: ev.what, count: 1, line: ev.line });
+      } else if (ev.type === 'rows') {
+        const t = get(ev.table);
+        const cols = ev.columns ?? t.columns;
+        if (!cols.length) throw new InputError(`${where} line ${ev.line}: rows for ${ev.table} come before its CREATE TABLE and name no columns`, 'the dump is not complete');
+        if (ev.columns && t.rows === 0 && !t.def) t.columns = ev.columns;
+        const fields = ev.fields();
+        if (fields !== cols.length) {
+          throw new InputError(`${where} line ${ev.line}: a row of ${ev.table} has ${fields} values for ${cols.length} columns`, 'the dump is damaged');
+        }
+        t.hasher?.addLines(ev.rowText(), ev.count());
+        t.rows += ev.count();
+        const lc = ev.table.toLowerCase();
+        if (lc === 'config' || (lc === 'token' && info.samples.seeds.length < SAMPLE)) sample(info, ev.table, cols, ev.values());
       }
-      const known = ignored.get(ev.what);
-      if (known) known.count++;
-      else ignored.set(ev.what, { what: ev.what, count: 1, line: ev.line });
-    } else if (ev.type === 'rows') {
-      const t = get(ev.table);
-      const cols = ev.columns ?? t.columns;
-      if (!cols.length) throw new InputError(`${where} line ${ev.line}: rows for ${ev.table} come before its CREATE TABLE and name no columns`, 'the dump is not complete');
-      if (ev.columns && t.rows === 0 && !t.def) t.columns = ev.columns;
-      const fields = ev.fields();
-      if (fields !== cols.length) {
-        throw new InputError(`${where} line ${ev.line}: a row of ${ev.table} has ${fields} values for ${cols.length} columns`, 'the dump is damaged');
-      }
-      t.hasher.addLines(ev.rowText(), ev.count());
-      t.rows += ev.count();
-      const lc = ev.table.toLowerCase();
-      if (lc === 'config' || lc === 'token') sample(info, ev.table, cols, ev.values());
     }
+  } catch (e) {
+    await hash?.abandon();
+    throw e;
   }
   info.ignored = [...ignored.values()];
   for (const t of tables.values()) {
     const { hasher, ...rest } = t;
-    info.tables.push({ ...rest, rows: hasher.rows, sha256: hasher.digest() });
+    info.tables.push({ ...rest, sha256: hasher?.digest() ?? '' });
   }
   const lower = new Set(info.tables.map((t) => t.name.toLowerCase()));
   info.isLinotp = lower.has('config') && lower.has('token');
@@ -128,6 +142,7 @@ export async function inspectDump(src: BackupSource, onBytes?: (bytes: number) =
     }
     for (const t of info.tables) if (!src.manifest.tables.some((m) => m.name === t.name)) info.problems.push(`table ${t.name} is in the dump but not in the manifest`);
   }
+  if (hash) src.dumpSha256 = await hash.digest();
   if (bytes !== src.dumpBytes) info.problems.push(`the dump changed while it was read (${bytes} bytes now, ${src.dumpBytes} before)`);
   return info;
 }

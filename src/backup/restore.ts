@@ -16,7 +16,7 @@
  * (imported_user rows of the admin resolver) survive; every restored table is emptied and refilled.
  */
 import { createHash } from 'node:crypto';
-import type { Db, Engine, SqlValue } from '../db/types.js';
+import type { Db, Engine, RowStream, SqlValue } from '../db/types.js';
 import { describeDbUrl } from '../db/url.js';
 import { DatabaseError, InputError, InterruptedError } from '../errors.js';
 import { createIndexSql, createTableSql } from '../schema/ddl.js';
@@ -219,6 +219,7 @@ async function checkEmptyToken(db: Db, tables: PlannedTable[], targetTables: str
 
 /** The dump, read again for loading, with its SHA-256 checked against the validation pass before anything is committed. */
 function checkedDump(src: BackupSource): { stream: AsyncIterable<Buffer>; verify(): void } {
+  if (!src.dumpSha256) throw new Error('internal: a restore without the validation pass (inspectDump)');
   const h = createHash('sha256');
   return {
     stream: (async function* () {
@@ -263,6 +264,16 @@ async function readPreservedAdmins(db: Db, plan: RestorePlan): Promise<LoadConte
   return { columns, rows: rows.map((r) => columns.map((c) => r[c])), keys: new Set(rows.map((r) => adminKey(r.groupid, r.userid))) };
 }
 
+/** A table's rows streaming into one open statement (RowStream), and the check of what it stored. */
+interface OpenLoad {
+  table: string;
+  /** Table and column list: another COPY of the table with other columns is a statement of its own. */
+  key: string;
+  sink: RowStream;
+  sent: number;
+  check: (stored: number) => void;
+}
+
 /** Walks the dump's events and loads the planned tables through `ctx`. */
 async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, number>> {
   const byName = new Map(ctx.plan.tables.map((t) => [t.source, t]));
@@ -274,11 +285,25 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
   const where = dumpWhere(src);
   // Inserts in flight (one per connection) while the next batch is parsed: parsing and the server's work overlap.
   const lanes = new Lanes([ctx.db, ...ctx.extra]);
-  const settle = () => lanes.settle();
+  /**
+   * PostgreSQL: a table's rows go as ONE COPY left open over the dump's blocks (the server never
+   * waits for a round trip between them); its stored count is checked when it ends.
+   */
+  let open: OpenLoad | undefined;
+  const closeOpen = async () => {
+    const o = open;
+    open = undefined;
+    if (o) o.check(await o.sink.end());
+  };
+  const settle = async () => {
+    await closeOpen();
+    await lanes.settle();
+  };
   try {
     for await (const ev of readDump(dump.stream, src.dialect, where)) {
       throwIfInterrupted(ctx.opts);
       if (ev.type !== 'rows') await settle();
+      else if (open && ev.table !== open.table) await closeOpen();
       if (ev.type === 'create') {
         const t = byName.get(ev.table);
         if (!t || created.has(t.source)) continue;
@@ -306,7 +331,30 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
           loaded.set(t.target, (loaded.get(t.target) ?? 0) + n);
           ctx.opts.onRows?.(t.target, n);
         };
-        if (text) {
+        if (text && ctx.db.openLoad && !ctx.extra.length) {
+          // Same engine, the dump's own table, one connection: the text streams into one open statement.
+          const key = `${t.source}\u0000${ev.columns?.join('\u0000') ?? ''}`;
+          if (open && open.key !== key) await closeOpen();
+          if (!open) {
+            const sink = await ctx.db.openLoad(ctx.into(t), ev.columns, { createdInTransaction: ctx.createdInTransaction });
+            const line = ev.line;
+            const o: OpenLoad = {
+              table: t.source,
+              key,
+              sink,
+              sent: 0,
+              check: (n) => {
+                if (n !== o.sent) throw new InputError(`${where} line ${line}: ${n} of ${o.sent} rows of ${t.source} were stored`, 'nothing was changed; the dump holds duplicate keys or rows the target table cannot take');
+                loaded.set(t.target, (loaded.get(t.target) ?? 0) + n);
+              },
+            };
+            open = o;
+          }
+          const n = ev.count();
+          open.sent += n;
+          await open.sink.write(text);
+          ctx.opts.onRows?.(t.target, n);
+        } else if (text) {
           // Same engine, the dump's own table: its checked text goes to the server as it is (as mariadb/psql would).
           const n = ev.count();
           await lanes.submit((db) => db.loadRows(ctx.into(t), ev.columns, text, { createdInTransaction: ctx.createdInTransaction }).then(stored(n)));
@@ -344,6 +392,7 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
     await settle();
   } catch (err) {
     // batches still in flight finish (or fail) before the caller drops the shadows they write to
+    await open?.sink.abort();
     await lanes.settle().catch(() => undefined);
     throw err;
   }

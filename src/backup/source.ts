@@ -10,7 +10,7 @@
  * Archive members are read, never extracted; `..`, absolute names and links are refused.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { Engine } from '../db/types.js';
@@ -43,7 +43,10 @@ export interface BackupSource {
   key?: KeySource;
   /** Opens the dump bytes (again) as a stream. */
   openDump(): AsyncIterable<Buffer>;
-  /** SHA-256 of the dump as read during `openBackup`. */
+  /**
+   * SHA-256 of the dump as the validation pass read it: by `openBackup` for archives, by
+   * `inspectDump` for a loose uncompressed dump (empty until then: one read fewer of a large file).
+   */
   dumpSha256: string;
 }
 
@@ -131,7 +134,8 @@ export async function openBackup(path: string): Promise<BackupSource> {
   const gzip = format.gzip;
   const open = (): AsyncIterable<Buffer> => readFileStream(path, gzip);
   const dialect = sniffDialect(await readHead(open()), path);
-  const { sha, bytes } = await hashStream(open());
+  // A gzipped dump's size is known only once it is read; a plain one is hashed by inspectDump as it parses it.
+  const { sha, bytes } = gzip ? await hashStream(open()) : { sha: '', bytes: statSync(path).size };
   const src: BackupSource = { path, kind: 'dump', format, gzip, dumpName: basename(path), dumpBytes: bytes, dialect, openDump: open, dumpSha256: sha };
   // LinOTP 2 linotp-backup: linotp_backup_<stamp>.sql next to encKey_<stamp>.gpg
   const stamp = /^linotp_backup_(\w+?)\.sql(\.gz)?$/.exec(basename(path))?.[1];

@@ -12,7 +12,7 @@ import { DatabaseError } from '../errors.js';
 import { assertWritable, parsePrimaryConninfo, type ClusterInfo } from './cluster.js';
 import { pinSchemaOption, resolveLinotpSchema } from './pg-schema.js';
 import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
-import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions, LoadOptions } from './types.js';
+import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions, LoadOptions, RowStream } from './types.js';
 
 const SOCKET_DIRS = ['/var/run/postgresql', '/run/postgresql', '/tmp'];
 
@@ -82,6 +82,111 @@ class CopyIn {
   handleError(err: Error): void {
     this.failed = true;
     this.reject(err);
+  }
+  handleEmptyQuery(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleCopyData(): void {}
+  handlePortalSuspended(): void {}
+}
+
+/** Bytes a RowStream lets wait in the socket before write() waits for it to drain. */
+const STREAM_HIGH_WATER = 4 << 20;
+
+/**
+ * A COPY … FROM STDIN left open over many writes (RowStream): data goes to the socket as it comes,
+ * write() waits only while more than STREAM_HIGH_WATER bytes are queued, and an error from the
+ * server fails the next write and end().
+ */
+class CopyStream {
+  readonly done: Promise<number>;
+  private resolve!: (n: number) => void;
+  private reject!: (e: Error) => void;
+  private connection: any;
+  private ready = false;
+  private pending: Buffer[] = [];
+  private ending: 'done' | 'fail' | undefined;
+  private rows = 0;
+  private error: Error | undefined;
+  private finished = false;
+  private waiters: (() => void)[] = [];
+  constructor(readonly text: string) {
+    this.done = new Promise((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    this.done.catch(() => undefined);
+  }
+  submit(connection: any): void {
+    this.connection = connection;
+    connection.query(this.text);
+  }
+  handleCopyInResponse(): void {
+    this.ready = true;
+    for (const b of this.pending) this.send(b);
+    this.pending = [];
+    if (this.ending) this.finish(this.ending);
+    this.wakeAll();
+  }
+  private send(data: Buffer): void {
+    for (let i = 0; i < data.length; i += 1 << 20) this.connection.sendCopyFromChunk(data.subarray(i, i + (1 << 20)));
+  }
+  private finish(how: 'done' | 'fail'): void {
+    if (how === 'done') this.connection.endCopyFrom();
+    else this.connection.sendCopyFail('the restore stopped');
+  }
+  private wakeAll(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+  private wait(): Promise<void> {
+    return new Promise((res) => this.waiters.push(res));
+  }
+  async write(data: Buffer): Promise<void> {
+    if (this.error) throw this.error;
+    if (this.ending || this.finished) throw new Error('COPY stream already ended');
+    if (!this.ready) {
+      this.pending.push(data);
+      while (!this.ready && !this.error && !this.finished) await this.wait();
+    } else {
+      this.send(data);
+    }
+    const stream = this.connection.stream;
+    while (!this.error && !this.finished && stream.writableLength > STREAM_HIGH_WATER) {
+      const drained = new Promise<void>((res) => stream.once('drain', res));
+      await Promise.race([drained, this.wait()]);
+    }
+    if (this.error) throw this.error;
+  }
+  end(): Promise<number> {
+    if (!this.ending && !this.error && !this.finished) {
+      this.ending = 'done';
+      if (this.ready) this.finish('done');
+    }
+    return this.done;
+  }
+  async abort(): Promise<void> {
+    if (!this.ending && !this.error && !this.finished) {
+      this.ending = 'fail';
+      if (this.ready) this.finish('fail');
+    }
+    await this.done.catch(() => undefined);
+  }
+  handleCommandComplete(msg: { text?: string }): void {
+    const m = /COPY (\d+)/.exec(msg.text ?? '');
+    if (m) this.rows = Number(m[1]);
+  }
+  handleReadyForQuery(): void {
+    this.finished = true;
+    if (this.error) this.reject(this.error);
+    else this.resolve(this.rows);
+    this.wakeAll();
+  }
+  handleError(err: Error): void {
+    this.error = err;
+    this.reject(err);
+    this.wakeAll();
   }
   handleEmptyQuery(): void {}
   handleRowDescription(): void {}
@@ -390,6 +495,19 @@ export class PostgresDb implements Db {
     } finally {
       if (!this.client) client.release();
     }
+  }
+
+  async openLoad(table: string, columns: string[] | null, opts: LoadOptions = {}): Promise<RowStream> {
+    if (!this.client) throw new Error('openLoad needs a transaction');
+    const sql = `COPY ${dialect.quoteIdent(table)}${columns ? ` (${columns.map(dialect.quoteIdent).join(', ')})` : ''} FROM STDIN${opts.createdInTransaction ? ' WITH (FREEZE)' : ''}`;
+    const op = new CopyStream(sql);
+    this.client.query(op as any);
+    const fail = (err: unknown) => statementError(err, sql, this.url);
+    return {
+      write: (text) => op.write(text).catch((e) => Promise.reject(fail(e))),
+      end: () => op.end().catch((e) => Promise.reject(fail(e))),
+      abort: () => op.abort(),
+    };
   }
 
   async transaction<T>(fn: (tx: Db) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {

@@ -45,6 +45,19 @@ export interface LoadOptions {
   createdInTransaction?: boolean;
 }
 
+/**
+ * Rows of one table sent as one statement over many writes (PostgreSQL: one COPY … FROM STDIN left
+ * open), so the server never waits for the next batch's round trip.
+ */
+export interface RowStream {
+  /** Sends more rows in the engine's dump text; resolves once the connection can take more (bounded memory). */
+  write(text: Buffer): Promise<void>;
+  /** Ends the statement; resolves with the rows the server stored. */
+  end(): Promise<number>;
+  /** Abandons the statement (it fails; the caller rolls its transaction back). Never throws. */
+  abort(): Promise<void>;
+}
+
 export interface IndexInfo {
   name: string;
   columns: string[];
@@ -130,6 +143,11 @@ export interface Db {
    * table's column order. The fast path of same-engine restores. Returns the rows inserted.
    */
   loadRows(table: string, columns: string[] | null, text: Buffer, opts?: LoadOptions): Promise<number>;
+  /**
+   * PostgreSQL only, inside a transaction: loadRows as one statement over many writes (see RowStream).
+   * Absent where every batch is a statement of its own.
+   */
+  openLoad?(table: string, columns: string[] | null, opts?: LoadOptions): Promise<RowStream>;
   /**
    * MySQL/MariaDB only: runs `fn` on one more pooled connection of its own, in autocommit mode (a
    * restore loads its shadow tables over several at once). Absent where a restore is one transaction.
