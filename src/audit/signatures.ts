@@ -137,7 +137,7 @@ function countSql(db: Db, table: string): string {
   const sig = q('signature');
   const ts = q('timestamp');
   const unsigned = `(${sig} IS NULL OR ${sig} = '')`;
-  const l3 = `(${ts} LIKE '%+00:00')`;
+  const l3 = `(${db.dialect.endsWith(ts, '+00:00')})`;
   return (
     `SELECT COUNT(*) AS n_total, ` +
     `SUM(CASE WHEN ${unsigned} THEN 1 ELSE 0 END) AS n_unsigned, ` +

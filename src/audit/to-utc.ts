@@ -208,7 +208,7 @@ async function updateChunk(tx: Db, table: string, changes: [SqlValue, string][])
   params.push(...changes.map(([id]) => id));
   const sql =
     `UPDATE ${q(table)} SET ${q('timestamp')} = CASE ${q('id')}${cases} END ` +
-    `WHERE ${q('id')} IN (${changes.map(() => '?').join(',')}) AND ${q('timestamp')} NOT LIKE '%+00:00'`;
+    `WHERE ${q('id')} IN (${changes.map(() => '?').join(',')}) AND NOT (${tx.dialect.endsWith(q('timestamp'), '+00:00')})`;
   return tx.execute(sql, params);
 }
 
@@ -234,7 +234,7 @@ export async function countAuditTimestampForms(db: Db, opts: { table?: string; t
   // Both scans at once (two pooled connections): neither needs the other's result.
   const [total, utc] = await Promise.all([
     opts.total ?? db.query(`SELECT COUNT(*) AS n FROM ${q(table)}`).then((rows) => toCount(rows[0]?.n)),
-    db.query(`SELECT COUNT(*) AS n FROM ${q(table)} WHERE ${q('timestamp')} LIKE '%+00:00'`).then((rows) => toCount(rows[0]?.n)),
+    db.query(`SELECT COUNT(*) AS n FROM ${q(table)} WHERE ${db.dialect.endsWith(q('timestamp'), '+00:00')}`).then((rows) => toCount(rows[0]?.n)),
   ]);
   return { table, total, utc, local: total - utc };
 }

@@ -80,6 +80,12 @@ export function substitutePlaceholders(sql: string, engine: Engine, count: numbe
 }
 
 /** Rough size of a value in SQL text, for packet-size chunking. */
+/** A literal for Dialect.endsWith: refused when it would need quoting or be a LIKE pattern. */
+export function plainSuffix(suffix: string): string {
+  if (/['\\%_]/.test(suffix)) throw new Error(`internal: endsWith suffix ${JSON.stringify(suffix)} needs escaping`);
+  return suffix;
+}
+
 export function approxSqlSize(v: SqlValue): number {
   if (v === null || v === undefined) return 4;
   if (typeof v === 'string') return v.length * 2 + 2; // escapes may double a few characters

@@ -10,7 +10,7 @@ import mysql from 'mysql2/promise';
 import type { Pool, PoolConnection, PoolOptions } from 'mysql2/promise';
 import { DatabaseError } from '../errors.js';
 import { assertWritable, type ClusterInfo } from './cluster.js';
-import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
+import { chunkRows, plainSuffix, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import { dumpColumn, RowFormatter, streamFormatted } from './mysql-dump.js';
 import { galeraInfo, LOCK_TABLE, withGaleraLock, writeSetBatch } from './mysql-galera.js';
 import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
@@ -20,6 +20,7 @@ const SOCKETS = ['/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock', '/tmp
 export const dialect: Dialect = {
   quoteIdent: (name) => '`' + name.replace(/`/g, '``') + '`',
   rawBytes: (col) => `CAST(${col} AS BINARY)`,
+  endsWith: (col, suffix) => `${col} LIKE BINARY '%${plainSuffix(suffix)}'`,
 };
 
 function poolOptions(url: DbUrl, opts: OpenOptions): PoolOptions {

@@ -11,7 +11,7 @@ import type { PoolClient, PoolConfig } from 'pg';
 import { DatabaseError } from '../errors.js';
 import { assertWritable, parsePrimaryConninfo, type ClusterInfo } from './cluster.js';
 import { pinSchemaOption, resolveLinotpSchema } from './pg-schema.js';
-import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
+import { chunkRows, plainSuffix, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions, LoadOptions, RowStream } from './types.js';
 
 const SOCKET_DIRS = ['/var/run/postgresql', '/run/postgresql', '/tmp'];
@@ -31,6 +31,7 @@ const types = {
 export const dialect: Dialect = {
   quoteIdent: (name) => '"' + name.replace(/"/g, '""') + '"',
   rawBytes: (col) => `convert_to(${col}, 'UTF8')`,
+  endsWith: (col, suffix) => `${col} LIKE '%${plainSuffix(suffix)}'`,
 };
 
 export function toPgSql(sql: string, count: number): string {

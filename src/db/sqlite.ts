@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync, unlinkSync, writeSync } 
 import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { DatabaseError } from '../errors.js';
-import { chunkRows, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, thisHost, type OpenOptions } from './common.js';
+import { chunkRows, plainSuffix, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, normalizeBigInt, statementError, thisHost, type OpenOptions } from './common.js';
 import type { ClusterInfo } from './cluster.js';
 import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
 import { describeDbUrl } from './url.js';
@@ -18,6 +18,8 @@ const MAX_VARIABLES = 32766;
 export const dialect: Dialect = {
   quoteIdent: (name) => '"' + name.replace(/"/g, '""') + '"',
   rawBytes: (col) => `CAST(${col} AS BLOB)`,
+  // SQLite's LIKE ignores ASCII case: compare the tail itself.
+  endsWith: (col, suffix) => `substr(${col}, -${Buffer.byteLength(plainSuffix(suffix))}) = '${suffix}'`,
 };
 
 function toParam(v: SqlValue): unknown {

@@ -69,6 +69,12 @@ export interface Dialect {
   quoteIdent(name: string): string;
   /** SQL expression giving the raw stored bytes of a text column (MySQL: CAST(x AS BINARY)). */
   rawBytes(columnExpr: string): string;
+  /**
+   * SQL condition: `columnExpr` ends with `suffix`, compared byte for byte (no collation: MySQL's
+   * `LIKE BINARY` is also about three times faster than its case-insensitive LIKE over an audit
+   * table). NULL stays NULL. `suffix` is a plain literal without quotes, `%` or `_`.
+   */
+  endsWith(columnExpr: string, suffix: string): string;
 }
 
 export interface StreamOptions {

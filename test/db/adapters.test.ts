@@ -57,6 +57,18 @@ describeEngines('db adapter', (engine) => {
     expect((row.raw as Buffer).equals(Buffer.from(text, 'utf8'))).toBe(true);
   });
 
+  it('endsWith compares the tail byte for byte, whatever the collation', async () => {
+    await db.execute(`CREATE TABLE ${q('Tails')} (id INTEGER NOT NULL PRIMARY KEY, s VARCHAR(40))`);
+    const values = ['2019-01-01 10:00:00.1+00:00', 'X+00:00', '+00:00', '2019-01-01 10:00:00.1', '+00:0', 'x+00:00 ', null];
+    for (const [i, v] of values.entries()) await db.execute(`INSERT INTO ${q('Tails')} (id, s) VALUES (?, ?)`, [i, v]);
+    const ids = async (where: string) => (await db.query(`SELECT id FROM ${q('Tails')} WHERE ${where} ORDER BY id`)).map((r) => Number(r.id));
+    expect(await ids(db.dialect.endsWith('s', '+00:00'))).toEqual([0, 1, 2]);
+    // NULL is neither: NOT (…) leaves it out as well
+    expect(await ids(`NOT (${db.dialect.endsWith('s', '+00:00')})`)).toEqual([3, 4, 5]);
+    expect(await ids(db.dialect.endsWith('s', 'Z'))).toEqual([]);
+    expect(() => db.dialect.endsWith('s', "50%'")).toThrow(/escaping/);
+  });
+
   it('returns date/time values as the stored strings', async () => {
     const type = engine === 'postgres' ? 'TIMESTAMP' : 'DATETIME';
     await db.execute(`CREATE TABLE ${q('Times')} (id INTEGER NOT NULL PRIMARY KEY, t ${type} NULL, d DATE NULL)`);
