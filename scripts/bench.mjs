@@ -112,13 +112,13 @@ else printTable();
 
 function printTable() {
   const f = (x, d = 2) => (x === undefined || x === null ? '' : Number(x).toFixed(d));
-  const head = ['what', 'ours s', 'native s', 'ratio', 'peak RSS MB', 'rows/s'];
+  const head = ['what', 'ours s', 'native s', 'ratio', 'paired', 'peak RSS MB', 'rows/s'];
   const body = [];
   for (const r of results.rows) {
-    if (r.output) body.push([`${r.name}: ${r.output.join('; ')}`, '', '', '', '', '']);
-    else if (r.error) body.push([r.name, `error: ${r.error}`, '', '', '', '']);
-    else body.push([r.name, f(r.ours), f(r.native), f(r.ratio ?? (r.native ? r.ours / r.native : undefined)), f(r.peakRssMb, 0), r.rowsPerSecond ? String(r.rowsPerSecond) : '']);
-    if (r.phases) for (const [k, v] of Object.entries(r.phases)) body.push([`  ${k}`, f(v), '', '', '', '']);
+    if (r.output) body.push([`${r.name}: ${r.output.join('; ')}`, '', '', '', '', '', '']);
+    else if (r.error) body.push([r.name, `error: ${r.error}`, '', '', '', '', '']);
+    else body.push([r.name, f(r.ours), f(r.native), f(r.ratio ?? (r.native ? r.ours / r.native : undefined)), f(r.pairedRatio), f(r.peakRssMb, 0), r.rowsPerSecond ? String(r.rowsPerSecond) : '']);
+    if (r.phases) for (const [k, v] of Object.entries(r.phases)) body.push([`  ${k}`, f(v), '', '', '', '', '']);
   }
   const width = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells) => cells.map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i]))).join('  ');

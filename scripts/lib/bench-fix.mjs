@@ -101,6 +101,7 @@ export async function bench({ size = '5k', runs = 3, log = () => undefined } = {
         ours: o,
         native: n,
         ratio: o / n,
+        pairedRatio: median(oursRuns.map((r, i) => r.seconds / nativeRuns[i].seconds)),
         peakRssMb: Math.round(Math.max(...oursRuns.map((r) => r.rssMb), ...second.map(() => 0))),
         rows,
         rowsPerSecond: Math.round(rows / o),

@@ -7,9 +7,11 @@ import { fileURLToPath } from 'node:url';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const bin = join(root, 'bin/linotp-migrate.js');
+/** The median; of an even number of runs the mean of the middle two (of two runs: their mean, not the slower). */
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
 /** Runs a command; returns seconds, peak RSS in MB and its stdout. Throws on failure. */
@@ -39,10 +41,15 @@ export function ours(argv, env) {
   return r;
 }
 
-/** One row of the bench table. */
+/**
+ * One row of the bench table. `ratio` is of the medians; `pairedRatio` the median of each run's own
+ * ours/native (the runs alternate, so a pair shares the machine's state: on this kind of machine the
+ * same native load spreads by up to 2x between runs, and the pairs show what that leaves of a ratio).
+ */
 export function benchRow(name, oursRuns, nativeRuns, extra = {}) {
   const o = median(oursRuns.map((r) => r.seconds));
   const n = nativeRuns?.length ? median(nativeRuns.map((r) => r.seconds)) : undefined;
   const rss = Math.max(...oursRuns.map((r) => r.rssMb));
-  return { name, ours: o, native: n, ratio: n ? o / n : undefined, peakRssMb: Math.round(rss), ...extra };
+  const paired = nativeRuns?.length === oursRuns.length ? median(oursRuns.map((r, i) => r.seconds / nativeRuns[i].seconds)) : undefined;
+  return { name, ours: o, native: n, ratio: n ? o / n : undefined, ...(paired === undefined ? {} : { pairedRatio: paired }), peakRssMb: Math.round(rss), ...extra };
 }
