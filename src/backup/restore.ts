@@ -356,6 +356,7 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
           ctx.opts.onRows?.(t.target, n);
         } else if (text) {
           // Same engine, the dump's own table: its checked text goes to the server as it is (as mariadb/psql would).
+          await closeOpen(); // a statement queued behind an open COPY on its connection would wait for ever
           const n = ev.count();
           await lanes.submit((db) => db.loadRows(ctx.into(t), ev.columns, text, { createdInTransaction: ctx.createdInTransaction }).then(stored(n)));
         } else {
@@ -375,6 +376,7 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
             }
           }
           if (rows.length) {
+            await closeOpen();
             const r = rows;
             await lanes.submit((db) => db.insertMany(ctx.into(t), columns, r).then(stored(r.length)));
           }
@@ -438,7 +440,13 @@ async function applyInTransaction(db: Db, src: BackupSource, plan: RestorePlan, 
   const drop = (name: string) => `DROP TABLE IF EXISTS ${q(name)}`;
   return db.transaction(async (tx) => {
     const preserved = await readPreservedAdmins(tx, plan);
-    if (engine === 'postgres') await dropReplacedPg(tx, plan);
+    if (engine === 'postgres') {
+      // A table's rows are one COPY (minutes for a large audit table): a statement_timeout set for
+      // LinOTP's role or database must not cut it off, as pg_dump's own header says for psql.
+      await tx.execute('SET LOCAL statement_timeout = 0');
+      await tx.execute('SET LOCAL idle_in_transaction_session_timeout = 0');
+      await dropReplacedPg(tx, plan);
+    }
     const ctx: LoadContext = {
       db: tx,
       plan,

@@ -69,6 +69,23 @@ describeEngines(
       expect(await tableContent(target.db, 'audit')).toEqual(await tableContent(source.db, 'audit'));
     }, 120_000);
 
+    it("a statement_timeout of LinOTP's database does not cut off a table's one long COPY", async () => {
+      const { openDatabase } = await import('../../src/db/index.js');
+      const name = new URL(target.url).pathname.slice(1);
+      await target.db.execute(`ALTER DATABASE "${name}" SET statement_timeout = '20ms'`);
+      const db = await openDatabase(target.url);
+      try {
+        expect((await db.query('SHOW statement_timeout'))[0].statement_timeout).toBe('20ms');
+        const src = await openBackup(dump);
+        const res = await applyRestore(db, src, await planRestore(db, src, await inspectDump(src)));
+        expect(res.tables.find((t) => t.name === 'audit')!.rows).toBe(30000 + 4);
+        expect((await db.query('SHOW statement_timeout'))[0].statement_timeout).toBe('20ms');
+      } finally {
+        await db.close();
+        await target.db.execute(`ALTER DATABASE "${name}" RESET statement_timeout`);
+      }
+    }, 120_000);
+
     it('the stream counts every row of every write, and an abandoned one rolls back cleanly', async () => {
       const db = target.db;
       await db.execute('CREATE TABLE lmt_stream_t (n integer, s text)');
