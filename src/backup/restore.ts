@@ -266,7 +266,6 @@ async function readPreservedAdmins(db: Db, plan: RestorePlan): Promise<LoadConte
 
 /** A table's rows streaming into one open statement (RowStream), and the check of what it stored. */
 interface OpenLoad {
-  table: string;
   /** Table and column list: another COPY of the table with other columns is a statement of its own. */
   key: string;
   sink: RowStream;
@@ -303,7 +302,6 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
     for await (const ev of readDump(dump.stream, src.dialect, where)) {
       throwIfInterrupted(ctx.opts);
       if (ev.type !== 'rows') await settle();
-      else if (open && ev.table !== open.table) await closeOpen();
       if (ev.type === 'create') {
         const t = byName.get(ev.table);
         if (!t || created.has(t.source)) continue;
@@ -326,9 +324,12 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
         read.set(t.source, (read.get(t.source) ?? 0) + ev.count());
         if (!loaded.has(t.target)) loaded.set(t.target, 0);
         /** The server must store every row sent: INSERT IGNORE-like losses or REPLACE-like doubles are errors. */
-        const stored = (sent: number) => (n: number) => {
-          if (n !== sent) throw new InputError(`${where} line ${ev.line}: ${n} of ${sent} rows of ${t.source} were stored`, 'nothing was changed; the dump holds duplicate keys or rows the target table cannot take');
+        const count = (line: number, sent: number, n: number) => {
+          if (n !== sent) throw new InputError(`${where} line ${line}: ${n} of ${sent} rows of ${t.source} were stored`, 'nothing was changed; the dump holds duplicate keys or rows the target table cannot take');
           loaded.set(t.target, (loaded.get(t.target) ?? 0) + n);
+        };
+        const stored = (sent: number) => (n: number) => {
+          count(ev.line, sent, n);
           ctx.opts.onRows?.(t.target, n);
         };
         if (text && ctx.db.openLoad && !ctx.extra.length) {
@@ -338,16 +339,7 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
           if (!open) {
             const sink = await ctx.db.openLoad(ctx.into(t), ev.columns, { createdInTransaction: ctx.createdInTransaction });
             const line = ev.line;
-            const o: OpenLoad = {
-              table: t.source,
-              key,
-              sink,
-              sent: 0,
-              check: (n) => {
-                if (n !== o.sent) throw new InputError(`${where} line ${line}: ${n} of ${o.sent} rows of ${t.source} were stored`, 'nothing was changed; the dump holds duplicate keys or rows the target table cannot take');
-                loaded.set(t.target, (loaded.get(t.target) ?? 0) + n);
-              },
-            };
+            const o: OpenLoad = { key, sink, sent: 0, check: (n) => count(line, o.sent, n) };
             open = o;
           }
           const n = ev.count();

@@ -50,52 +50,12 @@ export function copyField(v: SqlValue): string {
   return s.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]);
 }
 
-/** A COPY FROM STDIN run through pg's "submittable" interface (what pg-copy-streams does). */
-class CopyIn {
-  readonly done: Promise<number>;
-  private resolve!: (n: number) => void;
-  private reject!: (e: Error) => void;
-  private rows = 0;
-  private failed = false;
-  constructor(
-    readonly text: string,
-    private readonly data: Buffer,
-  ) {
-    this.done = new Promise((res, rej) => {
-      this.resolve = res;
-      this.reject = rej;
-    });
-  }
-  submit(connection: any): void {
-    connection.query(this.text);
-  }
-  handleCopyInResponse(connection: any): void {
-    for (let i = 0; i < this.data.length; i += 1 << 20) connection.sendCopyFromChunk(this.data.subarray(i, i + (1 << 20)));
-    connection.endCopyFrom();
-  }
-  handleCommandComplete(msg: { text?: string }): void {
-    const m = /COPY (\d+)/.exec(msg.text ?? '');
-    if (m) this.rows = Number(m[1]);
-  }
-  handleReadyForQuery(): void {
-    if (!this.failed) this.resolve(this.rows);
-  }
-  handleError(err: Error): void {
-    this.failed = true;
-    this.reject(err);
-  }
-  handleEmptyQuery(): void {}
-  handleRowDescription(): void {}
-  handleDataRow(): void {}
-  handleCopyData(): void {}
-  handlePortalSuspended(): void {}
-}
-
 /** Bytes a RowStream lets wait in the socket before write() waits for it to drain. */
 const STREAM_HIGH_WATER = 4 << 20;
 
 /**
- * A COPY … FROM STDIN left open over many writes (RowStream): data goes to the socket as it comes,
+ * A COPY … FROM STDIN run through pg's "submittable" interface (what pg-copy-streams does), left
+ * open over many writes (RowStream): data goes to the socket as it comes,
  * write() waits only while more than STREAM_HIGH_WATER bytes are queued, and an error from the
  * server fails the next write and end().
  */
@@ -194,6 +154,23 @@ class CopyStream {
   handleDataRow(): void {}
   handleCopyData(): void {}
   handlePortalSuspended(): void {}
+}
+
+/** `data` as one COPY … FROM STDIN on `client`: a CopyStream written once and ended. */
+async function copyIn(client: PoolClient, sql: string, data: Buffer): Promise<number> {
+  const op = new CopyStream(sql);
+  client.query(op as any);
+  try {
+    await op.write(data);
+  } catch {
+    // the server's error: end() rejects with it
+  }
+  return op.end();
+}
+
+/** The COPY … FROM STDIN statement of loadRows and openLoad. */
+function copyFromSql(table: string, columns: string[] | null, opts: LoadOptions): string {
+  return `COPY ${dialect.quoteIdent(table)}${columns ? ` (${columns.map(dialect.quoteIdent).join(', ')})` : ''} FROM STDIN${opts.createdInTransaction ? ' WITH (FREEZE)' : ''}`;
 }
 
 /**
@@ -443,9 +420,7 @@ export class PostgresDb implements Db {
     try {
       for (const chunk of chunkRows(rows, columns.length, { maxBytes: 8 * 1024 * 1024, maxRows: 20000 })) {
         const lines = chunk.map((r) => r.map(copyField).join('\t') + '\n').join('');
-        const op = new CopyIn(text, Buffer.from(lines, 'utf8'));
-        client.query(op as any);
-        total += await op.done;
+        total += await copyIn(client, text, Buffer.from(lines, 'utf8'));
       }
     } catch (err) {
       throw statementError(err, text, this.url);
@@ -485,12 +460,10 @@ export class PostgresDb implements Db {
   }
 
   async loadRows(table: string, columns: string[] | null, text: Buffer, opts: LoadOptions = {}): Promise<number> {
-    const sql = `COPY ${dialect.quoteIdent(table)}${columns ? ` (${columns.map(dialect.quoteIdent).join(', ')})` : ''} FROM STDIN${opts.createdInTransaction ? ' WITH (FREEZE)' : ''}`;
+    const sql = copyFromSql(table, columns, opts);
     const client = this.client ?? (await this.pool.connect());
     try {
-      const op = new CopyIn(sql, text);
-      client.query(op as any);
-      return await op.done;
+      return await copyIn(client, sql, text);
     } catch (err) {
       throw statementError(err, sql, this.url);
     } finally {
@@ -500,7 +473,7 @@ export class PostgresDb implements Db {
 
   async openLoad(table: string, columns: string[] | null, opts: LoadOptions = {}): Promise<RowStream> {
     if (!this.client) throw new Error('openLoad needs a transaction');
-    const sql = `COPY ${dialect.quoteIdent(table)}${columns ? ` (${columns.map(dialect.quoteIdent).join(', ')})` : ''} FROM STDIN${opts.createdInTransaction ? ' WITH (FREEZE)' : ''}`;
+    const sql = copyFromSql(table, columns, opts);
     const op = new CopyStream(sql);
     this.client.query(op as any);
     const fail = (err: unknown) => statementError(err, sql, this.url);
