@@ -3,7 +3,9 @@
 //   npm run bench -- [--size 5k|50k|500k] [--only restore,create,init,fix] [--runs N] [--json]
 // Extra parts (opt-in in --only): help (cold start), verify, cross (a mariadb-dump restored into
 // PostgreSQL), reencrypt (init database re-encryption, test/upgrade/bench-reencrypt.test.ts),
-// galera (a private 3-node cluster, test/cluster/bench-galera.test.ts).
+// galera (a private 3-node cluster, test/cluster/bench-galera.test.ts), chain (the upgrade window on one
+// database per side: restore → create → init database → fix-db-encoding, scripts/lib/bench-chain.mjs;
+// what `--size 500k` is measured with, where each command's own bench would take hours).
 // The data of each size is generated once and cached (scripts/lib/bench-data.mjs, $LMT_BENCH_CACHE).
 // Each command's bench lives in scripts/lib/bench-<command>.mjs; ours and the native tool alternate
 // run by run; medians; peak RSS is /usr/bin/time's for our process. Needs the local MariaDB (root via

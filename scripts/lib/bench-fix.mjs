@@ -27,6 +27,19 @@ const conv = (c) => `\`${c}\` = CONVERT(CAST(CONVERT(\`${c}\` USING latin1) AS B
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const encKey = join(root, 'fixtures/demo/encKey');
 
+/**
+ * LinOTP's fix-db-encoding statements for database `db` (its Config, Token, imported_user columns and
+ * every text column of audit), as one script for `mariadb db < file`.
+ */
+export async function linotpFixSql(admin, db) {
+  const rows = await admin.query(
+    "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'audit' AND DATA_TYPE IN ('varchar', 'char', 'text') ORDER BY ORDINAL_POSITION",
+    [db],
+  );
+  const audit = rows.map((r) => String(r.c));
+  return ["SET SESSION sql_mode = '';", ...[...LINOTP_COLUMNS, ['audit', audit]].map(([t, cols]) => `UPDATE \`${t}\` SET ${cols.map(conv).join(', ')};`)].join('\n') + '\n';
+}
+
 export async function bench({ size = '5k', runs = 3, log = () => undefined } = {}) {
   const { openDatabase } = await import(join(root, 'dist/db/index.js'));
   const dump = await benchDump('mysql', size, log);
@@ -42,19 +55,9 @@ export async function bench({ size = '5k', runs = 3, log = () => undefined } = {
     await dropDatabase(admin, 'mysql', names.base);
     log(`fix: ${size} restored and upgraded by init database; image ${image}`);
 
-    const audit = await (async () => {
-      await loadNative(admin, 'mysql', names.native, image);
-      const rows = await admin.query(
-        "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 'audit' AND DATA_TYPE IN ('varchar', 'char', 'text') ORDER BY ORDINAL_POSITION",
-        [names.native],
-      );
-      return rows.map((r) => String(r.c));
-    })();
+    await loadNative(admin, 'mysql', names.native, image);
     const linotpSql = join(dir, 'linotp-fix.sql');
-    writeFileSync(
-      linotpSql,
-      ["SET SESSION sql_mode = '';", ...[...LINOTP_COLUMNS, ['audit', audit]].map(([t, cols]) => `UPDATE \`${t}\` SET ${cols.map(conv).join(', ')};`)].join('\n') + '\n',
-    );
+    writeFileSync(linotpSql, await linotpFixSql(admin, names.native));
 
     const oursRuns = [];
     const nativeRuns = [];
