@@ -60,7 +60,7 @@ async function chain(engine, { size, runs, log }, dir) {
   const spec = SIZES[size];
   const native = {
     restore: engine === 'mysql' ? 'mariadb DB < dump' : 'psql -f dump',
-    create: `${dumpCommand(engine, 'DB').split(' ')[0]} | gzip -1`,
+    create: engine === 'mysql' ? 'mariadb-dump | gzip -1' : 'pg_dump | gzip -1',
     init: linotp ? "LinOTP 3.4's init database" : undefined,
     fix: "LinOTP's CONVERT statements",
   };

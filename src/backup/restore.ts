@@ -30,7 +30,6 @@ import type { DumpIndex, DumpTableDef } from './ddldef.js';
 import { readDump, type DumpEvent } from './dumpread.js';
 import type { DumpInfo, IgnoredStatements } from './inspect.js';
 import { replicatedEngine } from './galera.js';
-import { GarbageBudget } from './reclaim.js';
 import { jobsFor, Lanes, withExtraConnections } from '../db/lanes.js';
 import { dumpWhere, type BackupSource } from './source.js';
 
@@ -285,8 +284,6 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
   const where = dumpWhere(src);
   // Inserts in flight (one per connection) while the next batch is parsed: parsing and the server's work overlap.
   const lanes = new Lanes([ctx.db, ...ctx.extra]);
-  // Statements sent as text leave garbage V8 reclaims at its own pace (reclaim.ts).
-  const garbage = new GarbageBudget();
   /**
    * PostgreSQL: a table's rows go as ONE COPY left open over the dump's blocks (the server never
    * waits for a round trip between them); its stored count is checked when it ends.
@@ -353,7 +350,6 @@ async function load(ctx: LoadContext, src: BackupSource): Promise<Map<string, nu
           // Same engine, the dump's own table: its checked text goes to the server as it is (as mariadb/psql would).
           await closeOpen(); // a statement queued behind an open COPY on its connection would wait for ever
           const n = ev.count();
-          garbage.add(text.length);
           await lanes.submit((db) => db.loadRows(ctx.into(t), ev.columns, text, { createdInTransaction: ctx.createdInTransaction }).then(stored(n)));
         } else {
           let rows = ev.values();

@@ -13,7 +13,11 @@ import { assertWritable, type ClusterInfo } from './cluster.js';
 import { chunkRows, plainSuffix, connectError, LockDepth, DATABASE_LOCK, lockHeldError, naiveDateString, statementError, substitutePlaceholders, type OpenOptions } from './common.js';
 import { dumpColumn, RowFormatter, streamFormatted } from './mysql-dump.js';
 import { galeraInfo, LOCK_TABLE, withGaleraLock, writeSetBatch } from './mysql-galera.js';
+import { GarbageBudget } from './reclaim.js';
 import type { ColumnInfo, Db, DumpedRows, DumpOptions, DbUrl, Dialect, IndexInfo, Row, SqlValue, StreamOptions, TransactionOptions } from './types.js';
+
+/** One per process: every connection's big statements leave their garbage in the same heap (reclaim.ts). */
+const statementGarbage = new GarbageBudget();
 
 const SOCKETS = ['/run/mysqld/mysqld.sock', '/var/run/mysqld/mysqld.sock', '/tmp/mysql.sock'];
 
@@ -176,6 +180,7 @@ export class MysqlDb implements Db {
     let total = 0;
     for (const chunk of chunkRows(rows, columns.length, { maxBytes, maxRows })) {
       const values = chunk.map((r) => '(' + r.map((v) => mysql.escape(toParam(v) as any)).join(',') + ')').join(',');
+      statementGarbage.add(values.length);
       try {
         const [res] = await this.runner.query(head + values);
         total += (res as { affectedRows: number }).affectedRows;
@@ -218,6 +223,7 @@ export class MysqlDb implements Db {
 
   async loadRows(table: string, columns: string[] | null, text: Buffer): Promise<number> {
     const head = `INSERT INTO ${dialect.quoteIdent(table)} ${columns ? `(${columns.map(dialect.quoteIdent).join(', ')}) ` : ''}VALUES `;
+    statementGarbage.add(text.length);
     try {
       const [res] = await this.runner.query(head + text.toString('utf8'));
       return (res as { affectedRows: number }).affectedRows;

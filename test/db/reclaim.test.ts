@@ -1,8 +1,8 @@
-// The restore's garbage budget: spending it runs a full collection (an object nothing references is
+// The MySQL adapter's garbage budget: spending it runs a full collection (an object nothing references is
 // gone afterwards), and below the budget nothing is collected on its behalf.
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { GarbageBudget } from '../../src/backup/reclaim.js';
+import { GarbageBudget } from '../../src/db/reclaim.js';
 
 const unreachable = (): WeakRef<object> => new WeakRef({ payload: new Array(1000).fill('x') });
 

@@ -1,15 +1,15 @@
 /**
  * A budget of garbage: after every `budget` bytes of statement text sent, one full garbage
- * collection. Why: a MySQL restore sends the dump's INSERTs as they are, 1–2 MB each, and every one
- * passes through a JS string (mysql2 takes the statement as a string) and a packet Buffer of the
- * same size. Both are garbage once sent, but V8 collects large objects and external memory at its
+ * collection. Why: the MySQL adapter sends big INSERTs (a restore's are the dump's own, 1–2 MB each),
+ * and every one passes through a JS string (mysql2 takes the statement as a string) and a packet
+ * Buffer of the same size. Both are garbage once sent, but V8 collects large objects and external memory at its
  * own pace: with two connections the process reached 207–216 MB at 50k (the issue's bound is
  * 200 MB) over ≈ 20 MB live. A full collection of that small heap costs a few milliseconds, so one
- * per 32 MB of statements (≈ 20 in a 700 MB dump) bounds the peak at no measurable cost (186–188 MB).
+ * per 32 MB of statements (≈ 20 in a 700 MB dump) bounds the peak at no measurable cost (182–188 MB).
  *
  * `gc` is made reachable the way Jest's --logHeapUsage does it: `--expose-gc` set at run time,
  * then the function taken from a new context (only contexts created after the flag get it). Where
- * that is refused, collect() does nothing and V8's own pacing stays.
+ * that is refused, spending the budget does nothing and V8's own pacing stays.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
